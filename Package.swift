@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+// BertKit: transfer learning with pretrained BERT-family models, offline, on Linux.
+//
+// Dependencies point one way (see README "Architecture"):
+//   CBLAS ← Tensor ← Layers ← Models ← Transfer ← bertkit (CLI)
+//   Checkpoints and Tokenizers need no tensors; Models and Transfer use them.
+import PackageDescription
+
+let package = Package(
+    name: "BertKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "BertKit", targets: ["BertKit"]),
+        .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Layers", targets: ["Layers"]),
+        .library(name: "Checkpoints", targets: ["Checkpoints"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Transfer", targets: ["Transfer"]),
+        .executable(name: "bertkit", targets: ["BertKitCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS's CBLAS through pkg-config on Linux. On Apple platforms Tensor uses Accelerate instead.
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "Tensor",
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(name: "Layers", dependencies: ["Tensor"]),
+        .target(name: "Checkpoints"),
+        .target(name: "Tokenizers"),
+        .target(name: "Models", dependencies: ["Layers", "Checkpoints"]),
+        .target(name: "Transfer", dependencies: ["Models", "Tokenizers"]),
+        .target(name: "BertKit", dependencies: ["Transfer"]),
+        .executableTarget(
+            name: "BertKitCLI",
+            dependencies: ["BertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/bertkit"
+        ),
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "TransferTests", dependencies: ["Transfer", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

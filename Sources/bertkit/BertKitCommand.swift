@@ -1,0 +1,10 @@
+import ArgumentParser
+import BertKit
+
+@main
+struct BertKitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bertkit",
+        abstract: "Transfer learning with pretrained BERT-family models, offline."
+    )
+}
