@@ -1,1 +1,133 @@
+// Shared test helpers: closeness assertions, random tensors, finite-difference gradient checks,
+// and locating files beside the package (fixtures, the demo model, ../shared data).
+import Foundation
 import Tensor
+import XCTest
+
+/// Asserts that two arrays have the same length and differ by at most `tolerance` anywhere.
+public func assertClose(
+    _ actual: [Float], _ expected: [Float], tolerance: Float, _ message: @autoclosure () -> String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    XCTAssertEqual(actual.count, expected.count, "length differs. \(message())", file: file, line: line)
+    let diff = maxAbsDifference(actual, expected)
+    XCTAssertLessThanOrEqual(diff, tolerance, "max abs difference \(diff) > \(tolerance). \(message())", file: file, line: line)
+}
+
+public func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+    zip(a, b).reduce(0) { Swift.max($0, Swift.abs($1.0 - $1.1)) }
+}
+
+extension Tensor {
+    /// Uniform values in `range`, reproducible from `seed`.
+    public static func random(_ shape: [Int], seed: UInt64, in range: ClosedRange<Float> = -1...1, requiresGrad: Bool = false) -> Tensor {
+        var g = SeededGenerator(seed: seed)
+        let n = shape.reduce(1, *)
+        let values = (0..<n).map { _ in range.lowerBound + (range.upperBound - range.lowerBound) * g.nextUnit() }
+        return Tensor(shape: shape, scalars: values, requiresGrad: requiresGrad)
+    }
+
+    /// Random values whose magnitude is at least `gap`, so a kink at 0 (ReLU) is never straddled.
+    public static func randomAwayFromZero(_ shape: [Int], seed: UInt64, gap: Float = 0.1, requiresGrad: Bool = false) -> Tensor {
+        let t = random(shape, seed: seed)
+        let values = t.scalars.map { $0 >= 0 ? $0 + gap : $0 - gap }
+        return Tensor(shape: shape, scalars: values, requiresGrad: requiresGrad)
+    }
+}
+
+/// The result of comparing analytic and numeric gradients for one input.
+public struct GradientCheck {
+    public let analytic: [Double]
+    public let numeric: [Double]
+
+    /// ‖analytic − numeric‖ / max(‖analytic‖, ‖numeric‖): robust where single entries are near 0.
+    public var relativeError: Double {
+        let diff = zip(analytic, numeric).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+        let scale = Swift.max(analytic.reduce(0) { $0 + $1 * $1 }.squareRoot(),
+                              numeric.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-8)
+        return diff / scale
+    }
+}
+
+/// Compares the gradients of `f` from backward() with central finite differences.
+///
+/// The loss is L = Σ wᵢ·f(x)ᵢ with fixed random weights w, summed in Double so the finite
+/// differences lose as little precision as Float32 forward passes allow. Each input that
+/// `requiresGrad` is checked element by element.
+public func gradientCheck(
+    _ inputs: [Tensor], step: Float = 1e-2, seed: UInt64 = 99, _ f: ([Tensor]) -> Tensor
+) -> [GradientCheck] {
+    for x in inputs { x.zeroGrad() }
+    let output = f(inputs)
+    let weights = Tensor.random(output.shape, seed: seed, in: 0.5...1.5)
+    let w = weights.scalars
+    (output * weights).sum().backward()
+
+    func loss() -> Double {
+        let y = withNoGrad { f(inputs) }.scalars
+        return zip(y, w).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+    }
+
+    return inputs.filter(\.requiresGrad).map { x in
+        let analytic = (x.grad?.scalars ?? [Float](repeating: 0, count: x.count)).map(Double.init)
+        var numeric = [Double](repeating: 0, count: x.count)
+        for i in 0..<x.count {
+            let original = x.withUnsafeBufferPointer { $0[i] }
+            x.withUnsafeMutableBufferPointer { $0[i] = original + step }
+            let plus = loss()
+            x.withUnsafeMutableBufferPointer { $0[i] = original - step }
+            let minus = loss()
+            x.withUnsafeMutableBufferPointer { $0[i] = original }
+            numeric[i] = (plus - minus) / (2 * Double(step))
+        }
+        return GradientCheck(analytic: analytic, numeric: numeric)
+    }
+}
+
+/// Asserts that every checked input's relative gradient error is at most `tolerance`.
+public func assertGradients(
+    _ inputs: [Tensor], tolerance: Double = 1e-3, step: Float = 1e-2, _ name: String = "",
+    file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor
+) {
+    let checks = gradientCheck(inputs, step: step, f)
+    XCTAssertFalse(checks.isEmpty, "no input requires a gradient", file: file, line: line)
+    for (i, check) in checks.enumerated() {
+        XCTAssertLessThanOrEqual(check.relativeError, tolerance,
+                                 "\(name): input \(i) relative gradient error \(check.relativeError)", file: file, line: line)
+    }
+}
+
+/// Files beside the package.
+public enum TestPaths {
+    /// The package root (the folder holding Package.swift).
+    public static var packageRoot: URL {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }
+
+    /// `../shared/data` beside the package, when present.
+    public static var sharedData: URL? {
+        let url = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+
+    /// A model snapshot folder in the Hugging Face cache, when present.
+    public static func cachedModel(_ id: String) -> URL? {
+        let env = ProcessInfo.processInfo.environment
+        let hub: URL
+        if let cache = env["HF_HUB_CACHE"] { hub = URL(fileURLWithPath: cache) }
+        else if let home = env["HF_HOME"] { hub = URL(fileURLWithPath: home).appendingPathComponent("hub") }
+        else { hub = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/huggingface/hub") }
+        let repo = hub.appendingPathComponent("models--" + id.replacingOccurrences(of: "/", with: "--"))
+        guard let revision = try? String(contentsOf: repo.appendingPathComponent("refs/main"), encoding: .utf8) else { return nil }
+        let snapshot = repo.appendingPathComponent("snapshots").appendingPathComponent(revision.trimmingCharacters(in: .whitespacesAndNewlines))
+        return FileManager.default.fileExists(atPath: snapshot.appendingPathComponent("config.json").path) ? snapshot : nil
+    }
+
+    /// The demo model, sentence-transformers/all-MiniLM-L6-v2, when installed.
+    public static var miniLM: URL? { cachedModel("sentence-transformers/all-MiniLM-L6-v2") }
+}

@@ -1,0 +1,17 @@
+import Tensor
+
+/// Dropout that is active only while its store is in training mode, drawing from the store's
+/// seeded generator so that a run repeats exactly.
+public final class Dropout {
+    public let probability: Float
+    let store: ParameterStore
+
+    public init(_ path: WeightPath, probability: Float) {
+        self.probability = probability
+        store = path.store
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        x.dropout(probability, training: store.training, generator: &store.generator)
+    }
+}

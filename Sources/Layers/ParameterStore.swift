@@ -1,0 +1,90 @@
+import Tensor
+
+/// Every parameter of a model, in creation order, plus the state layers share: train vs eval
+/// mode and the seeded generator dropout draws from.
+public final class ParameterStore {
+    public private(set) var parameters: [Parameter] = []
+    private var index: [String: Parameter] = [:]
+
+    /// Training mode turns dropout on.
+    public var training = false
+    /// The generator behind dropout and random initialisation.
+    public var generator: SeededGenerator
+
+    public init(seed: UInt64 = 0) {
+        generator = SeededGenerator(seed: seed)
+    }
+
+    /// The root of the weight-path tree.
+    public var root: WeightPath { WeightPath(store: self, segments: []) }
+
+    func add(_ parameter: Parameter) {
+        precondition(index[parameter.name] == nil, "parameter \(parameter.name) created twice")
+        parameters.append(parameter)
+        index[parameter.name] = parameter
+    }
+
+    /// The parameter with this exact name.
+    public subscript(name: String) -> Parameter? { index[name] }
+
+    /// Parameters whose name starts with `prefix` (a whole path segment: `encoder.layer.1.`).
+    public func parameters(under prefix: String) -> [Parameter] {
+        parameters.filter { $0.name.hasPrefix(prefix) }
+    }
+
+    /// Sets `trainable` on every parameter whose name starts with `prefix` (all when empty).
+    public func setTrainable(_ trainable: Bool, under prefix: String = "") {
+        for p in parameters(under: prefix) { p.trainable = trainable }
+    }
+
+    public var totalCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    public var trainableCount: Int { parameters.filter(\.trainable).reduce(0) { $0 + $1.count } }
+
+    /// Drops every accumulated gradient.
+    public func zeroGrad() {
+        for p in parameters { p.value.zeroGrad() }
+    }
+}
+
+/// How a new parameter is filled before any checkpoint is loaded into it.
+public enum Initializer: Sendable {
+    case zeros
+    case ones
+    /// Normal with mean 0 and this standard deviation (BERT's `initializer_range`).
+    case normal(std: Float)
+}
+
+/// A position in the weight-path tree. Constructors extend it with the checkpoint's own segment
+/// names (`path["attention"]["self"]`), so the module tree reproduces the key tree.
+public struct WeightPath {
+    public let store: ParameterStore
+    public let segments: [String]
+
+    /// The dotted name of this position, e.g. `encoder.layer.3`.
+    public var name: String { segments.joined(separator: ".") }
+
+    /// One level down.
+    public subscript(_ segment: String) -> WeightPath {
+        WeightPath(store: store, segments: segments + [segment])
+    }
+
+    /// One level down, by index (`encoder.layer.3`).
+    public subscript(_ index: Int) -> WeightPath { self[String(index)] }
+
+    /// Creates and registers the parameter `name` under this path.
+    public func parameter(_ name: String, shape: [Int], initializer: Initializer) -> Parameter {
+        let value: Tensor
+        switch initializer {
+        case .zeros: value = Tensor(zeros: shape)
+        case .ones: value = Tensor(repeating: 1, shape: shape)
+        case .normal(let std):
+            let n = shape.reduce(1, *)
+            var values = [Float](repeating: 0, count: n)
+            for i in 0..<n { values[i] = std * store.generator.nextNormal() }
+            value = Tensor(shape: shape, scalars: values)
+        }
+        let parameter = Parameter(name: self[name].name, value: value)
+        store.add(parameter)
+        return parameter
+    }
+}

@@ -1,0 +1,71 @@
+import Synchronization
+
+extension Tensor {
+    /// Reverse-mode differentiation from this tensor.
+    ///
+    /// One topological pass over the recorded ops, latest first. Leaves that require a gradient
+    /// accumulate it in `grad` (adding to what is there, so several backward calls accumulate).
+    /// Only tensors that require gradients are on the tape, so frozen subgraphs are never visited.
+    /// The graph is released afterwards.
+    ///
+    /// - Parameter gradient: the seed; defaults to 1 for a one-element tensor.
+    public func backward(_ gradient: Tensor? = nil) {
+        precondition(requiresGrad, "backward() on a tensor that does not require a gradient")
+        let seed = gradient ?? {
+            precondition(count == 1, "backward() without a seed needs a scalar, shape is \(shape)")
+            return Tensor(repeating: 1, shape: shape)
+        }()
+        precondition(seed.count == count, "seed of shape \(seed.shape) for tensor of shape \(shape)")
+
+        let order = topologicalOrder()
+        accumulateGrad(seed)
+        for tensor in order.reversed() {
+            guard let node = tensor.creator, let g = tensor.grad else { continue }
+            BackwardCounter.shared.record(node.name)
+            node.backward(g)
+            // Intermediate results keep neither their gradient nor their op once used.
+            tensor.creator = nil
+            tensor.grad = nil
+        }
+    }
+
+    /// Tensors reachable through recorded ops, each after all of its inputs (iterative DFS).
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Int)] = [(self, 0)]
+        visited.insert(ObjectIdentifier(self))
+        while let (tensor, next) = stack.popLast() {
+            let inputs = tensor.creator?.inputs ?? []
+            if next < inputs.count {
+                stack.append((tensor, next + 1))
+                let input = inputs[next]
+                if input.requiresGrad, visited.insert(ObjectIdentifier(input)).inserted {
+                    stack.append((input, 0))
+                }
+            } else {
+                order.append(tensor)
+            }
+        }
+        return order
+    }
+}
+
+/// Counts the backward closures run, by op name, so tests can measure that frozen parts of a
+/// model do no backward work.
+public final class BackwardCounter: Sendable {
+    public static let shared = BackwardCounter()
+    private let counts = Mutex<[String: Int]>([:])
+
+    func record(_ name: String) {
+        counts.withLock { $0[name, default: 0] += 1 }
+    }
+
+    /// A snapshot of the counts since the last `reset()`.
+    public var snapshot: [String: Int] { counts.withLock { $0 } }
+
+    /// The total number of backward closures run since the last `reset()`.
+    public var total: Int { counts.withLock { $0.values.reduce(0, +) } }
+
+    public func reset() { counts.withLock { $0 = [:] } }
+}

@@ -1,0 +1,57 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// How many cores BertKit uses: for BLAS and for splitting large element-wise kernels.
+///
+/// The default is every core, or `BERTKIT_THREADS` when that is set. The command line's
+/// `--threads` calls `Threads.set(_:)`.
+public enum Threads {
+    private static let current = Atomic<Int>(0)
+
+    /// The number of threads in use.
+    public static var count: Int {
+        let n = current.load(ordering: .relaxed)
+        if n > 0 { return n }
+        let initial = defaultCount
+        set(initial)
+        return initial
+    }
+
+    /// `BERTKIT_THREADS` when set to a positive number, else the number of active cores.
+    public static var defaultCount: Int {
+        if let text = ProcessInfo.processInfo.environment["BERTKIT_THREADS"], let n = Int(text), n > 0 {
+            return n
+        }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Uses `n` threads from now on, for BLAS and element-wise kernels.
+    public static func set(_ n: Int) {
+        precondition(n > 0, "thread count must be positive, got \(n)")
+        current.store(n, ordering: .relaxed)
+        BLAS.setThreads(n)
+    }
+
+    /// Element counts below this run on the calling thread: splitting costs more than it saves.
+    static let parallelThreshold = 1 << 16
+
+    /// Runs `body` over `0..<count` split into contiguous chunks, one per thread, when `count`
+    /// is large enough (`work` is the total element count the loop touches).
+    @inline(__always)
+    static func parallelFor(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        let threads = Threads.count
+        if threads <= 1 || work < parallelThreshold || count < 2 {
+            body(0..<count)
+            return
+        }
+        let chunks = min(threads, count)
+        // The chunks write disjoint ranges; the caller keeps every buffer alive until we return.
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let start = count * c / chunks
+            let end = count * (c + 1) / chunks
+            body(start..<end)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+// Layer normalization over the last axis (llm.c's layernorm_forward / layernorm_backward).
+import Foundation
+
+extension Kernels {
+    /// out = (x − mean) · rstd · gamma + beta, per row;  x, out: rows × cols; gamma, beta: cols.
+    /// Keeps `mean` and `rstd` (rows) for the backward pass.
+    static func layerNormForward(
+        x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+        rows: Int, cols: Int, eps: Float
+    ) {
+        Threads.parallelFor(rows, work: rows * cols * 3) { range in
+            for r in range {
+                let xr = x + r * cols, or = out + r * cols
+                var sum: Float = 0
+                for j in 0..<cols { sum += xr[j] }
+                let m = sum / Float(cols)
+                var varSum: Float = 0
+                for j in 0..<cols { let d = xr[j] - m; varSum += d * d }
+                let s = 1 / Foundation.sqrtf(varSum / Float(cols) + eps)
+                for j in 0..<cols { or[j] = (xr[j] - m) * s * gamma[j] + beta[j] }
+                mean[r] = m
+                rstd[r] = s
+            }
+        }
+    }
+
+    /// Accumulates dx (when non-nil), dgamma and dbeta (when non-nil) from dout.
+    ///   norm = (x − mean)·rstd,  dnorm = dout·gamma
+    ///   dx += rstd · (dnorm − mean(dnorm) − norm · mean(dnorm·norm))
+    static func layerNormBackward(
+        dout: UnsafePointer<Float>, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?, dbeta: UnsafeMutablePointer<Float>?,
+        rows: Int, cols: Int
+    ) {
+        if let dx {
+            Threads.parallelFor(rows, work: rows * cols * 4) { range in
+                for r in range {
+                    let xr = x + r * cols, gr = dout + r * cols, dxr = dx + r * cols
+                    let m = mean[r], s = rstd[r]
+                    var meanD: Float = 0, meanDN: Float = 0
+                    for j in 0..<cols {
+                        let n = (xr[j] - m) * s
+                        let d = gr[j] * gamma[j]
+                        meanD += d
+                        meanDN += d * n
+                    }
+                    meanD /= Float(cols)
+                    meanDN /= Float(cols)
+                    for j in 0..<cols {
+                        let n = (xr[j] - m) * s
+                        dxr[j] += s * (gr[j] * gamma[j] - meanD - n * meanDN)
+                    }
+                }
+            }
+        }
+        if dgamma != nil || dbeta != nil {
+            for r in 0..<rows {
+                let xr = x + r * cols, gr = dout + r * cols
+                let m = mean[r], s = rstd[r]
+                if let dgamma { for j in 0..<cols { dgamma[j] += gr[j] * (xr[j] - m) * s } }
+                if let dbeta { for j in 0..<cols { dbeta[j] += gr[j] } }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// Layer normalization over the last axis with scale `gamma` and shift `beta` (both `[cols]`).
+    public func layerNorm(gamma: Tensor, beta: Tensor, eps: Float) -> Tensor {
+        let cols = shape.last ?? 1
+        precondition(gamma.shape == [cols] && beta.shape == [cols],
+                     "layerNorm: gamma \(gamma.shape) / beta \(beta.shape) for input \(shape)")
+        let rows = count / Swift.max(cols, 1)
+        let out = Tensor.uninitialized(shape)
+        let stats = Tensor.uninitialized([2, rows])
+        let mean = stats.storage.pointer, rstd = stats.storage.pointer + rows
+        Kernels.layerNormForward(x: storage.pointer, gamma: gamma.storage.pointer, beta: beta.storage.pointer,
+                                 out: out.storage.pointer, mean: mean, rstd: rstd, rows: rows, cols: cols, eps: eps)
+        return out.recorded("layer_norm", inputs: [self, gamma, beta]) { [self] g in
+            Kernels.layerNormBackward(
+                dout: g.storage.pointer, x: storage.pointer, gamma: gamma.storage.pointer,
+                mean: stats.storage.pointer, rstd: stats.storage.pointer + rows,
+                dx: requiresGrad ? gradBuffer() : nil,
+                dgamma: gamma.requiresGrad ? gamma.gradBuffer() : nil,
+                dbeta: beta.requiresGrad ? beta.gradBuffer() : nil,
+                rows: rows, cols: cols)
+        }
+    }
+}

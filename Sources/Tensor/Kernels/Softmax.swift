@@ -1,0 +1,75 @@
+// Softmax over the last axis with an optional additive mask, numerically stable.
+import Foundation
+
+extension Kernels {
+    /// y[r, :] = softmax(x[r, :] + mask[r / rowsPerMaskRow, :])   (x, y: rows × cols; y may alias x)
+    static func softmaxForward(
+        x: UnsafePointer<Float>, mask: UnsafePointer<Float>?, rowsPerMaskRow: Int,
+        y: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+    ) {
+        Threads.parallelFor(rows, work: rows * cols * 4) { range in
+            for r in range {
+                let xr = x + r * cols, yr = y + r * cols
+                let mr = mask.map { $0 + (r / rowsPerMaskRow) * cols }
+                var maxValue = -Float.infinity
+                for j in 0..<cols {
+                    let v = xr[j] + (mr?[j] ?? 0)
+                    yr[j] = v
+                    maxValue = Swift.max(maxValue, v)
+                }
+                // A fully masked row (all -inf) would give NaN; it gets zeros instead.
+                if maxValue == -Float.infinity { for j in 0..<cols { yr[j] = 0 }; continue }
+                var total: Float = 0
+                for j in 0..<cols {
+                    let e = Foundation.expf(yr[j] - maxValue)
+                    yr[j] = e
+                    total += e
+                }
+                let inv = 1 / total
+                for j in 0..<cols { yr[j] *= inv }
+            }
+        }
+    }
+
+    /// dx[r, :] = y ⊙ (dy − Σ dy⊙y)   (dx may alias dy)
+    static func softmaxBackward(
+        y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+    ) {
+        Threads.parallelFor(rows, work: rows * cols * 2) { range in
+            for r in range {
+                let yr = y + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
+                var dot: Float = 0
+                for j in 0..<cols { dot += yr[j] * dyr[j] }
+                for j in 0..<cols { dxr[j] = yr[j] * (dyr[j] - dot) }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// Softmax over the last axis, after adding `mask` (no gradient flows to the mask).
+    ///
+    /// `mask` has shape `[M, cols]`, and the rows of `self` (all axes but the last, flattened)
+    /// are split into M equal groups, group i using mask row i. An attention mask `[batch, keys]`
+    /// on scores `[batch, heads, queries, keys]` is the usual case. Use 0 to keep a position and
+    /// a large negative number (or −∞) to drop it.
+    public func softmax(mask: Tensor? = nil) -> Tensor {
+        let cols = shape.last ?? 1
+        let rows = count / Swift.max(cols, 1)
+        var rowsPerMaskRow = 1
+        if let mask {
+            precondition(mask.rank == 2 && mask.shape[1] == cols && mask.shape[0] > 0 && rows % mask.shape[0] == 0,
+                         "softmax mask \(mask.shape) does not fit scores \(shape)")
+            rowsPerMaskRow = rows / mask.shape[0]
+        }
+        let out = Tensor.uninitialized(shape)
+        Kernels.softmaxForward(x: storage.pointer, mask: mask?.storage.pointer, rowsPerMaskRow: rowsPerMaskRow,
+                               y: out.storage.pointer, rows: rows, cols: cols)
+        return out.recorded("softmax", inputs: [self]) { [self, unowned out] g in
+            let dx = Tensor.uninitialized(shape)
+            Kernels.softmaxBackward(y: out.storage.pointer, dy: g.storage.pointer, dx: dx.storage.pointer,
+                                    rows: rows, cols: cols)
+            accumulateGrad(dx)
+        }
+    }
+}
