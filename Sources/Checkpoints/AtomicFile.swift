@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Writes files so that readers see either the old file or the complete new one, never a part.
+///
+/// The bytes go to a hidden temporary file in the destination's folder, are flushed to disk
+/// (`fsync`), and the temporary file is renamed over the destination, which is atomic within one
+/// file system; the folder is then flushed so the rename itself survives a crash. The destination's
+/// folder is created if missing. On any failure the temporary file is removed and the destination
+/// is untouched.
+public enum AtomicFile {
+    /// Atomically replaces the file at `url` with `data`.
+    public static func write(_ data: Data, to url: URL) throws(CheckpointError) {
+        try write(to: url) { (writer: inout Writer) throws(CheckpointError) in
+            try writer.write(data)
+        }
+    }
+
+    /// Atomically replaces the file at `url` with what `body` writes, in order, through the writer;
+    /// use it to stream large files without building them in memory first.
+    public static func write(
+        to url: URL, _ body: (inout Writer) throws(CheckpointError) -> Void
+    ) throws(CheckpointError) {
+        let folder = url.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError(file: folder, .io("cannot create folder: \(error.localizedDescription)"))
+        }
+        let temporary = folder.appending(path: ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        // Permissions 0666 less the umask, as for any new file.
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else {
+            throw CheckpointError(file: url, .io("cannot create a temporary file in \(folder.path): \(errorText())"))
+        }
+        var writer = Writer(fd: fd, url: url)
+        var closed = false
+        do throws(CheckpointError) {
+            try body(&writer)
+            guard fsync(fd) == 0 else { throw CheckpointError(file: url, .io("cannot flush to disk: \(errorText())")) }
+            closed = true
+            guard close(fd) == 0 else { throw CheckpointError(file: url, .io("cannot close: \(errorText())")) }
+            guard rename(temporary.path, url.path) == 0 else {
+                throw CheckpointError(file: url, .io("cannot replace the file: \(errorText())"))
+            }
+        } catch {
+            if !closed { close(fd) }
+            unlink(temporary.path)
+            throw error
+        }
+        syncFolder(folder)
+    }
+
+    /// The open temporary file, given to the body of ``AtomicFile/write(to:_:)``.
+    public struct Writer: ~Copyable {
+        fileprivate let fd: Int32
+        fileprivate let url: URL
+        /// Bytes written so far.
+        public private(set) var byteCount = 0
+
+        fileprivate init(fd: Int32, url: URL) {
+            self.fd = fd
+            self.url = url
+        }
+
+        /// Appends `data`.
+        public mutating func write(_ data: Data) throws(CheckpointError) {
+            var failure: CheckpointError?
+            data.withUnsafeBytes { bytes in
+                do throws(CheckpointError) { try write(bytes) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        }
+
+        /// Appends `bytes`.
+        public mutating func write(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+            var offset = 0
+            while offset < bytes.count {
+                // Safe: offset < bytes.count, so base + offset and the remaining count stay inside `bytes`.
+                let written = Glibc_write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw CheckpointError(file: url, .io("cannot write: \(errorText())"))
+                }
+                offset += written
+            }
+            byteCount += bytes.count
+        }
+
+        /// Appends the UTF-8 bytes of `string`.
+        public mutating func write(_ string: String) throws(CheckpointError) {
+            try write(Data(string.utf8))
+        }
+
+        /// Appends `values` as little-endian 32-bit floats.
+        public mutating func write(littleEndian values: [Float]) throws(CheckpointError) {
+            #if _endian(little)
+            var failure: CheckpointError?
+            values.withUnsafeBytes { bytes in
+                do throws(CheckpointError) { try write(bytes) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            #else
+            var swapped = values.map { $0.bitPattern.littleEndian }
+            var failure: CheckpointError?
+            swapped.withUnsafeBytes { bytes in
+                do throws(CheckpointError) { try write(bytes) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            #endif
+        }
+    }
+
+    /// Flushes a folder's entries, so a rename in it is durable; best effort (not every file system
+    /// allows it, and the file itself is already complete).
+    private static func syncFolder(_ folder: URL) {
+        let fd = open(folder.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+}
+
+private func errorText() -> String { String(cString: strerror(errno)) }
+
+/// The C library's `write`, which `Writer.write` would otherwise shadow.
+private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, buffer, count)
+    #elseif canImport(Musl)
+    return Musl.write(fd, buffer, count)
+    #else
+    return Darwin.write(fd, buffer, count)
+    #endif
+}
