@@ -1,0 +1,29 @@
+/// The activation functions a model's feed-forward layers may use, by their transformers names
+/// (`hidden_act` in `config.json`).
+public enum Activation: String, Sendable, CaseIterable {
+    /// GELU with the exact Gaussian CDF: x · Φ(x) = x/2 · (1 + erf(x/√2)). BERT's default.
+    case gelu
+    /// GELU, tanh approximation: x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³))). ALBERT's default.
+    case geluNew = "gelu_new"
+    /// The same tanh approximation as ``geluNew``, as PyTorch names it.
+    case geluPyTorchTanh = "gelu_pytorch_tanh"
+    /// max(0, x).
+    case relu
+    /// x · sigmoid(x), also called swish.
+    case silu
+    /// tanh(x).
+    case tanh
+
+    /// The activation for a `hidden_act` value, accepting transformers' alias `swish` for ``silu``;
+    /// `nil` when unsupported.
+    public init?(configValue: String) {
+        if configValue == "swish" {
+            self = .silu
+        } else {
+            self.init(rawValue: configValue)
+        }
+    }
+
+    /// The supported `hidden_act` values, for messages.
+    public static var supportedNames: [String] { allCases.map(\.rawValue) + ["swish"] }
+}
