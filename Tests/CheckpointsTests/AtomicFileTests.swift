@@ -1,0 +1,42 @@
+import Foundation
+import XCTest
+@testable import Checkpoints
+
+final class AtomicFileTests: XCTestCase {
+    func contents(_ folder: TemporaryFolder, _ sub: String = "") throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.url.appending(path: sub).path).sorted()
+    }
+
+    func testWritesReplacesAndLeavesNoTemporaryFile() throws {
+        let folder = try TemporaryFolder()
+        let url = folder.url.appending(path: "out/nested/file.txt")  // missing folders are created
+        try AtomicFile.write(Data("first".utf8), to: url)
+        try AtomicFile.write(Data("second".utf8), to: url)
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "second")
+        XCTAssertEqual(try contents(folder, "out/nested"), ["file.txt"])
+    }
+
+    func testFailureKeepsTheOldFile() throws {
+        let folder = try TemporaryFolder()
+        let url = folder.url.appending(path: "file.txt")
+        try AtomicFile.write(Data("old".utf8), to: url)
+        let error = expectError { () throws(CheckpointError) in
+            try AtomicFile.write(to: url) { (writer: inout AtomicFile.Writer) throws(CheckpointError) in
+                try writer.write("half of the new")
+                throw CheckpointError(file: url, .io("simulated failure"))
+            }
+        }
+        XCTAssertEqual(error?.reason, .io("simulated failure"))
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "old")
+        XCTAssertEqual(try contents(folder), ["file.txt"], "the temporary file is removed")
+    }
+
+    func testUnwritableDestinationIsATypedError() throws {
+        let folder = try TemporaryFolder()
+        let blocker = try folder.write("blocker", "a file, not a folder")
+        let error = expectError { () throws(CheckpointError) in
+            try AtomicFile.write(Data("x".utf8), to: blocker.appending(path: "inside.txt"))
+        }
+        XCTAssertNotNil(error?.file)
+    }
+}

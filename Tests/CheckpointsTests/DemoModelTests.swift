@@ -1,0 +1,45 @@
+import Foundation
+import XCTest
+@testable import Checkpoints
+
+/// Opens the demo model that scripts/bootstrap installs in the hub cache; skipped when it is absent.
+final class DemoModelTests: XCTestCase {
+    func demoFolder() throws -> URL {
+        do {
+            return try ModelLocation.resolve("sentence-transformers/all-MiniLM-L6-v2")
+        } catch {
+            throw XCTSkip("demo model not installed (run scripts/bootstrap): \(error)")
+        }
+    }
+
+    func testOpensAllMiniLML6v2() throws {
+        let folder = try demoFolder()
+        let weights = try SafeTensorsCheckpoint(contentsOf: folder)
+        XCTAssertEqual(weights.info("embeddings.word_embeddings.weight")?.shape, [30522, 384])
+        XCTAssertEqual(weights.info("embeddings.word_embeddings.weight")?.dtype, .float32)
+        XCTAssertFalse(weights.keys.contains { $0.hasPrefix("bert.") }, "sentence-transformers saves the bare BertModel")
+        XCTAssert(weights.contains("encoder.layer.5.output.LayerNorm.weight"))
+        XCTAssertFalse(weights.floatKeys.contains("embeddings.position_ids"))
+        XCTAssertEqual(weights.files.first?.metadata["format"], "pt")
+
+        let gamma = try weights.floats("embeddings.LayerNorm.weight", shape: [384])
+        XCTAssert(gamma.allSatisfy(\.isFinite))
+        let embeddings = try weights.floats("embeddings.word_embeddings.weight")
+        XCTAssertEqual(embeddings.count, 30522 * 384)
+
+        let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
+        XCTAssertEqual(config.hiddenSize, 384)
+        XCTAssertEqual(config.numHiddenLayers, 6)
+        for layer in 0..<config.numHiddenLayers {
+            XCTAssertEqual(weights.info("encoder.layer.\(layer).attention.self.query.weight")?.shape,
+                           [config.hiddenSize, config.hiddenSize])
+            XCTAssertEqual(weights.info("encoder.layer.\(layer).intermediate.dense.weight")?.shape,
+                           [config.intermediateSize, config.hiddenSize])
+        }
+
+        let sentence = try XCTUnwrap(try SentenceTransformerConfig.load(from: folder))
+        XCTAssertEqual(sentence.pooling?.modes, [.mean])
+        XCTAssertTrue(sentence.normalize)
+        XCTAssertEqual(sentence.maxSeqLength, 256)
+    }
+}
