@@ -17,16 +17,17 @@ import Foundation
 public enum AtomicFile {
     /// Atomically replaces the file at `url` with `data`.
     public static func write(_ data: Data, to url: URL) throws(CheckpointError) {
-        try write(to: url) { (writer: inout Writer) throws(CheckpointError) in
+        try write(to: url, typed: { (writer: inout Writer) throws(CheckpointError) in
             try writer.write(data)
-        }
+        })
     }
 
     /// Atomically replaces the file at `url` with what `body` writes, in order, through the writer;
     /// use it to stream large files without building them in memory first.
-    public static func write(
-        to url: URL, _ body: (inout Writer) throws(CheckpointError) -> Void
-    ) throws(CheckpointError) {
+    ///
+    /// - Throws: ``CheckpointError`` when the file system fails, or whatever `body` throws, unchanged;
+    ///   either way the destination is left as it was.
+    public static func write(to url: URL, _ body: (inout Writer) throws -> Void) throws {
         let folder = url.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -41,7 +42,7 @@ public enum AtomicFile {
         }
         var writer = Writer(fd: fd, url: url)
         var closed = false
-        do throws(CheckpointError) {
+        do {
             try body(&writer)
             guard fsync(fd) == 0 else { throw CheckpointError(file: url, .io("cannot flush to disk: \(errorText())")) }
             closed = true
@@ -55,6 +56,19 @@ public enum AtomicFile {
             throw error
         }
         syncFolder(folder)
+    }
+
+    /// ``write(to:_:)`` for a body that throws only `CheckpointError`, keeping the error typed.
+    static func write(
+        to url: URL, typed body: (inout Writer) throws(CheckpointError) -> Void
+    ) throws(CheckpointError) {
+        do {
+            try write(to: url) { (writer: inout Writer) in try body(&writer) }
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            preconditionFailure("write(to:_:) throws only CheckpointError and the body's errors: \(error)")
+        }
     }
 
     /// The open temporary file, given to the body of ``AtomicFile/write(to:_:)``.

@@ -16,19 +16,27 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(try contents(folder, "out/nested"), ["file.txt"])
     }
 
-    func testFailureKeepsTheOldFile() throws {
+    struct BodyFailure: Error, Equatable {}
+
+    func testFailureKeepsTheOldFileAndPassesTheBodysErrorOn() throws {
         let folder = try TemporaryFolder()
         let url = folder.url.appending(path: "file.txt")
         try AtomicFile.write(Data("old".utf8), to: url)
-        let error = expectError { () throws(CheckpointError) in
-            try AtomicFile.write(to: url) { (writer: inout AtomicFile.Writer) throws(CheckpointError) in
-                try writer.write("half of the new")
-                throw CheckpointError(file: url, .io("simulated failure"))
-            }
+        XCTAssertThrowsError(try AtomicFile.write(to: url) { writer in
+            try writer.write("half of the new")
+            throw BodyFailure()
+        }) { error in
+            XCTAssertEqual(error as? BodyFailure, BodyFailure())
         }
-        XCTAssertEqual(error?.reason, .io("simulated failure"))
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "old")
         XCTAssertEqual(try contents(folder), ["file.txt"], "the temporary file is removed")
+
+        try AtomicFile.write(to: url) { writer in
+            try writer.write("new, ")
+            try writer.write(littleEndian: [1.5])
+            XCTAssertEqual(writer.byteCount, 9)
+        }
+        XCTAssertEqual([UInt8](try Data(contentsOf: url)), Array("new, ".utf8) + floatBytes([1.5]))
     }
 
     func testUnwritableDestinationIsATypedError() throws {

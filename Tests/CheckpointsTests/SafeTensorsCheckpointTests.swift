@@ -81,6 +81,21 @@ final class SafeTensorsCheckpointTests: XCTestCase {
         }
     }
 
+    /// The hub cache keeps files in blobs/ and links them from snapshots/<hash>/.
+    func testSymlinkedHubSnapshotFiles() throws {
+        let folder = try TemporaryFolder()
+        var writer = SafeTensorsWriter()
+        writer.add("pooler.dense.bias", shape: [2], values: [0.5, -0.5])
+        let blob = folder.url.appending(path: "models--org--model/blobs/0a1b2c")
+        try writer.write(to: blob)
+        try folder.write("models--org--model/refs/main", "abc")
+        let snapshot = try folder.makeFolder("models--org--model/snapshots/abc")
+        try FileManager.default.createSymbolicLink(atPath: snapshot.appending(path: "model.safetensors").path,
+                                                   withDestinationPath: "../../blobs/0a1b2c")
+        let resolved = try ModelLocation.resolve("org/model", environment: ["HF_HUB_CACHE": folder.url.path])
+        XCTAssertEqual(try SafeTensorsCheckpoint(contentsOf: resolved).floats("pooler.dense.bias"), [0.5, -0.5])
+    }
+
     func testFolderWithoutSafetensorsExplainsWhatItFound() throws {
         let folder = try TemporaryFolder()
         try folder.write("pytorch_model.bin", "not really")

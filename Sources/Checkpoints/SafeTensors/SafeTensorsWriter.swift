@@ -67,11 +67,11 @@ public struct SafeTensorsWriter: Sendable {
 
     /// Writes the file atomically (see ``AtomicFile``), streaming the tensors without copying them.
     public func write(to url: URL) throws(CheckpointError) {
-        try AtomicFile.write(to: url) { (file: inout AtomicFile.Writer) throws(CheckpointError) in
+        try AtomicFile.write(to: url, typed: { (file: inout AtomicFile.Writer) throws(CheckpointError) in
             try file.write(Data(header()))
             for name in keys {
                 try file.write(littleEndian: tensors[name]!.values)
             }
-        }
+        })
     }
 }
