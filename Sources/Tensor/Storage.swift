@@ -1,14 +1,18 @@
+import Synchronization
+
 /// Contiguous Float32 memory owned by one or more tensors (a reshape shares it).
 ///
 /// The pointer never escapes the Tensor target except through `withUnsafe…` accessors.
 final class Storage: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
+    private let capacity: Int
 
     init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0, "negative tensor size \(count)")
         // Allocating at least one element keeps the pointer valid for empty tensors.
-        pointer = .allocate(capacity: max(count, 1))
+        capacity = StoragePool.sizeClass(max(count, 1))
+        pointer = StoragePool.shared.take(capacity) ?? .allocate(capacity: capacity)
         self.count = count
         if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
     }
@@ -18,5 +22,53 @@ final class Storage: @unchecked Sendable {
         pointer.initialize(from: source, count: count)
     }
 
-    deinit { pointer.deallocate() }
+    deinit {
+        if !StoragePool.shared.give(pointer, capacity: capacity) { pointer.deallocate() }
+    }
+}
+
+/// Recycles large buffers by size class, so a forward pass that runs again with similar shapes
+/// reuses the pages of the last one instead of asking the system for fresh (page-faulting) memory.
+final class StoragePool: Sendable {
+    static let shared = StoragePool()
+
+    /// Buffers below this many floats go straight to malloc, which handles them well.
+    static let minimumPooled = 1 << 14
+    /// The most memory the pool keeps idle.
+    static let maximumIdleBytes = 1 << 30
+
+    private struct State {
+        var free: [Int: [Int]] = [:]   // size class → addresses of idle buffers
+        var idleBytes = 0
+    }
+    private let state = Mutex(State())
+
+    /// Rounds large sizes up to 4 classes per power of two (at most 25% slack), so buffers of
+    /// nearby sizes share a class.
+    static func sizeClass(_ n: Int) -> Int {
+        guard n >= minimumPooled else { return n }
+        let top = Int.bitWidth - 1 - n.leadingZeroBitCount   // 2^top ≤ n
+        let step = 1 << (top - 2)
+        return (n + step - 1) / step * step
+    }
+
+    func take(_ capacity: Int) -> UnsafeMutablePointer<Float>? {
+        guard capacity >= Self.minimumPooled else { return nil }
+        return state.withLock { s in
+            guard let address = s.free[capacity]?.popLast() else { return nil }
+            s.idleBytes -= capacity * 4
+            return UnsafeMutablePointer(bitPattern: address)
+        }
+    }
+
+    /// Keeps `pointer` for reuse; false when the caller must free it.
+    func give(_ pointer: UnsafeMutablePointer<Float>, capacity: Int) -> Bool {
+        guard capacity >= Self.minimumPooled else { return false }
+        return state.withLock { s in
+            guard s.idleBytes + capacity * 4 <= Self.maximumIdleBytes else { return false }
+            s.free[capacity, default: []].append(Int(bitPattern: pointer))
+            s.idleBytes += capacity * 4
+            return true
+        }
+    }
 }

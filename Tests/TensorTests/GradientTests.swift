@@ -73,6 +73,7 @@ final class GradientTests: XCTestCase {
         let mask = Tensor(shape: [3, 4], scalars: [1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0])
         assertGradients([x], "masked mean") { $0[0].maskedMean(mask: mask) }
         assertGradients([x], "masked max") { $0[0].maskedMax(mask: mask) }
+        assertGradients([x], "l2 normalize") { $0[0].l2Normalized() }
     }
 
     func testLosses() {

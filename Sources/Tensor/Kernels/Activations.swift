@@ -23,12 +23,12 @@ extension Tensor {
 
     /// GELU in its exact form, x·Φ(x) = ½x(1 + erf(x/√2)): Hugging Face's `"gelu"`.
     public func gelu() -> Tensor {
-        unary("gelu", Activation.gelu, derivative: { x, _ in Activation.geluDerivative(x) })
+        unary("gelu", ActivationMath.gelu, derivative: { x, _ in ActivationMath.geluDerivative(x) })
     }
 
     /// GELU's tanh approximation: Hugging Face's `"gelu_new"` and `"gelu_pytorch_tanh"`.
     public func geluTanh() -> Tensor {
-        unary("gelu_tanh", Activation.geluTanh, derivative: { x, _ in Activation.geluTanhDerivative(x) })
+        unary("gelu_tanh", ActivationMath.geluTanh, derivative: { x, _ in ActivationMath.geluTanhDerivative(x) })
     }
 
     public func tanh() -> Tensor {
@@ -45,12 +45,12 @@ extension Tensor {
     }
 
     public func sigmoid() -> Tensor {
-        unary("sigmoid", Activation.sigmoid, derivative: { _, y in y * (1 - y) })
+        unary("sigmoid", ActivationMath.sigmoid, derivative: { _, y in y * (1 - y) })
     }
 }
 
 /// Scalar activation functions and their derivatives, shared by the ops and fused kernels.
-public enum Activation {
+public enum ActivationMath {
     static let invSqrt2: Float = 0.70710678118654752
     static let invSqrt2Pi: Float = 0.39894228040143268
     static let sqrt2OverPi: Float = 0.79788456080286536

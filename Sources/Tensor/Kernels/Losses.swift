@@ -62,7 +62,7 @@ extension Tensor {
             let dx = Tensor.uninitialized(shape)
             let x = storage.pointer, t = targets.storage.pointer
             let d = dx.storage.pointer, scale = g.item / Float(Swift.max(count, 1))
-            for i in 0..<count { d[i] = scale * (Activation.sigmoid(x[i]) - t[i]) }
+            for i in 0..<count { d[i] = scale * (ActivationMath.sigmoid(x[i]) - t[i]) }
             accumulateGrad(dx)
         }
     }

@@ -63,3 +63,32 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Each row (last axis) divided by its L2 norm, clamped below at `eps` as PyTorch's
+    /// `F.normalize` does.
+    public func l2Normalized(eps: Float = 1e-12) -> Tensor {
+        let cols = shape.last ?? 1
+        let rows = count / Swift.max(cols, 1)
+        let out = Tensor.uninitialized(shape)
+        var norms = [Float](repeating: 0, count: rows)
+        let x = storage.pointer, y = out.storage.pointer
+        for r in 0..<rows {
+            var s: Float = 0
+            for j in 0..<cols { s += x[r * cols + j] * x[r * cols + j] }
+            let n = Swift.max(s.squareRoot(), eps)
+            norms[r] = n
+            for j in 0..<cols { y[r * cols + j] = x[r * cols + j] / n }
+        }
+        return out.recorded("l2_normalize", inputs: [self]) { [self, unowned out] g in
+            // dx = (g − y·(g·y)) / n   (with the clamp active, dx = g / eps)
+            let dx = gradBuffer(), gy = g.storage.pointer, y = out.storage.pointer
+            for r in 0..<rows {
+                let n = norms[r], clamped = n == eps
+                var dot: Float = 0
+                if !clamped { for j in 0..<cols { dot += gy[r * cols + j] * y[r * cols + j] } }
+                for j in 0..<cols { dx[r * cols + j] += (gy[r * cols + j] - y[r * cols + j] * dot) / n }
+            }
+        }
+    }
+}

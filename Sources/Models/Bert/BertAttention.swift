@@ -1,0 +1,63 @@
+// Mirrors transformers' BertSelfAttention, BertSelfOutput and BertAttention.
+import Checkpoints
+import Layers
+import Tensor
+
+/// `attention.self`: query, key and value projections and multi-head scaled dot-product attention.
+public final class BertSelfAttention {
+    public let query: Linear
+    public let key: Linear
+    public let value: Linear
+    public let heads: Int
+    let dropoutProbability: Float
+    let store: ParameterStore
+
+    public init(_ path: WeightPath, config: BertConfig) {
+        let (h, std) = (config.hiddenSize, Float(config.initializerRange))
+        query = Linear(path["query"], inFeatures: h, outFeatures: h, std: std)
+        key = Linear(path["key"], inFeatures: h, outFeatures: h, std: std)
+        value = Linear(path["value"], inFeatures: h, outFeatures: h, std: std)
+        heads = config.numAttentionHeads
+        dropoutProbability = Float(config.attentionProbsDropoutProb)
+        store = path.store
+    }
+
+    /// `[batch, seq, hidden]` → context of the same shape, and the attention probabilities.
+    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (context: Tensor, probabilities: Tensor) {
+        Tensor.attention(query: query(x), key: key(x), value: value(x), mask: mask, heads: heads,
+                         dropout: dropoutProbability, training: store.training, generator: &store.generator)
+    }
+}
+
+/// `attention.output` and `output`: dense, dropout, then LayerNorm over the residual sum.
+public final class BertResidualOutput {
+    public let dense: Linear
+    public let layerNorm: LayerNorm
+    let dropout: Dropout
+
+    public init(_ path: WeightPath, inFeatures: Int, config: BertConfig) {
+        dense = Linear(path["dense"], inFeatures: inFeatures, outFeatures: config.hiddenSize, std: Float(config.initializerRange))
+        layerNorm = LayerNorm(path["LayerNorm"], size: config.hiddenSize, eps: Float(config.layerNormEps))
+        dropout = Dropout(path, probability: Float(config.hiddenDropoutProb))
+    }
+
+    public func callAsFunction(_ x: Tensor, residual: Tensor) -> Tensor {
+        layerNorm(dropout(dense(x)) + residual)
+    }
+}
+
+/// `attention`: self-attention followed by its output block.
+public final class BertAttention {
+    public let selfAttention: BertSelfAttention
+    public let output: BertResidualOutput
+
+    public init(_ path: WeightPath, config: BertConfig) {
+        selfAttention = BertSelfAttention(path["self"], config: config)
+        output = BertResidualOutput(path["output"], inFeatures: config.hiddenSize, config: config)
+    }
+
+    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (output: Tensor, probabilities: Tensor) {
+        let (context, probabilities) = selfAttention(x, mask: mask)
+        return (output(context, residual: x), probabilities)
+    }
+}

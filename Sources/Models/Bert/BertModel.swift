@@ -1,0 +1,105 @@
+// Mirrors transformers' BertModel: embeddings, encoder (encoder.layer.N) and an optional pooler.
+import Checkpoints
+import Foundation
+import Layers
+import Tensor
+
+/// A BERT encoder whose parameters carry the checkpoint's own key names.
+///
+/// ```swift
+/// let model = try BertModel.load("sentence-transformers/all-MiniLM-L6-v2")
+/// let output = try model(EncoderInput(inputIds: IDTensor([101, 7592, 102])))
+/// output.lastHiddenState.shape  // [1, 3, 384]
+/// ```
+public final class BertModel {
+    public let config: BertConfig
+    /// Every parameter, named as in the checkpoint (with `path`'s prefix, if any).
+    public let store: ParameterStore
+    /// Where this model sits in its store's weight tree ("" alone, "bert." under a task head).
+    public let prefix: String
+    public let embeddings: BertEmbeddings
+    public let encoder: BertEncoder
+    public let pooler: BertPooler?
+
+    /// Builds a randomly initialised model (BERT's initializer) under `path`.
+    ///
+    /// - Parameters:
+    ///   - layers: keep only the first `layers` encoder layers (extract layers); all when nil.
+    ///   - pooler: whether to build the pooler (dense + tanh on CLS).
+    public init(config: BertConfig, path: WeightPath, layers: Int? = nil, pooler: Bool = true) {
+        self.config = config
+        store = path.store
+        prefix = path.segments.isEmpty ? "" : path.name + "."
+        embeddings = BertEmbeddings(path["embeddings"], config: config)
+        encoder = BertEncoder(path["encoder"], config: config, count: min(layers ?? config.numHiddenLayers, config.numHiddenLayers))
+        self.pooler = pooler ? BertPooler(path["pooler"], config: config) : nil
+    }
+
+    /// Builds a randomly initialised model in a store of its own.
+    public convenience init(config: BertConfig, layers: Int? = nil, pooler: Bool = true, seed: UInt64 = 0) {
+        self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers, pooler: pooler)
+    }
+
+    /// Loads a model folder (`config.json` + `model.safetensors`) or a Hugging Face id from the
+    /// local cache. No network is used.
+    ///
+    /// The pooler is built when the checkpoint has one. Keys may carry a `bert.` prefix.
+    public static func load(_ idOrPath: String, revision: String? = nil, layers: Int? = nil) throws -> BertModel {
+        try load(folder: ModelLocation.resolve(idOrPath, revision: revision), layers: layers)
+    }
+
+    /// Loads a model folder; see ``load(_:revision:layers:)``.
+    public static func load(folder: URL, layers: Int? = nil) throws -> BertModel {
+        let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
+        let weights = try SafeTensorsCheckpoint(contentsOf: folder)
+        let hasPooler = weights.contains("pooler.dense.weight") || weights.contains("bert.pooler.dense.weight")
+        let model = BertModel(config: config, layers: layers, pooler: hasPooler)
+        try model.store.load(from: weights, keyPrefixes: ["", "bert."])
+        return model
+    }
+
+    /// The number of hidden states: the embeddings output plus one per layer.
+    public var hiddenStateCount: Int { encoder.layers.count + 1 }
+
+    /// Runs the encoder.
+    ///
+    /// - Throws: ``ModelError`` when a sequence is longer than `max_position_embeddings`, or an id
+    ///   is outside the vocabulary.
+    public func callAsFunction(
+        _ input: EncoderInput, outputHiddenStates: Bool = false, outputAttentions: Bool = false, upToLayer: Int? = nil
+    ) throws(ModelError) -> EncoderOutput {
+        try validate(input)
+        let last = upToLayer ?? encoder.layers.count
+        guard last >= 0 && last <= encoder.layers.count else {
+            throw .noSuchLayer(requested: last, available: encoder.layers.count)
+        }
+        let mask = input.additiveMask
+        var hidden = embeddings(input)
+        var hiddenStates = outputHiddenStates ? [hidden] : nil
+        var attentions: [Tensor]? = outputAttentions ? [] : nil
+        for layer in encoder.layers.prefix(last) {
+            let (output, probabilities) = layer(hidden, mask: mask)
+            hidden = output
+            hiddenStates?.append(hidden)
+            attentions?.append(probabilities)
+        }
+        let pooled = last == encoder.layers.count ? pooler?(hidden) : nil
+        return EncoderOutput(lastHiddenState: hidden, poolerOutput: pooled, hiddenStates: hiddenStates, attentions: attentions)
+    }
+
+    func validate(_ input: EncoderInput) throws(ModelError) {
+        guard input.inputIds.shape.count == 2, input.attentionMask.shape == input.inputIds.shape,
+              input.tokenTypeIds.shape == input.inputIds.shape else {
+            throw .shapeMismatch("input ids \(input.inputIds.shape), attention mask \(input.attentionMask.shape), token types \(input.tokenTypeIds.shape)")
+        }
+        if input.sequenceLength > config.maxPositionEmbeddings {
+            throw .sequenceTooLong(length: input.sequenceLength, maximum: config.maxPositionEmbeddings)
+        }
+        for (i, id) in input.inputIds.ids.enumerated() where id < 0 || Int(id) >= config.vocabSize {
+            throw .idOutOfRange(id: id, vocabularySize: config.vocabSize, position: i % max(input.sequenceLength, 1))
+        }
+        for id in input.tokenTypeIds.ids where id < 0 || Int(id) >= config.typeVocabSize {
+            throw .tokenTypeOutOfRange(id: id, typeVocabularySize: config.typeVocabSize)
+        }
+    }
+}

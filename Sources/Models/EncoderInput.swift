@@ -1,0 +1,46 @@
+import Tensor
+
+/// A batch of token sequences, padded to one length, as a model reads them.
+public struct EncoderInput: Sendable {
+    /// Token ids `[batch, seq]`.
+    public var inputIds: IDTensor
+    /// 1 for a real token, 0 for padding, `[batch, seq]`.
+    public var attentionMask: IDTensor
+    /// Segment ids `[batch, seq]` (0 for the first text, 1 for the pair).
+    public var tokenTypeIds: IDTensor
+
+    public init(inputIds: IDTensor, attentionMask: IDTensor? = nil, tokenTypeIds: IDTensor? = nil) {
+        self.inputIds = inputIds
+        self.attentionMask = attentionMask ?? IDTensor(shape: inputIds.shape, ids: .init(repeating: 1, count: inputIds.ids.count))
+        self.tokenTypeIds = tokenTypeIds ?? IDTensor(shape: inputIds.shape, ids: .init(repeating: 0, count: inputIds.ids.count))
+    }
+
+    /// Pads sequences of different lengths with `padId` (mask 0) to the longest.
+    public init(sequences: [[Int32]], typeIds: [[Int32]]? = nil, padId: Int32 = 0) {
+        let length = sequences.map(\.count).max() ?? 0
+        var ids: [Int32] = [], mask: [Int32] = [], types: [Int32] = []
+        for (i, s) in sequences.enumerated() {
+            let pad = length - s.count
+            ids += s + Array(repeating: padId, count: pad)
+            mask += Array(repeating: 1, count: s.count) + Array(repeating: 0, count: pad)
+            types += (typeIds?[i] ?? Array(repeating: 0, count: s.count)) + Array(repeating: 0, count: pad)
+        }
+        let shape = [sequences.count, length]
+        self.init(inputIds: IDTensor(shape: shape, ids: ids), attentionMask: IDTensor(shape: shape, ids: mask),
+                  tokenTypeIds: IDTensor(shape: shape, ids: types))
+    }
+
+    public var batchSize: Int { inputIds.shape[0] }
+    public var sequenceLength: Int { inputIds.shape.count > 1 ? inputIds.shape[1] : 0 }
+
+    /// The mask as floats (1 keep, 0 pad), for pooling.
+    public var maskTensor: Tensor {
+        Tensor(shape: attentionMask.shape, scalars: attentionMask.ids.map { $0 != 0 ? 1 : 0 })
+    }
+
+    /// The additive attention mask: 0 where attended, the most negative Float where padded, as
+    /// transformers builds it.
+    public var additiveMask: Tensor {
+        Tensor(shape: attentionMask.shape, scalars: attentionMask.ids.map { $0 != 0 ? 0 : -Float.greatestFiniteMagnitude })
+    }
+}

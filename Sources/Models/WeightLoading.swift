@@ -1,0 +1,45 @@
+import Checkpoints
+import Layers
+import Tensor
+
+/// What loading a checkpoint into a model found, besides the weights it loaded.
+public struct LoadReport: Sendable, Equatable {
+    /// Checkpoint keys the model has no parameter for (heads of other tasks, dropped layers).
+    public var unexpectedKeys: [String]
+    /// The prefix the checkpoint's keys carried (`"bert."` for a `BertFor…` checkpoint), or "".
+    public var prefix: String
+}
+
+extension ParameterStore {
+    /// Fills the parameters named `under…` from `source`, by name.
+    ///
+    /// A parameter `under` + `rest` is read from the key `prefix` + `rest`, for the first of
+    /// `keyPrefixes` under which the checkpoint has the first such parameter: a bare encoder
+    /// checkpoint has `embeddings.…`, a `BertForSequenceClassification` one `bert.embeddings.…`.
+    /// Integer buffers such as `embeddings.position_ids` are skipped. A missing parameter or a
+    /// shape mismatch throws a ``CheckpointError`` naming the key.
+    @discardableResult
+    public func load(from source: any WeightSource, under: String = "", keyPrefixes: [String] = [""]) throws(CheckpointError) -> LoadReport {
+        let wanted = parameters(under: under)
+        func relative(_ p: Parameter) -> String { String(p.name.dropFirst(under.count)) }
+        let prefix = wanted.first.flatMap { first in keyPrefixes.first { source.contains($0 + relative(first)) } }
+            ?? keyPrefixes.first ?? ""
+        var used = Set<String>()
+        for parameter in wanted {
+            let key = prefix + relative(parameter)
+            guard let info = source.info(key) else { throw source.missingTensorError(key) }
+            guard info.shape == parameter.shape else {
+                throw CheckpointError(file: source.file(containing: key), key: key,
+                                      .shapeMismatch(expected: parameter.shape, found: info.shape))
+            }
+            var failure: CheckpointError?
+            parameter.value.withUnsafeMutableBufferPointer { buffer in
+                do throws(CheckpointError) { try source.readFloats(key, into: buffer) } catch { failure = error }
+            }
+            if let failure { throw failure }
+            used.insert(key)
+        }
+        let unexpected = source.floatKeys.filter { !used.contains($0) }
+        return LoadReport(unexpectedKeys: unexpected, prefix: prefix)
+    }
+}
