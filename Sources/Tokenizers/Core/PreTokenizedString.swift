@@ -1,0 +1,78 @@
+/// Normalized text cut into splits ("words") that the model tokenizes one at a time.
+///
+/// Mirrors `PreTokenizedString` of Hugging Face `tokenizers`. For speed all splits share one buffer of normalized
+/// scalars with their alignments; a split is a range of that buffer. Splits that are added tokens (found in the
+/// text before normalization) already carry their token and are left alone by pre-tokenizers and the model.
+public struct PreTokenizedString: Sendable {
+    /// One split: a range of `scalars`, and the added token it is, if it is one.
+    public struct Split: Sendable, Equatable {
+        /// The split's range in `scalars`.
+        public var range: Range<Int>
+        /// The id of the added token this split is; nil for text still to tokenize.
+        public var addedTokenId: Int32?
+
+        /// A split of text still to tokenize, or an added token.
+        public init(range: Range<Int>, addedTokenId: Int32? = nil) {
+            self.range = range
+            self.addedTokenId = addedTokenId
+        }
+    }
+
+    /// The normalized scalars of all splits, in order.
+    public internal(set) var scalars: [Unicode.Scalar]
+    /// For each scalar, its range in the original text.
+    public internal(set) var alignments: [Range<Int>]
+    /// The splits, in order. Splits are never empty.
+    public var splits: [Split]
+
+    /// An empty string, ready to be appended to.
+    public init() {
+        scalars = []
+        alignments = []
+        splits = []
+    }
+
+    /// A single split holding `normalized`.
+    public init(_ normalized: NormalizedString) {
+        scalars = normalized.scalars
+        alignments = normalized.alignments
+        splits = normalized.isEmpty ? [] : [Split(range: 0..<normalized.scalars.count)]
+    }
+
+    /// Appends `normalized` as one split (dropped when empty, as `tokenizers` drops empty splits).
+    public mutating func append(_ normalized: NormalizedString, addedTokenId: Int32? = nil) {
+        guard !normalized.isEmpty else { return }
+        if scalars.isEmpty {
+            scalars = normalized.scalars
+            alignments = normalized.alignments
+        } else {
+            scalars.append(contentsOf: normalized.scalars)
+            alignments.append(contentsOf: normalized.alignments)
+        }
+        splits.append(Split(range: (scalars.count - normalized.scalars.count)..<scalars.count, addedTokenId: addedTokenId))
+    }
+
+    /// Cuts every split that is not an added token with `body`, which appends the new ranges (inside the split's
+    /// range, in order) for one split. Empty ranges are dropped.
+    public mutating func refineSplits(_ body: (ArraySlice<Unicode.Scalar>, inout [Range<Int>]) -> Void) {
+        var newSplits = [Split]()
+        newSplits.reserveCapacity(splits.count * 8)
+        var ranges = [Range<Int>]()
+        for split in splits {
+            if split.addedTokenId != nil {
+                newSplits.append(split)
+                continue
+            }
+            ranges.removeAll(keepingCapacity: true)
+            body(scalars[split.range], &ranges)
+            for r in ranges where !r.isEmpty { newSplits.append(Split(range: r)) }
+        }
+        splits = newSplits
+    }
+
+    /// The original range covered by the buffer range `range`.
+    public func originalRange(of range: Range<Int>) -> Range<Int> {
+        if range.isEmpty { return range }
+        return alignments[range.lowerBound].lowerBound..<alignments[range.upperBound - 1].upperBound
+    }
+}

@@ -1,0 +1,168 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A parsed JSON document, read with the path of every value so that errors can say where they are.
+struct JSONValue: Sendable {
+    indirect enum Value: Sendable {
+        case null
+        case bool(Bool)
+        case number(Double)
+        case string(String)
+        case array([Value])
+        case object([String: Value])
+    }
+
+    let value: Value
+    /// Where this value is in the document: `post_processor.single[0].SpecialToken.id`.
+    let path: String
+    /// The file, for error messages.
+    let file: String
+
+    /// Parses `data`.
+    init(parsing data: Data, file: String) throws(TokenizerError) {
+        do {
+            value = try JSONDecoder().decode(Value.self, from: data)
+        } catch let error as DecodingError {
+            throw .malformedJSON(file: file, reason: Self.describe(error))
+        } catch {
+            throw .malformedJSON(file: file, reason: "\(error)")
+        }
+        path = ""
+        self.file = file
+    }
+
+    /// Reads and parses the file at `url`.
+    init(contentsOf url: URL) throws(TokenizerError) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw .unreadableFile(file: url.path, reason: "\(error)")
+        }
+        try self.init(parsing: data, file: url.path)
+    }
+
+    private init(_ value: Value, path: String, file: String) {
+        self.value = value
+        self.path = path
+        self.file = file
+    }
+
+    var isNull: Bool {
+        if case .null = value { return true }
+        return false
+    }
+
+    /// The member `key`, nil when absent or null.
+    subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = value, let member = members[key] else { return nil }
+        if case .null = member { return nil }
+        return JSONValue(member, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    }
+
+    /// The member `key`, which must be present.
+    func required(_ key: String) throws(TokenizerError) -> JSONValue {
+        guard let member = self[key] else {
+            throw .missingKey(file: file, path: path.isEmpty ? key : "\(path).\(key)")
+        }
+        return member
+    }
+
+    func string() throws(TokenizerError) -> String {
+        guard case .string(let s) = value else { throw mismatch("a string") }
+        return s
+    }
+
+    func bool() throws(TokenizerError) -> Bool {
+        guard case .bool(let b) = value else { throw mismatch("true or false") }
+        return b
+    }
+
+    func int() throws(TokenizerError) -> Int {
+        guard case .number(let d) = value, d == d.rounded(), abs(d) < 1e15 else { throw mismatch("an integer") }
+        return Int(d)
+    }
+
+    func int32() throws(TokenizerError) -> Int32 {
+        let i = try int()
+        guard let v = Int32(exactly: i) else { throw mismatch("an integer that fits 32 bits") }
+        return v
+    }
+
+    func array() throws(TokenizerError) -> [JSONValue] {
+        guard case .array(let items) = value else { throw mismatch("an array") }
+        return items.enumerated().map { JSONValue($1, path: "\(path)[\($0)]", file: file) }
+    }
+
+    func object() throws(TokenizerError) -> [(key: String, value: JSONValue)] {
+        guard case .object(let members) = value else { throw mismatch("an object") }
+        return members.map { ($0.key, JSONValue($0.value, path: path.isEmpty ? $0.key : "\(path).\($0.key)", file: file)) }
+    }
+
+    /// A string-to-integer object (a vocabulary), read without a `JSONValue` per entry.
+    func vocabulary() throws(TokenizerError) -> [String: Int32] {
+        guard case .object(let members) = value else { throw mismatch("an object of token ids") }
+        var vocabulary = [String: Int32](minimumCapacity: members.count)
+        for (token, id) in members {
+            guard case .number(let d) = id, let v = Int32(exactly: d) else {
+                throw TokenizerError.invalidValue(file: file, path: "\(path).\(token)", expected: "a token id",
+                                                  found: JSONValue(id, path: "", file: file).summary)
+            }
+            vocabulary[token] = v
+        }
+        return vocabulary
+    }
+
+    func invalid(_ expected: String) -> TokenizerError {
+        mismatch(expected)
+    }
+
+    private func mismatch(_ expected: String) -> TokenizerError {
+        .invalidValue(file: file, path: path, expected: expected, found: summary)
+    }
+
+    /// A short rendering of the value, for error messages.
+    var summary: String {
+        switch value {
+        case .null: return "null"
+        case .bool(let b): return "\(b)"
+        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? "\(Int(d))" : "\(d)"
+        case .string(let s): return "\"\(s.count > 40 ? String(s.prefix(40)) + "…" : s)\""
+        case .array(let a): return "an array of \(a.count)"
+        case .object(let o): return "an object of \(o.count) keys"
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context),
+             .keyNotFound(_, let context):
+            let underlying = context.underlyingError.map { " (\($0))" } ?? ""
+            return context.debugDescription + underlying
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+extension JSONValue.Value: Decodable {
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let b = try? container.decode(Bool.self) {
+            self = .bool(b)
+        } else if let d = try? container.decode(Double.self) {
+            self = .number(d)
+        } else if let s = try? container.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? container.decode([JSONValue.Value].self) {
+            self = .array(a)
+        } else {
+            self = .object(try container.decode([String: JSONValue.Value].self))
+        }
+    }
+}

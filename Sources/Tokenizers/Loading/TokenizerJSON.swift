@@ -1,0 +1,224 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Reading Hugging Face's `tokenizer.json` (the serialization of `tokenizers`).
+///
+/// Each component is chosen by its `type`; a type BertKit does not implement is an error naming the file, the JSON
+/// path and the type, never a silent fallback.
+enum TokenizerJSON {
+    static func tokenizer(from json: JSONValue, specialTokens: SpecialTokens?) throws(TokenizerError) -> Tokenizer {
+        let normalizer = try json["normalizer"].map(Self.normalizer)
+        let preTokenizer = try json["pre_tokenizer"].map(Self.preTokenizer)
+        let model = try Self.model(json.required("model"))
+        var addedTokens = [AddedToken]()
+        if let list = json["added_tokens"] {
+            for item in try list.array() {
+                addedTokens.append(AddedToken(
+                    content: try item.required("content").string(),
+                    id: try item.required("id").int32(),
+                    special: try item["special"]?.bool() ?? false,
+                    singleWord: try item["single_word"]?.bool() ?? false,
+                    lstrip: try item["lstrip"]?.bool() ?? false,
+                    rstrip: try item["rstrip"]?.bool() ?? false,
+                    normalized: try item["normalized"]?.bool() ?? true))
+            }
+        }
+        let vocabularyCheck = { (token: String) -> Bool in
+            model.tokenToId(token) != nil || addedTokens.contains { $0.content == token }
+        }
+        let postProcessor = try json["post_processor"].map { (value: JSONValue) throws(TokenizerError) in
+            try Self.postProcessor(value)
+        }
+        let decoder = try json["decoder"].map(Self.decoder)
+        let truncation = try json["truncation"].map(Self.truncation)
+        let padding = try json["padding"].map(Self.padding)
+
+        var roles = specialTokens
+        if roles == nil {
+            var defaults = SpecialTokens()
+            if let wordPiece = model as? WordPiece { defaults.unk = wordPiece.unknownToken }
+            if let pad = padding?.padToken { defaults.pad = pad }
+            switch postProcessor {
+            case let bert as BertProcessing:
+                defaults.cls = bert.cls.token
+                defaults.sep = bert.sep.token
+            case let template as TemplateProcessing:
+                let names = template.single.compactMap { piece -> String? in
+                    if case let .specialToken(name, _) = piece { return name }
+                    return nil
+                }
+                if names.count >= 2 {
+                    defaults.cls = names.first
+                    defaults.sep = names.last
+                }
+            default:
+                break
+            }
+            for keyPath in [\SpecialTokens.cls, \.sep, \.pad, \.mask] where defaults[keyPath: keyPath].map(vocabularyCheck) == false {
+                defaults[keyPath: keyPath] = nil
+            }
+            roles = defaults
+        }
+        return Tokenizer(
+            normalizer: normalizer, preTokenizer: preTokenizer, model: model, postProcessor: postProcessor,
+            decoder: decoder, addedTokens: addedTokens, specialTokens: roles, savedTruncation: truncation,
+            savedPadding: padding)
+    }
+
+    // MARK: Components
+
+    static func normalizer(_ json: JSONValue) throws(TokenizerError) -> any Normalizer {
+        let type = try json.required("type")
+        switch try type.string() {
+        case "BertNormalizer":
+            return BertNormalizer(
+                cleanText: try json["clean_text"]?.bool() ?? true,
+                handleChineseChars: try json["handle_chinese_chars"]?.bool() ?? true,
+                stripAccents: try json["strip_accents"]?.bool(),
+                lowercase: try json["lowercase"]?.bool() ?? true)
+        case let other:
+            throw .unsupportedComponent(file: json.file, path: type.path, type: other)
+        }
+    }
+
+    static func preTokenizer(_ json: JSONValue) throws(TokenizerError) -> any PreTokenizer {
+        let type = try json.required("type")
+        switch try type.string() {
+        case "BertPreTokenizer":
+            return BertPreTokenizer()
+        case let other:
+            throw .unsupportedComponent(file: json.file, path: type.path, type: other)
+        }
+    }
+
+    static func model(_ json: JSONValue) throws(TokenizerError) -> any TokenizerModel {
+        let type = try json.required("type")
+        switch try type.string() {
+        case "WordPiece":
+            let unk = try json["unk_token"]?.string() ?? "[UNK]"
+            let vocabulary = try json.required("vocab").vocabulary()
+            guard vocabulary[unk] != nil else {
+                throw .unknownToken(file: json.file, path: "\(json.path).unk_token", token: unk)
+            }
+            return try WordPiece(
+                vocabulary: vocabulary, unknownToken: unk,
+                continuingSubwordPrefix: try json["continuing_subword_prefix"]?.string() ?? "##",
+                maxInputCharsPerWord: try json["max_input_chars_per_word"]?.int() ?? 100,
+                source: json.file)
+        case let other:
+            throw .unsupportedComponent(file: json.file, path: type.path, type: other)
+        }
+    }
+
+    static func postProcessor(_ json: JSONValue) throws(TokenizerError) -> any PostProcessor {
+        let type = try json.required("type")
+        switch try type.string() {
+        case "TemplateProcessing":
+            var specials = [String: TemplateProcessing.SpecialToken]()
+            for (name, value) in try json["special_tokens"]?.object() ?? [] {
+                let ids = try value.required("ids").array().map { (v: JSONValue) throws(TokenizerError) in try v.int32() }
+                let tokens = try value.required("tokens").array().map { (v: JSONValue) throws(TokenizerError) in try v.string() }
+                guard ids.count == tokens.count else {
+                    throw .invalidValue(file: json.file, path: "\(value.path).tokens",
+                                        expected: "as many tokens as ids (\(ids.count))", found: "\(tokens.count)")
+                }
+                specials[name] = TemplateProcessing.SpecialToken(ids: ids, tokens: tokens)
+            }
+            func template(_ key: String) throws(TokenizerError) -> [TemplateProcessing.Piece] {
+                try json.required(key).array().map { (item: JSONValue) throws(TokenizerError) in
+                    if let sequence = item["Sequence"] {
+                        let id = try sequence.required("id")
+                        let which: TemplateProcessing.Sequence
+                        switch try id.string() {
+                        case "A": which = .a
+                        case "B": which = .b
+                        default: throw id.invalid("\"A\" or \"B\"")
+                        }
+                        return .sequence(which, typeId: try sequence["type_id"]?.int32() ?? 0)
+                    }
+                    if let special = item["SpecialToken"] {
+                        let id = try special.required("id")
+                        let name = try id.string()
+                        guard specials[name] != nil else {
+                            throw .unknownToken(file: json.file, path: id.path, token: name)
+                        }
+                        return .specialToken(name, typeId: try special["type_id"]?.int32() ?? 0)
+                    }
+                    throw item.invalid("{\"Sequence\": …} or {\"SpecialToken\": …}")
+                }
+            }
+            return TemplateProcessing(single: try template("single"), pair: try template("pair"), specialTokens: specials)
+        case "BertProcessing":
+            func pair(_ key: String) throws(TokenizerError) -> BertProcessing.Token {
+                let value = try json.required(key)
+                let items = try value.array()
+                guard items.count == 2 else { throw value.invalid("[token, id]") }
+                return BertProcessing.Token(try items[0].string(), id: try items[1].int32())
+            }
+            return BertProcessing(sep: try pair("sep"), cls: try pair("cls"))
+        case let other:
+            throw .unsupportedComponent(file: json.file, path: type.path, type: other)
+        }
+    }
+
+    static func decoder(_ json: JSONValue) throws(TokenizerError) -> any TokenDecoder {
+        let type = try json.required("type")
+        switch try type.string() {
+        case "WordPiece":
+            return WordPieceDecoder(prefix: try json["prefix"]?.string() ?? "##", cleanup: try json["cleanup"]?.bool() ?? true)
+        case let other:
+            throw .unsupportedComponent(file: json.file, path: type.path, type: other)
+        }
+    }
+
+    // MARK: Saved truncation and padding
+
+    static func truncation(_ json: JSONValue) throws(TokenizerError) -> Truncation {
+        let strategyValue = try json.required("strategy")
+        let strategy: Truncation.Strategy
+        switch try strategyValue.string() {
+        case "LongestFirst": strategy = .longestFirst
+        case "OnlyFirst": strategy = .onlyFirst
+        case "OnlySecond": strategy = .onlySecond
+        default: throw strategyValue.invalid("LongestFirst, OnlyFirst or OnlySecond")
+        }
+        var direction = Truncation.Direction.right
+        if let value = json["direction"] {
+            switch try value.string() {
+            case "Right": direction = .right
+            case "Left": direction = .left
+            default: throw value.invalid("Left or Right")
+            }
+        }
+        let maxLength = try json.required("max_length")
+        guard try maxLength.int() >= 0 else { throw maxLength.invalid("a length") }
+        return Truncation(maxLength: try maxLength.int(), strategy: strategy, direction: direction)
+    }
+
+    static func padding(_ json: JSONValue) throws(TokenizerError) -> Padding {
+        let strategy = try json.required("strategy")
+        let length: Padding.Length
+        if case .string("BatchLongest") = strategy.value {
+            length = .longest
+        } else if let fixed = strategy["Fixed"] {
+            length = .fixed(try fixed.int())
+        } else {
+            throw strategy.invalid("\"BatchLongest\" or {\"Fixed\": n}")
+        }
+        var direction = Padding.Direction.right
+        if let value = json["direction"] {
+            switch try value.string() {
+            case "Right": direction = .right
+            case "Left": direction = .left
+            default: throw value.invalid("Left or Right")
+            }
+        }
+        return Padding(
+            length: length, multipleOf: try json["pad_to_multiple_of"]?.int(), direction: direction,
+            padId: try json["pad_id"]?.int32(), padTypeId: try json["pad_type_id"]?.int32() ?? 0,
+            padToken: try json["pad_token"]?.string())
+    }
+}
