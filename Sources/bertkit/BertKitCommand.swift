@@ -5,6 +5,7 @@ import BertKit
 struct BertKitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bertkit",
-        abstract: "Transfer learning with pretrained BERT-family models, offline."
+        abstract: "Transfer learning with pretrained BERT-family models, offline.",
+        subcommands: [DemoCommand.self, TokenizeCommand.self, EmbedCommand.self, BenchCommand.self]
     )
 }

@@ -1,0 +1,100 @@
+import Checkpoints
+import Foundation
+import Models
+import Tensor
+import Tokenizers
+
+/// Sentence embeddings: tokenize, run the encoder in batches of similar length, pool, and
+/// optionally normalise, as sentence-transformers' `encode` does.
+///
+/// ```swift
+/// let embedder = try SentenceEmbedder(model: "sentence-transformers/all-MiniLM-L6-v2")
+/// let vectors = try embedder.embed(["A cat sits.", "A dog runs."])   // 2 × 384, unit length
+/// ```
+public struct SentenceEmbedder {
+    public let model: BertModel
+    public var tokenizer: Tokenizer
+    /// `nil` returns every token's vector (see ``embedTokens(_:)``).
+    public var pooling: Pooling
+    public var normalize: Bool
+    /// Which hidden state to read: 0 is the embeddings output; `nil` the last layer.
+    public var layer: Int?
+    public var batchSize: Int
+    /// Longer inputs are truncated to this many tokens (special tokens included).
+    public var maxLength: Int
+
+    /// Loads a model folder or cached Hugging Face id with the defaults its files declare:
+    /// sentence-transformers' pooling, normalisation and `max_seq_length` when present, else
+    /// `cls` pooling, no normalisation and `max_position_embeddings`.
+    public init(model idOrPath: String, revision: String? = nil, batchSize: Int = 32) throws {
+        let folder = try ModelLocation.resolve(idOrPath, revision: revision)
+        let settings = try SentenceTransformerConfig.load(from: folder)
+        model = try BertModel.load(folder: folder)
+        tokenizer = try Tokenizer.load(directory: folder)
+        pooling = Pooling.default(for: settings)
+        normalize = settings?.normalize ?? false
+        maxLength = min(settings?.maxSeqLength ?? model.config.maxPositionEmbeddings, model.config.maxPositionEmbeddings)
+        layer = nil
+        self.batchSize = batchSize
+    }
+
+    /// Encodes each text with truncation to ``maxLength``.
+    public func encode(_ texts: [String]) -> [Encoding] {
+        var t = tokenizer
+        t.truncation = Truncation(maxLength: maxLength)
+        t.padding = nil
+        return t.encodeBatch(texts)
+    }
+
+    /// Runs `body` over batches of inputs sorted by length (no padding is wasted), and returns
+    /// its results in the original order. `progress` is called with the number of texts done.
+    func batched<R>(_ encodings: [Encoding], progress: ((Int) -> Void)?, _ body: ([Encoding], EncoderOutput, Tensor) -> [R]) throws -> [R] {
+        if let layer, !(0...model.encoder.layers.count).contains(layer) {
+            throw ModelError.noSuchLayer(requested: layer, available: model.encoder.layers.count)
+        }
+        let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
+        var results = [R?](repeating: nil, count: encodings.count)
+        var done = 0
+        for start in stride(from: 0, to: order.count, by: max(batchSize, 1)) {
+            let indices = Array(order[start..<min(start + batchSize, order.count)])
+            let batch = indices.map { encodings[$0] }
+            let input = EncoderInput(encodings: batch)
+            let output = try withNoGrad { try model(input, outputHiddenStates: layer != nil) }
+            for (i, r) in zip(indices, body(batch, output, input.maskTensor)) { results[i] = r }
+            done += indices.count
+            progress?(done)
+        }
+        return results.map { $0! }
+    }
+
+    /// The hidden state ``layer`` asks for (checked by `batched`).
+    func hidden(_ output: EncoderOutput) -> Tensor {
+        guard let layer, let states = output.hiddenStates else { return output.lastHiddenState }
+        return states[layer]
+    }
+
+    /// One vector per text.
+    public func embed(_ texts: [String], progress: ((Int) -> Void)? = nil) throws -> [[Float]] {
+        try batched(encode(texts), progress: progress) { batch, output, mask in
+            var pooled = withNoGrad { pooling(hidden(output), mask: mask) }
+            if normalize { pooled = withNoGrad { pooled.l2Normalized() } }
+            let dim = pooled.shape[1]
+            let values = pooled.scalars
+            return (0..<batch.count).map { Array(values[($0 * dim)..<(($0 + 1) * dim)]) }
+        }
+    }
+
+    /// Every token's vector, with its token string, per text.
+    public func embedTokens(_ texts: [String], progress: ((Int) -> Void)? = nil) throws -> [(tokens: [String], vectors: [[Float]])] {
+        try batched(encode(texts), progress: progress) { batch, output, _ in
+            let h = hidden(output)
+            let (seq, dim) = (h.shape[1], h.shape[2])
+            let values = h.scalars
+            return batch.enumerated().map { b, encoding in
+                (encoding.tokens, (0..<encoding.count).map { t in
+                    Array(values[((b * seq + t) * dim)..<((b * seq + t + 1) * dim)])
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import BertKit
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Micro-benchmarks (never run in CI).",
+        subcommands: [GemmBench.self]
+    )
+}
+
+/// GFLOP/s of BertKit's matrix products next to a plain cblas_sgemm loop, on MiniLM's shapes.
+struct GemmBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "GFLOP/s of BertKit's matrix products next to a plain cblas_sgemm loop, on MiniLM's shapes."
+    )
+
+    @OptionGroup var compute: ComputeOptions
+    @Option(help: "Timed repetitions per shape (the best is kept).") var repeats = 10
+
+    func run() throws {
+        try compute.apply()
+        print("threads: \(Threads.count)")
+        let header = ["shape", "BertKit GFLOP/s", "cblas loop GFLOP/s", "overhead"]
+        var lines = [header]
+        for row in GemmBenchmark.run(repeats: repeats) {
+            lines.append([row.name, String(format: "%.1f", row.bertKitGFLOPS), String(format: "%.1f", row.plainGFLOPS),
+                          String(format: "%+.1f%%", row.overhead * 100)])
+        }
+        printTable(lines)
+    }
+}
+
+/// Prints rows as a Markdown table with aligned columns.
+func printTable(_ rows: [[String]]) {
+    let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    for (i, row) in rows.enumerated() {
+        print("| " + row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: " | ") + " |")
+        if i == 0 { print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|") }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import BertKit
+import Foundation
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Embed stdin lines; write one JSON object per line.",
+        discussion: """
+            Writes {"embedding": [...]} per line, or {"tokens": [...], "hidden": [[...], ...]} with --pooling none.
+            Defaults (pooling, normalisation, max length) come from the model's sentence-transformers files
+            when present. Inputs are batched by length; output keeps input order.
+
+              printf 'A cat sits.\\nA dog runs.\\n' | bertkit embed --model sentence-transformers/all-MiniLM-L6-v2
+            """
+    )
+
+    enum PoolingChoice: String, ExpressibleByArgument, CaseIterable { case cls, mean, max, none }
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var compute: ComputeOptions
+    @Option(help: "cls, mean, max or none (every token's vector); default from the model's files, else cls.")
+    var pooling: PoolingChoice?
+    @Flag(inversion: .prefixedNo, help: "L2-normalise embeddings (default from the model's files).")
+    var normalize: Bool?
+    @Option(help: "Use hidden state K (0 = embeddings output) instead of the last layer.")
+    var layer: Int?
+    @Option(help: "Sequences per batch.") var batchSize = 32
+    @Option(help: "Truncate to this many tokens (default: the model's max_seq_length or max_position_embeddings).")
+    var maxLength: Int?
+
+    func run() throws {
+        try compute.apply()
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        var embedder = try SentenceEmbedder(model: model.model, revision: model.revision, batchSize: batchSize)
+        if let maxLength {
+            guard maxLength > 0 && maxLength <= embedder.model.config.maxPositionEmbeddings else {
+                throw ValidationError("--max-length must be in 1…\(embedder.model.config.maxPositionEmbeddings) (max_position_embeddings)")
+            }
+            embedder.maxLength = maxLength
+        }
+        if let normalize { embedder.normalize = normalize }
+        embedder.layer = layer
+        let lines = readStandardInputLines()
+        let bar = ProgressBar(total: lines.count, label: "embed")
+        var out = OutputBuffer()
+        if pooling == PoolingChoice.none {
+            for (tokens, vectors) in try embedder.embedTokens(lines, progress: { bar.update($0) }) {
+                out.append("{\"tokens\":[\(tokens.map(JSONText.string).joined(separator: ","))],\"hidden\":[\(vectors.map(JSONText.floats).joined(separator: ","))]}\n")
+            }
+        } else {
+            if let pooling { embedder.pooling = Pooling(rawValue: pooling.rawValue)! }
+            for vector in try embedder.embed(lines, progress: { bar.update($0) }) {
+                out.append("{\"embedding\":\(JSONText.floats(vector))}\n")
+            }
+        }
+        out.flush()
+    }
+}
