@@ -188,7 +188,9 @@ public struct Tokenizer: Sendable {
 
     /// One sequence through added tokens, normalizer, pre-tokenizer and model: tokens without special tokens.
     func encodeSequence(_ text: String, typeId: Int32) -> Encoding {
-        let scalars = Array(text.unicodeScalars)
+        var scalars = [Unicode.Scalar]()
+        scalars.reserveCapacity(text.utf8.count)
+        for s in text.unicodeScalars { scalars.append(s) }
         var pretokenized = PreTokenizedString()
 
         // 1. Added tokens in the raw text; the pieces between them are normalized, then searched for normalized

@@ -95,6 +95,13 @@ public struct Encoding: Sendable, Equatable {
         sequenceIds.append(contentsOf: other.sequenceIds)
     }
 
+    /// Appends all tokens of `other`, with type id `typeId`.
+    mutating func append(contentsOf other: Encoding, typeId: Int32) {
+        let start = typeIds.count
+        append(contentsOf: other)
+        for i in start..<typeIds.count { typeIds[i] = typeId }
+    }
+
     /// Keeps `maxLength` tokens: the first ones (`.right`) or the last ones (`.left`).
     public mutating func truncate(to maxLength: Int, direction: Truncation.Direction = .right) {
         guard maxLength < count else { return }

@@ -151,14 +151,15 @@ struct JSONValue: Sendable {
 extension JSONValue.Value: Decodable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
+        // Numbers first: a vocabulary is thousands of them, and every failed attempt costs an error value.
         if container.decodeNil() {
             self = .null
-        } else if let b = try? container.decode(Bool.self) {
-            self = .bool(b)
         } else if let d = try? container.decode(Double.self) {
             self = .number(d)
         } else if let s = try? container.decode(String.self) {
             self = .string(s)
+        } else if let b = try? container.decode(Bool.self) {
+            self = .bool(b)
         } else if let a = try? container.decode([JSONValue.Value].self) {
             self = .array(a)
         } else {

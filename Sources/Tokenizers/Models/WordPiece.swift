@@ -36,16 +36,13 @@ public struct WordPiece: TokenizerModel {
         self.unknownTokenId = unk
         self.continuingSubwordPrefix = continuingSubwordPrefix
         self.maxInputCharsPerWord = maxInputCharsPerWord
-        var trie = ScalarTrie()
         let maxId = vocabulary.values.max() ?? -1
         var byId = [String?](repeating: nil, count: Int(maxId) + 1)
-        for (token, id) in vocabulary {
-            trie.insert(token.unicodeScalars, value: id)
-            if id >= 0 { byId[Int(id)] = token }
-        }
+        for (token, id) in vocabulary where id >= 0 { byId[Int(id)] = token }
         self.tokensById = byId
+        let trie = ScalarTrie(vocabulary.lazy.map { (key: Array($0.key.unicodeScalars), value: $0.value) })
         self.trie = trie
-        self.continuationNode = trie.walk(from: 0, continuingSubwordPrefix.unicodeScalars)
+        self.continuationNode = trie.node(at: continuingSubwordPrefix.unicodeScalars)
     }
 
     public var vocabularySize: Int { vocabulary.count }
@@ -75,12 +72,11 @@ public struct WordPiece: TokenizerModel {
             var best: Int32 = -1
             var bestEnd = start
             var i = start
-            while i < end, let next = trie.child(of: node, word[i]) {
-                node = next
+            while i < end, let target = trie.step(from: node, word[i]) {
+                node = target.node
                 i += 1
-                let value = trie.values[Int(node)]
-                if value >= 0 {
-                    best = value
+                if target.value >= 0 {
+                    best = target.value
                     bestEnd = i
                 }
             }

@@ -34,13 +34,10 @@ public struct BertProcessing: PostProcessor, Hashable {
         var out = Encoding()
         out.reserveCapacity(encoding.count + (pair?.count ?? 0) + 3)
         out.append(id: cls.id, token: cls.token, offsets: 0..<0, typeId: 0, special: true, wordId: nil, sequenceId: nil)
-        var first = encoding
-        first.typeIds = Array(repeating: 0, count: first.count)
-        out.append(contentsOf: first)
+        out.append(contentsOf: encoding, typeId: 0)
         out.append(id: sep.id, token: sep.token, offsets: 0..<0, typeId: 0, special: true, wordId: nil, sequenceId: nil)
-        if var second = pair {
-            second.typeIds = Array(repeating: 1, count: second.count)
-            out.append(contentsOf: second)
+        if let pair {
+            out.append(contentsOf: pair, typeId: 1)
             out.append(id: sep.id, token: sep.token, offsets: 0..<0, typeId: 1, special: true, wordId: nil,
                        sequenceId: nil)
         }

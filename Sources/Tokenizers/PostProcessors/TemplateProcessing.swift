@@ -73,9 +73,7 @@ public struct TemplateProcessing: PostProcessor, Hashable {
             switch piece {
             case let .sequence(which, typeId):
                 guard let source = which == .a ? encoding : pair else { continue }
-                var part = source
-                part.typeIds = Array(repeating: typeId, count: part.count)
-                out.append(contentsOf: part)
+                out.append(contentsOf: source, typeId: typeId)
             case let .specialToken(name, typeId):
                 guard addSpecialTokens, let special = specialTokens[name] else { continue }
                 for (id, token) in zip(special.ids, special.tokens) {

@@ -1,0 +1,124 @@
+import Foundation
+import Tokenizers
+import XCTest
+
+/// Loading errors: each names the file, and the JSON path and value where there is one.
+final class LoadingTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("bertkit-loading-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func write(_ name: String, _ text: String) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    private static let model = """
+        {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+         "max_input_chars_per_word": 100, "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "hi": 3}}
+        """
+
+    private func loadError(_ json: String) throws -> TokenizerError? {
+        let url = try write("tokenizer.json", json)
+        do {
+            _ = try Tokenizer(contentsOf: url)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    func testMissingVocabularyNamesTheFile() throws {
+        XCTAssertThrowsError(try Tokenizer.load(directory: folder)) { error in
+            guard case .missingVocabulary(let file) = error as? TokenizerError else { return XCTFail("\(error)") }
+            XCTAssertTrue(file.hasSuffix("vocab.txt"))
+            XCTAssertTrue("\(error)".contains("vocab.txt"))
+        }
+    }
+
+    func testUnsupportedComponentNamesFilePathAndType() throws {
+        let error = try loadError(#"{"normalizer": {"type": "NFKC"}, "model": \#(Self.model)}"#)
+        guard case let .unsupportedComponent(file, path, type) = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(file.hasSuffix("tokenizer.json"))
+        XCTAssertEqual(path, "normalizer.type")
+        XCTAssertEqual(type, "NFKC")
+        XCTAssertTrue(error!.description.contains("normalizer.type"))
+        XCTAssertTrue(error!.description.contains("NFKC"))
+
+        let model = try loadError(#"{"model": {"type": "BPE", "vocab": {}, "merges": []}}"#)
+        XCTAssertEqual(model, .unsupportedComponent(file: folder.appendingPathComponent("tokenizer.json").path,
+                                                    path: "model.type", type: "BPE"))
+    }
+
+    func testMalformedJSON() throws {
+        let error = try loadError(#"{"model": {"type": "WordPiece", "#)
+        guard case .malformedJSON(let file, _) = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(file.hasSuffix("tokenizer.json"))
+    }
+
+    func testMissingKeysAndWrongTypes() throws {
+        XCTAssertEqual(try loadError("{}"),
+                       .missingKey(file: folder.appendingPathComponent("tokenizer.json").path, path: "model"))
+        let error = try loadError(#"{"normalizer": {"type": "BertNormalizer", "lowercase": "yes"}, "model": \#(Self.model)}"#)
+        guard case let .invalidValue(_, path, _, found) = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(path, "normalizer.lowercase")
+        XCTAssertEqual(found, "\"yes\"")
+    }
+
+    func testTemplateNamingAnUnknownSpecialToken() throws {
+        let error = try loadError("""
+            {"model": \(Self.model), "post_processor": {"type": "TemplateProcessing",
+             "single": [{"SpecialToken": {"id": "[BOS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+             "pair": [], "special_tokens": {}}}
+            """)
+        XCTAssertEqual(error, .unknownToken(file: folder.appendingPathComponent("tokenizer.json").path,
+                                            path: "post_processor.single[0].SpecialToken.id", token: "[BOS]"))
+    }
+
+    func testUnreadableFile() {
+        XCTAssertThrowsError(try Tokenizer(contentsOf: folder.appendingPathComponent("absent.json"))) { error in
+            guard case .unreadableFile = error as? TokenizerError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testMinimalTokenizerJSONLoads() throws {
+        let url = try write("tokenizer.json", #"""
+            {"added_tokens": [{"id": 1, "content": "[CLS]", "special": true, "normalized": false},
+                              {"id": 2, "content": "[SEP]", "special": true, "normalized": false}],
+             "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
+                            "strip_accents": null, "lowercase": true},
+             "pre_tokenizer": {"type": "BertPreTokenizer"},
+             "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 2], "cls": ["[CLS]", 1]},
+             "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
+             "truncation": {"max_length": 3, "strategy": "LongestFirst", "stride": 0},
+             "padding": {"strategy": {"Fixed": 8}, "direction": "Right", "pad_to_multiple_of": null,
+                         "pad_id": 0, "pad_type_id": 0, "pad_token": "[UNK]"},
+             "model": \#(Self.model)}
+            """#)
+        let tokenizer = try Tokenizer(contentsOf: url)
+        // The file's truncation and padding are kept, not applied.
+        XCTAssertEqual(tokenizer.encode("Hi hi hi").tokens, ["[CLS]", "hi", "hi", "hi", "[SEP]"])
+        XCTAssertEqual(tokenizer.savedTruncation, Truncation(maxLength: 3))
+        XCTAssertEqual(tokenizer.savedPadding?.length, .fixed(8))
+        XCTAssertEqual(tokenizer.clsTokenId, 1)
+        XCTAssertEqual(tokenizer.sepTokenId, 2)
+        XCTAssertEqual(tokenizer.unkTokenId, 0)
+    }
+
+    func testVocabularyFileWithConfiguration() throws {
+        _ = try write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\r\nHello\n")
+        _ = try write("tokenizer_config.json", #"{"do_lower_case": false}"#)
+        let cased = try Tokenizer.load(directory: folder)
+        XCTAssertEqual(cased.encode("Hello hello").ids, [2, 6, 5, 3])
+        _ = try write("tokenizer_config.json", #"{"do_lower_case": true}"#)
+        XCTAssertEqual(try Tokenizer.load(directory: folder).encode("Hello hello").ids, [2, 5, 5, 3])
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Tokenizers
+import XCTest
+
+/// Exact parity with Hugging Face `tokenizers` on every line of the shared SST-2 and EWT texts (~83k lines):
+/// ids, offsets and word ids, compared through one hash per line (Fixtures/parity, made by
+/// scripts/fixtures/tokenizers_fixtures.py).
+final class ParityTests: XCTestCase {
+    struct Manifest: Decodable {
+        struct File: Decodable {
+            var name: String
+            var path: String
+            var kind: String
+            var lines: Int
+        }
+
+        var files: [File]
+    }
+
+    /// The texts of a data file with their line numbers (1-based), read as the fixture script reads them: lines
+    /// split at LF, a trailing CR dropped; the second column of a TSV after its header; `# text = ` of CoNLL-U.
+    static func texts(of url: URL, kind: String) throws -> [(line: Int, text: String)] {
+        let data = try Data(contentsOf: url)
+        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        var out = [(line: Int, text: String)]()
+        let prefix = Array("# text = ".utf8)
+        for (index, rawLine) in lines.enumerated() {
+            var line = rawLine[...]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            switch kind {
+            case "tsv":
+                guard index > 0 else { continue }
+                let columns = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
+                out.append((index + 1, String(decoding: columns[1], as: UTF8.self)))
+            default:
+                guard line.starts(with: prefix) else { continue }
+                out.append((index + 1, String(decoding: line.dropFirst(prefix.count), as: UTF8.self)))
+            }
+        }
+        return out
+    }
+
+    /// FNV-1a over little-endian UInt32s: token count, then id, start, end, word id + 1 (0 for none) per token.
+    static func hash(_ e: Encoding) -> UInt32 {
+        var h: UInt32 = 0x811C_9DC5
+        func mix(_ word: Int) {
+            let w = UInt32(truncatingIfNeeded: word)
+            for shift in stride(from: 0, to: 32, by: 8) {
+                h = (h ^ ((w >> UInt32(shift)) & 0xFF)) &* 0x0100_0193
+            }
+        }
+        mix(e.count)
+        for i in 0..<e.count {
+            mix(Int(e.ids[i]))
+            mix(e.offsets[i].lowerBound)
+            mix(e.offsets[i].upperBound)
+            mix(e.wordIds[i].map { $0 + 1 } ?? 0)
+        }
+        return h
+    }
+
+    static func expectedHashes(_ name: String) throws -> [UInt32] {
+        let data = try Data(contentsOf: TestLocations.fixtures.appendingPathComponent("parity/\(name).hashes"))
+        let bytes = [UInt8](data)
+        func word(_ at: Int) -> UInt32 {
+            UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        }
+        precondition(bytes.count >= 12 && bytes[0..<4].elementsEqual("BKTH".utf8) && word(4) == 1, "bad hash file \(name)")
+        let count = Int(word(8))
+        precondition(bytes.count == 12 + 4 * count, "truncated hash file \(name)")
+        return (0..<count).map { word(12 + 4 * $0) }
+    }
+
+    func testEveryLineMatchesTokenizers() throws {
+        let data = try TestLocations.sharedData()
+        let tokenizer = try Tokenizer(contentsOf: TestLocations.demoModel().appendingPathComponent("tokenizer.json"))
+        let manifest = try JSONDecoder().decode(
+            Manifest.self, from: Data(contentsOf: TestLocations.fixtures.appendingPathComponent("parity/manifest.json")))
+        var total = 0
+        for file in manifest.files {
+            let texts = try Self.texts(of: data.appendingPathComponent(file.path), kind: file.kind)
+            let expected = try Self.expectedHashes(file.name)
+            XCTAssertEqual(texts.count, expected.count, "\(file.path): number of texts")
+            let start = Date()
+            let encodings = tokenizer.encodeBatch(texts.map(\.text))
+            let seconds = Date().timeIntervalSince(start)
+            var mismatches = 0
+            for (i, encoding) in encodings.enumerated() where i < expected.count && Self.hash(encoding) != expected[i] {
+                mismatches += 1
+                if mismatches <= 5 {
+                    let (line, text) = texts[i]
+                    XCTFail("""
+                        \(file.path) line \(line): differs from tokenizers
+                          text: \(text.debugDescription)
+                          ids: \(encoding.ids)
+                          offsets: \(encoding.offsets.map { "\($0.lowerBound)-\($0.upperBound)" })
+                          words: \(encoding.wordIds.map { $0.map(String.init) ?? "-" })
+                        """)
+                }
+            }
+            XCTAssertEqual(mismatches, 0, "\(file.path): \(mismatches) of \(texts.count) lines differ")
+            total += texts.count
+            print("parity \(file.name): \(texts.count) lines, \(mismatches) mismatches, "
+                + "\(Int(Double(texts.count) / seconds)) sentences/s (encodeBatch)")
+        }
+        XCTAssertGreaterThan(total, 80_000)
+    }
+
+    /// Throughput on SST-2 train, one thread and `encodeBatch`; printed, not asserted (machines differ).
+    func testThroughputOnSST2Train() throws {
+        let data = try TestLocations.sharedData()
+        var start = Date()
+        let tokenizer = try Tokenizer(contentsOf: TestLocations.demoModel().appendingPathComponent("tokenizer.json"))
+        let loading = Date().timeIntervalSince(start)
+        let texts = try Self.texts(of: data.appendingPathComponent("sst2/train.tsv"), kind: "tsv").map(\.text)
+        start = Date()
+        var tokens = 0
+        for text in texts { tokens += tokenizer.encode(text).count }
+        let loop = Double(texts.count) / Date().timeIntervalSince(start)
+        start = Date()
+        let kept = texts.map { tokenizer.encode($0) }
+        let serial = Double(texts.count) / Date().timeIntervalSince(start)
+        start = Date()
+        let batch = tokenizer.encodeBatch(texts)
+        let parallel = Double(texts.count) / Date().timeIntervalSince(start)
+        XCTAssertEqual(batch.map(\.count).reduce(0, +), tokens)
+        XCTAssertEqual(kept, batch)
+        print("throughput sst2 train: \(texts.count) sentences; one thread: \(Int(loop)) sentences/s (each dropped), "
+            + "\(Int(serial)) sentences/s (all kept); encodeBatch: \(Int(parallel)) sentences/s; "
+            + "tokenizer.json loaded in \(Int(loading * 1000)) ms")
+    }
+}
