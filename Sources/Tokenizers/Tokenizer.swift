@@ -73,6 +73,19 @@ public struct Tokenizer: Sendable {
     /// The added tokens (special tokens included), in the order of `tokenizer.json`.
     public var addedTokens: [AddedToken] { addedVocabulary.tokens }
 
+    /// This tokenizer with more added tokens (new special tokens, domain words for fine-tuning). The ids are
+    /// yours to choose: usually the model's existing id of the text, or the next free ids after
+    /// ``vocabularySize(includingAddedTokens:)``.
+    public func adding(_ tokens: [AddedToken]) -> Tokenizer {
+        var copy = Tokenizer(
+            normalizer: normalizer, preTokenizer: preTokenizer, model: model, postProcessor: postProcessor,
+            decoder: decoder, addedTokens: addedTokens + tokens, specialTokens: specialTokens,
+            savedTruncation: savedTruncation, savedPadding: savedPadding)
+        copy.truncation = truncation
+        copy.padding = padding
+        return copy
+    }
+
     // MARK: Encoding
 
     /// Tokenizes `text`, or the pair (`text`, `pair`), into the model's input.
@@ -141,9 +154,10 @@ public struct Tokenizer: Sendable {
         addedVocabulary.id(of: token) ?? model.tokenToId(token)
     }
 
-    /// The token with id `id` (added tokens first, then the model's vocabulary).
+    /// The token with id `id` (added tokens first, then the model's vocabulary). An added token matched in
+    /// normalized text comes back normalized, as in `tokenizers`.
     public func idToToken(_ id: Int32) -> String? {
-        addedVocabulary.token(withId: id)?.content ?? model.idToToken(id)
+        addedVocabulary.decoded(id) ?? model.idToToken(id)
     }
 
     /// The number of ids: the model's vocabulary and, if `includingAddedTokens`, added tokens outside it.

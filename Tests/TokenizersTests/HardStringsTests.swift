@@ -11,6 +11,7 @@ final class HardStringsTests: XCTestCase {
     func testEncodingsMatchTokenizers() throws {
         let tokenizer = try demoTokenizer()
         let fixture = try HardStringsFixture.load()
+        XCTAssertGreaterThan(fixture.cases.count, 90)
         for c in fixture.cases {
             let encoding = tokenizer.encode(c.text, pair: c.pair, addSpecialTokens: c.addSpecialTokens)
             let diff = differences(encoding, c.expected)
@@ -60,6 +61,22 @@ final class HardStringsTests: XCTestCase {
                 let diff = differences(actual, expected)
                 XCTAssert(diff.isEmpty, "\(batch.name)[\(i)]:\n" + diff.joined(separator: "\n"))
             }
+        }
+    }
+
+    /// Added tokens with every option: lstrip/rstrip, single_word, matched in raw or normalized text.
+    func testAddedTokenOptionsMatchTokenizers() throws {
+        let fixture = try HardStringsFixture.load().addedTokens
+        let tokenizer = try demoTokenizer().adding(fixture.tokens.map { t in
+            AddedToken(content: t.content, id: t.id, special: t.special, singleWord: t.single_word, lstrip: t.lstrip,
+                       rstrip: t.rstrip, normalized: t.normalized)
+        })
+        for c in fixture.cases {
+            let encoding = tokenizer.encode(c.text)
+            let diff = differences(encoding, c.expected)
+            XCTAssert(diff.isEmpty, "\(c.text.debugDescription):\n" + diff.joined(separator: "\n"))
+            XCTAssertEqual(tokenizer.decode(encoding.ids), c.decoded, c.text)
+            XCTAssertEqual(tokenizer.decode(encoding.ids, skipSpecialTokens: false), c.decodedWithSpecial, c.text)
         }
     }
 

@@ -89,6 +89,8 @@ struct AddedVocabulary: Sendable {
     private let byId: [Int32: AddedToken]
     private let byContent: [String: Int32]
     private let specialContents: Set<String>
+    /// What an id decodes to: the content, normalized for tokens matched in normalized text (as tokenizers does).
+    private let decodedById: [Int32: String]
 
     /// The vocabulary of `tokens`; patterns of normalized tokens are normalized with `normalizer`.
     init(_ tokens: [AddedToken], normalizer: (any Normalizer)?) {
@@ -97,6 +99,7 @@ struct AddedVocabulary: Sendable {
         var normalized = Patterns()
         var byId = [Int32: AddedToken]()
         var byContent = [String: Int32]()
+        var decodedById = [Int32: String]()
         for token in tokens where !token.content.isEmpty {
             byId[token.id] = token
             byContent[token.content] = token.id
@@ -104,10 +107,13 @@ struct AddedVocabulary: Sendable {
                 var s = NormalizedString(token.content)
                 normalizer?.normalize(&s)
                 normalized.add(s.scalars, token)
+                decodedById[token.id] = s.text
             } else {
                 raw.add(Array(token.content.unicodeScalars), token)
+                decodedById[token.id] = token.content
             }
         }
+        self.decodedById = decodedById
         self.raw = raw
         self.normalized = normalized
         self.byId = byId
@@ -116,6 +122,9 @@ struct AddedVocabulary: Sendable {
     }
 
     func token(withId id: Int32) -> AddedToken? { byId[id] }
+
+    /// The text id `id` decodes to, if it is an added token.
+    func decoded(_ id: Int32) -> String? { decodedById[id] }
 
     func id(of content: String) -> Int32? { byContent[content] }
 

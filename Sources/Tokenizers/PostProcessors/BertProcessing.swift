@@ -8,9 +8,12 @@ public struct BertProcessing: PostProcessor, Hashable {
 
     /// A token and its id.
     public struct Token: Sendable, Hashable {
+        /// The token text, `[CLS]` or `[SEP]`.
         public var token: String
+        /// Its id in the vocabulary.
         public var id: Int32
 
+        /// `token` with id `id`.
         public init(_ token: String, id: Int32) {
             self.token = token
             self.id = id

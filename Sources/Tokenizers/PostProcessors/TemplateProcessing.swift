@@ -13,7 +13,10 @@ public struct TemplateProcessing: PostProcessor, Hashable {
 
     /// The input sequences a template refers to.
     public enum Sequence: Sendable, Hashable {
-        case a, b
+        /// The first text (`$A`).
+        case a
+        /// The second text of a pair (`$B`).
+        case b
     }
 
     /// What a special token of a template expands to (usually one token).

@@ -77,11 +77,34 @@ struct HardStringsFixture: Decodable {
         var cases: [Result]
     }
 
+    struct AddedTokens: Decodable {
+        struct Token: Decodable {
+            var id: Int32
+            var content: String
+            var single_word: Bool
+            var lstrip: Bool
+            var rstrip: Bool
+            var normalized: Bool
+            var special: Bool
+        }
+
+        struct Case: Decodable {
+            var text: String
+            var expected: ExpectedEncoding
+            var decoded: String
+            var decodedWithSpecial: String
+        }
+
+        var tokens: [Token]
+        var cases: [Case]
+    }
+
     var tokenizers: String
     var cases: [Case]
     var decodes: [Decode]
     var batches: [Batch]
     var variants: [Variant]
+    var addedTokens: AddedTokens
 
     static func load() throws -> HardStringsFixture {
         let data = try Data(contentsOf: TestLocations.fixtures.appendingPathComponent("hard_strings.json"))
