@@ -83,6 +83,20 @@ final class LoadingTests: XCTestCase {
                                             path: "post_processor.single[0].SpecialToken.id", token: "[BOS]"))
     }
 
+    func testUnknownTokenMissingFromTheVocabulary() throws {
+        let error = try loadError(#"{"model": {"type": "WordPiece", "unk_token": "<unk>", "vocab": {"a": 0}}}"#)
+        XCTAssertEqual(error, .unknownToken(file: folder.appendingPathComponent("tokenizer.json").path,
+                                            path: "model.unk_token", token: "<unk>"))
+    }
+
+    func testModelWithoutTypeIsWordPieceWhenItLooksLikeOne() throws {
+        let url = try write("tokenizer.json", #"""
+            {"model": {"unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100,
+                       "vocab": {"[UNK]": 0, "hi": 1, "##s": 2}}}
+            """#)
+        XCTAssertEqual(try Tokenizer(contentsOf: url).tokenize("his"), ["hi", "##s"])
+    }
+
     func testUnreadableFile() {
         XCTAssertThrowsError(try Tokenizer(contentsOf: folder.appendingPathComponent("absent.json"))) { error in
             guard case .unreadableFile = error as? TokenizerError else { return XCTFail("\(error)") }

@@ -95,22 +95,31 @@ enum TokenizerJSON {
     }
 
     static func model(_ json: JSONValue) throws(TokenizerError) -> any TokenizerModel {
+        // Files written by early versions of tokenizers have no model `type`; WordPiece is the one with
+        // `max_input_chars_per_word`.
+        if json["type"] == nil && json["max_input_chars_per_word"] != nil && json["merges"] == nil {
+            return try wordPiece(json)
+        }
         let type = try json.required("type")
         switch try type.string() {
         case "WordPiece":
-            let unk = try json["unk_token"]?.string() ?? "[UNK]"
-            let vocabulary = try json.required("vocab").vocabulary()
-            guard vocabulary[unk] != nil else {
-                throw .unknownToken(file: json.file, path: "\(json.path).unk_token", token: unk)
-            }
-            return try WordPiece(
-                vocabulary: vocabulary, unknownToken: unk,
-                continuingSubwordPrefix: try json["continuing_subword_prefix"]?.string() ?? "##",
-                maxInputCharsPerWord: try json["max_input_chars_per_word"]?.int() ?? 100,
-                source: json.file)
+            return try wordPiece(json)
         case let other:
             throw .unsupportedComponent(file: json.file, path: type.path, type: other)
         }
+    }
+
+    static func wordPiece(_ json: JSONValue) throws(TokenizerError) -> WordPiece {
+        let unk = try json["unk_token"]?.string() ?? "[UNK]"
+        let vocabulary = try json.required("vocab").vocabulary()
+        guard vocabulary[unk] != nil else {
+            throw .unknownToken(file: json.file, path: "\(json.path).unk_token", token: unk)
+        }
+        return try WordPiece(
+            vocabulary: vocabulary, unknownToken: unk,
+            continuingSubwordPrefix: try json["continuing_subword_prefix"]?.string() ?? "##",
+            maxInputCharsPerWord: try json["max_input_chars_per_word"]?.int() ?? 100,
+            source: json.file)
     }
 
     static func postProcessor(_ json: JSONValue) throws(TokenizerError) -> any PostProcessor {
