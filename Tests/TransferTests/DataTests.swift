@@ -383,6 +383,22 @@ final class TaggingDataTests: XCTestCase {
     }
 }
 
+/// The sentiment example shipped in examples/sentiment.
+final class ExampleDataTests: XCTestCase {
+    func testSentimentExampleLoadsBalancedAndDisjoint() throws {
+        let folder = TestPaths.packageRoot.appendingPathComponent("examples/sentiment")
+        let train = try ClassificationDataset.read(folder.appendingPathComponent("train.tsv"))
+        let labels = train.labelSet()
+        let dev = try ClassificationDataset.read(folder.appendingPathComponent("dev.tsv"), labels: labels)
+        XCTAssertEqual(labels.labels, ["negative", "positive"])
+        XCTAssertEqual(train.labelCounts().map(\.count), [162, 162])
+        XCTAssertEqual(dev.labelCounts().map(\.count), [50, 50])
+        XCTAssertEqual(train.columns, .init(text: "text", pair: nil, label: "label"))
+        XCTAssertEqual(Set(train.examples.map(\.text)).count, train.count, "no repeated training sentence")
+        XCTAssertTrue(Set(train.examples.map(\.text)).isDisjoint(with: dev.examples.map(\.text)), "no dev sentence in training")
+    }
+}
+
 /// The real data sets in ../shared/data, when present.
 final class SharedDataTests: XCTestCase {
     func testSST2LoadsWithNoOptions() throws {
