@@ -165,6 +165,13 @@ final class ClassificationDataTests: XCTestCase {
         XCTAssertEqual(dataError { () throws(DataError) in try data.validate(against: labels) }?.line, 3)
     }
 
+    func testDataMadeInMemoryHasNoLineInErrors() {
+        let data = ClassificationDataset(examples: [ClassificationExample(text: "a", label: "x")], source: "mine")
+        let error = dataError { () throws(DataError) in try data.labelIDs(in: LabelSet(["y"])) }
+        XCTAssertNil(error?.line)
+        XCTAssertEqual(error?.description, "mine: unknown label \"x\"; the labels known are: y")
+    }
+
     /// Every malformed input gives a typed error naming the file and, where there is one, the line.
     func testErrorsNameFileAndLine() {
         struct Case {

@@ -44,13 +44,14 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible, Loca
         }
     }
 
-    /// The 1-based line the error is about, when it is about one.
+    /// The 1-based line the error is about, when it is about one. (A case's line is 0 for data
+    /// made in memory, which has no lines; this is then nil.)
     public var line: Int? {
         switch self {
         case .unreadable, .unknownFormat, .emptyFile, .noExamples: return nil
         case .invalidEncoding(_, let line), .malformedRow(_, let line, _, _), .missingColumn(_, let line, _, _, _),
              .unknownLabel(_, let line, _, _), .invalidLabel(_, let line, _, _), .emptyText(_, let line, _):
-            return line
+            return line > 0 ? line : nil
         }
     }
 

@@ -38,8 +38,11 @@ public struct ClassScores: Sendable, Hashable, Codable {
 
 /// Precision, recall and F1 averaged over classes.
 public struct AveragedScores: Sendable, Hashable, Codable {
+    /// Averaged precision.
     public var precision: Double
+    /// Averaged recall.
     public var recall: Double
+    /// Averaged F1 (for macro averages, the mean of the per-class F1s, not the F1 of the means).
     public var f1: Double
 
     public init(precision: Double, recall: Double, f1: Double) {

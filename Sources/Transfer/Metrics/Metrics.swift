@@ -21,9 +21,13 @@ public struct MetricValue: Sendable, Hashable, Codable {
 /// (`{"task": "classification", "accuracy": 0.91, …}`), and renders as Markdown tables with
 /// ``markdown``. ``summary`` gives the headline numbers by name, for a training history.
 public enum Metrics: Sendable, Hashable, Codable {
+    /// Single-label sequence classification.
     case classification(ClassificationMetrics)
+    /// Multi-label sequence classification.
     case multiLabel(MultiLabelMetrics)
+    /// Sequence regression.
     case regression(RegressionMetrics)
+    /// Token classification (tagging).
     case tagging(TaggingMetrics)
 
     /// The task's name in JSON: `classification`, `multi_label`, `regression`, `tagging`.

@@ -65,13 +65,17 @@ public struct TaggingMetrics: Sendable, Hashable, Codable {
 /// Entity-level scores: an entity counts as correct only when its type and both its ends match,
 /// as the CoNLL `conlleval` script and `seqeval` score them.
 public struct SpanScores: Sendable, Hashable, Codable {
-    /// Micro-averaged over all entity types.
+    /// Correct entities over predicted entities, all types together.
     public var precision: Double
+    /// Correct entities over gold entities, all types together.
     public var recall: Double
+    /// The harmonic mean of ``precision`` and ``recall``.
     public var f1: Double
-    /// Entities in the gold tags, in the predictions, and in both.
+    /// The number of entities in the gold tags.
     public var goldCount: Int
+    /// The number of entities in the predicted tags.
     public var predictedCount: Int
+    /// The number of predicted entities that match a gold one exactly.
     public var correctCount: Int
     /// Scores per entity type (`PER`, `LOC`, …), sorted.
     public var perType: [ClassScores]
