@@ -148,7 +148,8 @@ final class MetricsTests: XCTestCase {
     }
 
     func testMarkdownEscapesCells() {
-        let m = Metrics.classification(ClassificationMetrics(predicted: ["a|b"], gold: ["a|b"]))
+        let m = Metrics.classification(ClassificationMetrics(predicted: ["a|b", "<unk>"], gold: ["a|b", "<unk>"]))
         XCTAssertTrue(m.markdown().contains("| a\\|b | 1.0000 |"), m.markdown())
+        XCTAssertTrue(m.markdown().contains("| \\<unk> | 1.0000 |"), m.markdown())
     }
 }

@@ -84,7 +84,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(((json["history"] as? [String: Any])?["steps"] as? [Any])?.count, 300)
 
         let markdown = try String(contentsOf: files.markdown, encoding: .utf8)
-        for expected in ["# Sentiment <example> & test\n", "## Settings", "| learning rate | 5e-4 |", "## Results",
+        for expected in ["# Sentiment \\<example> & test\n", "## Settings", "| learning rate | 5e-4 |", "## Results",
                          "Final evaluation on 5 examples.", "| accuracy | 0.8000 |", "## Training",
                          "- 300 steps over 3 epochs (last step 300)", "- best dev accuracy 0.9000 at step 300 (epoch 3)",
                          "![Training loss per step and dev accuracy per evaluation](report.svg)",

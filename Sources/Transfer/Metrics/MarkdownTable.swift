@@ -15,8 +15,16 @@ struct MarkdownTable {
     }
 
     static func escape(_ cell: String) -> String {
-        cell.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "|", with: "\\|")
+        inline(cell).replacingOccurrences(of: "|", with: "\\|")
+    }
+}
+
+extension MarkdownTable {
+    /// `text` with backslashes, `<` and line breaks escaped, so it shows literally in a heading or
+    /// a paragraph (a label such as `<unk>` would otherwise be taken for HTML).
+    static func inline(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "<", with: "\\<")
             .replacingOccurrences(of: "\r\n", with: " ")
             .replacingOccurrences(of: "\n", with: " ")
             .replacingOccurrences(of: "\r", with: " ")

@@ -103,7 +103,7 @@ public struct TrainingReport: Sendable, Hashable, Codable {
     /// - Parameter chartFile: the chart's file name, relative to the Markdown file, to show it; nil
     ///   to leave it out.
     public func markdown(chartFile: String? = nil) -> String {
-        var out = "# \(title)\n"
+        var out = "# \(MarkdownTable.inline(title))\n"
         if !settings.isEmpty {
             out += "\n## Settings\n\n"
             out += MarkdownTable(header: ["setting", "value"], rows: settings.map { [$0.name, $0.value] }).text
