@@ -22,9 +22,6 @@ extension BertModel {
     /// let lastHiddenStates = try model(ids).lastHiddenState   // shape [1, 8, 384]
     /// ```
     public func callAsFunction(_ encoding: Encoding) throws(ModelError) -> EncoderOutput {
-        let result: Result<EncoderOutput, ModelError> = withNoGrad {
-            do throws(ModelError) { return .success(try self(EncoderInput(encoding))) } catch { return .failure(error) }
-        }
-        return try result.get()
+        try withNoGrad { () throws(ModelError) in try self(EncoderInput(encoding)) }
     }
 }

@@ -6,6 +6,7 @@ struct BertKitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bertkit",
         abstract: "Transfer learning with pretrained BERT-family models, offline.",
-        subcommands: [DemoCommand.self, TokenizeCommand.self, EmbedCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, TokenizeCommand.self, EmbedCommand.self, SummaryCommand.self, TrainCommand.self,
+                      EvalCommand.self, PredictCommand.self, BenchCommand.self]
     )
 }

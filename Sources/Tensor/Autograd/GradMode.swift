@@ -9,6 +9,9 @@ public enum GradMode {
 
 /// Runs `body` in inference mode: no op records a backward closure, so activations are freed as
 /// soon as they are no longer used.
-public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
-    try GradMode.$enabledValue.withValue(false) { try body() }
+public func withNoGrad<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    let result: Result<R, E> = GradMode.$enabledValue.withValue(false) {
+        do throws(E) { return .success(try body()) } catch { return .failure(error) }
+    }
+    return try result.get()
 }

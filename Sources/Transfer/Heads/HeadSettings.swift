@@ -1,0 +1,79 @@
+import Foundation
+import Models
+
+/// What the model predicts.
+public enum TaskKind: String, Sendable, Codable, CaseIterable {
+    /// One label per text (softmax + cross-entropy).
+    case classification
+    /// One number per text (one output, mean squared error).
+    case regression
+    /// Any number of labels per text (sigmoid + binary cross-entropy).
+    case multiLabel = "multi_label"
+    /// One label per word (POS, NER): the first sub-word of each word carries it.
+    case tagging
+}
+
+/// How a sequence head turns token vectors into one vector.
+public enum HeadPooling: String, Sendable, Codable, CaseIterable {
+    case cls, mean, max
+    /// BERT's pooler (dense + tanh on `[CLS]`), as transformers' `BertForSequenceClassification` uses.
+    case pooler
+}
+
+/// The activation of the optional hidden layer between pooling and the output layer.
+public enum HiddenActivation: String, Sendable, Codable, CaseIterable {
+    case relu, gelu, tanh
+    case leakyRelu = "leaky_relu"
+}
+
+/// A head's settings; saved beside the model so that loading rebuilds the same head.
+public struct HeadSettings: Sendable, Equatable, Codable {
+    public var task: TaskKind
+    /// Label names in id order (classification, multi-label, tagging); `["value"]` for regression.
+    public var labels: [String]
+    /// Pooling for sequence heads (ignored for tagging).
+    public var pooling: HeadPooling
+    /// Dropout before the output layer; nil uses the encoder's `hidden_dropout_prob`.
+    public var dropout: Double?
+    /// Width of an optional hidden Dense layer before the output layer.
+    public var hiddenSize: Int?
+    public var hiddenActivation: HiddenActivation
+    /// Slope of the leaky ReLU hidden activation.
+    public var leakySlope: Double
+    /// Which hidden states feed the head.
+    public var features: FeatureSource
+
+    public init(task: TaskKind, labels: [String], pooling: HeadPooling = .mean, dropout: Double? = nil,
+                hiddenSize: Int? = nil, hiddenActivation: HiddenActivation = .relu, leakySlope: Double = 0.01,
+                features: FeatureSource = .last) {
+        self.task = task
+        self.labels = task == .regression ? ["value"] : labels
+        self.pooling = pooling
+        self.dropout = dropout
+        self.hiddenSize = hiddenSize
+        self.hiddenActivation = hiddenActivation
+        self.leakySlope = leakySlope
+        self.features = features
+    }
+
+    /// The number of outputs.
+    public var outputs: Int { task == .regression ? 1 : labels.count }
+
+    /// Whether the encoder needs its pooler.
+    public var usesPooler: Bool { task != .tagging && pooling == .pooler }
+
+    /// Checks the settings against an encoder with `layers` layers.
+    public func validate(layers: Int) throws(TransferError) {
+        if task != .regression && labels.count < (task == .multiLabel ? 1 : 2) {
+            throw .invalidSetting("a \(task.rawValue) head needs at least \(task == .multiLabel ? 1 : 2) labels, got \(labels.count)")
+        }
+        if usesPooler && features != .last {
+            throw .invalidSetting("pooler pooling reads the last layer; --features \(features) needs cls, mean or max pooling")
+        }
+        for i in features.indices(layers: layers) where i < 0 || i > layers {
+            throw .invalidSetting("--features \(features) needs hidden states \(features.indices(layers: layers)), but the encoder has 0…\(layers)")
+        }
+        if let hiddenSize, hiddenSize <= 0 { throw .invalidSetting("hidden layer size must be positive, got \(hiddenSize)") }
+        if let dropout, !(0..<1).contains(dropout) { throw .invalidSetting("dropout must be in [0, 1), got \(dropout)") }
+    }
+}

@@ -1,0 +1,154 @@
+import Checkpoints
+import Foundation
+import Layers
+import Models
+import Tensor
+
+/// A pretrained encoder with a task head, arranged as transformers' `BertFor…` classes so that the
+/// weights save under their key names: the encoder under `bert.`, the output layer as `classifier`,
+/// an optional hidden layer as `pre_classifier`.
+///
+/// ```swift
+/// let model = try TransferModel.pretrained("sentence-transformers/all-MiniLM-L6-v2",
+///     head: HeadSettings(task: .classification, labels: ["negative", "positive"]), mode: .featureExtraction)
+/// print(model.summary())
+/// ```
+public final class TransferModel {
+    public let config: BertConfig
+    public let head: HeadSettings
+    public let mode: TransferMode
+    public let freeze: FreezeSpec
+    public let store: ParameterStore
+    public let encoder: BertModel
+    public let preClassifier: Linear?
+    public let classifier: Linear
+    let dropout: Dropout
+
+    /// Builds the model with a randomly initialised encoder and head.
+    ///
+    /// `config` is the pretrained encoder's; with `extractLayers(K)` only K layers are built.
+    public init(config: BertConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws(TransferError) {
+        let layers = min(mode.keptLayers ?? config.numHiddenLayers, config.numHiddenLayers)
+        if let k = mode.keptLayers, k > config.numHiddenLayers {
+            throw .invalidSetting("layers:\(k) asks for more layers than the model's \(config.numHiddenLayers)")
+        }
+        try head.validate(layers: layers)
+        if let n = freeze.lowestLayers, n > layers {
+            throw .invalidSetting("cannot freeze the lowest \(n) layers of an encoder with \(layers)")
+        }
+        var kept = config
+        kept.numHiddenLayers = layers
+        self.config = kept
+        self.head = head
+        self.mode = mode
+        self.freeze = freeze
+        store = ParameterStore(seed: seed)
+        encoder = BertModel(config: kept, path: store.root["bert"], pooler: head.usesPooler)
+        let std = Float(config.initializerRange)
+        var width = head.features.width(hidden: config.hiddenSize)
+        if let hidden = head.hiddenSize {
+            preClassifier = Linear(store.root["pre_classifier"], inFeatures: width, outFeatures: hidden, std: std)
+            width = hidden
+        } else {
+            preClassifier = nil
+        }
+        classifier = Linear(store.root["classifier"], inFeatures: width, outFeatures: head.outputs, std: std)
+        dropout = Dropout(store.root, probability: Float(head.dropout ?? kept.hiddenDropoutProb))
+        applyTrainability()
+    }
+
+    /// A model whose encoder comes from a pretrained folder or cached Hugging Face id.
+    public static func pretrained(_ idOrPath: String, revision: String? = nil, head: HeadSettings, mode: TransferMode,
+                                  freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws -> TransferModel {
+        let folder = try ModelLocation.resolve(idOrPath, revision: revision)
+        let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
+        let model = try TransferModel(config: config, head: head, mode: mode, freeze: freeze, seed: seed)
+        try model.store.load(from: try SafeTensorsCheckpoint(contentsOf: folder), under: "bert.", keyPrefixes: ["", "bert."])
+        return model
+    }
+
+    /// Sets `trainable` from the mode and the freeze spec.
+    func applyTrainability() {
+        store.setTrainable(true)
+        if !mode.trainsEncoder { store.setTrainable(false, under: "bert.") }
+        if let n = freeze.lowestLayers {
+            store.setTrainable(false, under: "bert.embeddings.")
+            for i in 0..<n { store.setTrainable(false, under: "bert.encoder.layer.\(i).") }
+        }
+        for prefix in freeze.prefixes { store.setTrainable(false, under: prefix) }
+    }
+
+    /// Whether the encoder has no trainable parameter: then its output is the same every epoch
+    /// (it runs in eval mode) and can be computed once.
+    public var encoderIsFrozen: Bool { !store.parameters(under: "bert.").contains { $0.trainable } }
+
+    // MARK: Forward
+
+    /// The head's input: `[batch, features]` for sequence tasks, `[batch, seq, features]` for tagging.
+    /// A frozen encoder runs in eval mode (no dropout) even while the head trains.
+    public func features(_ input: EncoderInput) throws(ModelError) -> Tensor {
+        let training = store.training
+        store.training = training && !encoderIsFrozen
+        defer { store.training = training }
+        let indices = head.features.indices(layers: config.numHiddenLayers)
+        let needsStates = head.features != .last
+        let output = try encoder(input, outputHiddenStates: needsStates)
+        var hidden: Tensor
+        switch head.features {
+        case .last: hidden = output.lastHiddenState
+        case .sumLastFour: hidden = indices.dropFirst().reduce(output.hiddenStates![indices[0]]) { $0 + output.hiddenStates![$1] }
+        case .concatLastFour: hidden = Tensor.concat(indices.map { output.hiddenStates![$0] }, axis: 2)
+        default: hidden = output.hiddenStates![indices[0]]
+        }
+        if head.task == .tagging { return hidden }
+        switch head.pooling {
+        case .pooler: return output.poolerOutput!
+        case .cls: return Pooling.cls(hidden, mask: input.maskTensor)
+        case .mean: return Pooling.mean(hidden, mask: input.maskTensor)
+        case .max: return Pooling.max(hidden, mask: input.maskTensor)
+        }
+    }
+
+    /// Logits from head inputs: dropout, the optional hidden layer, then the output layer.
+    public func logits(features: Tensor) -> Tensor {
+        var x = dropout(features)
+        if let preClassifier {
+            x = preClassifier(x)
+            switch head.hiddenActivation {
+            case .relu: x = x.relu()
+            case .gelu: x = x.gelu()
+            case .tanh: x = x.tanh()
+            case .leakyRelu: x = x.leakyRelu(slope: Float(head.leakySlope))
+            }
+        }
+        return classifier(x)
+    }
+
+    /// Logits for a batch: `[batch, outputs]`, or `[batch, seq, outputs]` for tagging.
+    public func logits(_ input: EncoderInput) throws(ModelError) -> Tensor {
+        logits(features: try features(input))
+    }
+
+    /// The training loss of `logits` against `targets`.
+    public func loss(logits: Tensor, targets: Targets) -> Tensor {
+        switch targets {
+        case .classes(let ids):
+            let flat = logits.rank == 3 ? logits.reshaped([-1, head.outputs]) : logits
+            return flat.crossEntropy(targets: ids)
+        case .values(let values):
+            return logits.mseLoss(targets: values)
+        case .multiHot(let values):
+            return logits.binaryCrossEntropyWithLogits(targets: values)
+        }
+    }
+}
+
+/// What a batch is trained against.
+public enum Targets {
+    /// Class ids: one per example, or one per token with −100 where there is no label.
+    case classes(IDTensor)
+    /// Regression targets `[batch, 1]`.
+    case values(Tensor)
+    /// Multi-label 0/1 targets `[batch, labels]`.
+    case multiHot(Tensor)
+}

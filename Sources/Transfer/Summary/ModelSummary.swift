@@ -1,0 +1,126 @@
+import Layers
+import Models
+
+/// A Keras-style model summary: one row per block with its output shape, parameter count and
+/// whether it trains, then the totals.
+///
+/// ```text
+/// Layer (type)                       Output Shape        Param #  Trainable
+/// bert.embeddings (BertEmbeddings)   (None, None, 384)   11,918,592  No
+/// …
+/// Total params: 22,566,146
+/// Trainable params: 770
+/// Non-trainable params: 22,565,376
+/// ```
+public struct ModelSummary: Sendable, CustomStringConvertible {
+    public struct Row: Sendable {
+        public var name: String
+        public var type: String
+        public var outputShape: String
+        public var parameters: Int
+        public var trainableParameters: Int
+    }
+
+    public var title: String
+    public var rows: [Row]
+
+    public var totalParameters: Int { rows.reduce(0) { $0 + $1.parameters } }
+    public var trainableParameters: Int { rows.reduce(0) { $0 + $1.trainableParameters } }
+    public var nonTrainableParameters: Int { totalParameters - trainableParameters }
+
+    /// Rows for the parameters under each prefix, in order.
+    static func row(_ store: ParameterStore, prefix: String, name: String? = nil, type: String, shape: String) -> Row {
+        let params = store.parameters(under: prefix)
+        return Row(name: name ?? String(prefix.dropLast()), type: type, outputShape: shape,
+                   parameters: params.reduce(0) { $0 + $1.count },
+                   trainableParameters: params.filter(\.trainable).reduce(0) { $0 + $1.count })
+    }
+
+    /// The encoder's rows: embeddings, each layer, the pooler.
+    static func encoderRows(_ model: BertModel) -> [Row] {
+        let h = model.config.hiddenSize
+        var rows = [row(model.store, prefix: model.prefix + "embeddings.", type: "BertEmbeddings", shape: "(None, None, \(h))")]
+        for i in model.encoder.layers.indices {
+            rows.append(row(model.store, prefix: model.prefix + "encoder.layer.\(i).", type: "BertLayer", shape: "(None, None, \(h))"))
+        }
+        if model.pooler != nil {
+            rows.append(row(model.store, prefix: model.prefix + "pooler.", type: "BertPooler", shape: "(None, \(h))"))
+        }
+        return rows
+    }
+
+    /// The bare encoder, as transformers' `AutoModel` loads it.
+    public init(encoder: BertModel) {
+        title = "BertModel"
+        rows = ModelSummary.encoderRows(encoder)
+    }
+
+    /// An encoder with its task head.
+    public init(model: TransferModel) {
+        let head = model.head
+        let tagging = head.task == .tagging
+        title = (tagging ? "BertForTokenClassification" : "BertForSequenceClassification") + " (mode: \(model.mode))"
+        rows = ModelSummary.encoderRows(model.encoder)
+        var width = head.features.width(hidden: model.config.hiddenSize)
+        let lead = tagging ? "(None, None, " : "(None, "
+        if head.features != .last {
+            rows.append(Row(name: "features", type: "Features: \(head.features)", outputShape: "(None, None, \(width))", parameters: 0, trainableParameters: 0))
+        }
+        if !tagging && head.pooling != .pooler {
+            rows.append(Row(name: "pooling", type: "Pooling: \(head.pooling.rawValue)", outputShape: "(None, \(width))", parameters: 0, trainableParameters: 0))
+        }
+        rows.append(Row(name: "dropout", type: "Dropout", outputShape: lead + "\(width))", parameters: 0, trainableParameters: 0))
+        if let pre = model.preClassifier {
+            width = pre.outFeatures
+            rows.append(ModelSummary.row(model.store, prefix: "pre_classifier.", type: "Dense: \(head.hiddenActivation.rawValue)", shape: lead + "\(width))"))
+        }
+        rows.append(ModelSummary.row(model.store, prefix: "classifier.", type: "Dense", shape: lead + "\(head.outputs))"))
+    }
+
+    public var description: String {
+        let header = ["Layer (type)", "Output Shape", "Param #", "Trainable"]
+        let body = rows.map { r -> [String] in
+            let trainable = r.parameters == 0 ? "-" : r.trainableParameters == r.parameters ? "Yes" : r.trainableParameters == 0 ? "No" : "Partly"
+            return ["\(r.name) (\(r.type))", r.outputShape, ModelSummary.grouped(r.parameters), trainable]
+        }
+        let all = [header] + body
+        let widths = (0..<4).map { c in all.map { $0[c].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                i == 2 ? String(repeating: " ", count: widths[i] - cell.count) + cell
+                    : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "   ").trimmingTrailingSpaces()
+        }
+        let rule = String(repeating: "─", count: widths.reduce(0, +) + 9)
+        var lines = ["Model: \"\(title)\"", rule, line(header), rule]
+        lines += body.map(line)
+        lines += [rule, "Total params: \(ModelSummary.grouped(totalParameters))",
+                  "Trainable params: \(ModelSummary.grouped(trainableParameters))",
+                  "Non-trainable params: \(ModelSummary.grouped(nonTrainableParameters))", rule]
+        return lines.joined(separator: "\n")
+    }
+
+    /// 22565376 → "22,565,376".
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}
+
+extension TransferModel {
+    /// The Keras-style summary of this model.
+    public func summary() -> ModelSummary { ModelSummary(model: self) }
+}

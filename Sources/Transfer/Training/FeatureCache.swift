@@ -1,0 +1,70 @@
+import Models
+import Tensor
+
+/// The head's inputs computed once by a frozen encoder (in eval mode), so that training epochs and
+/// evaluations after that cost only the head.
+///
+/// Sequence tasks keep one feature vector per example; tagging keeps the vectors of each word's
+/// first sub-word, the only tokens the loss and the predictions read.
+final class FeatureCache {
+    let width: Int
+    /// Per example: its rows of features (1 for sequence tasks, one per word start for tagging).
+    var rows: [[Float]] = []
+    /// For tagging, per example: the word index of each row.
+    var rowWords: [[Int]] = []
+    let data: PreparedData
+    let tagging: Bool
+
+    init(model: TransferModel, data: PreparedData, batchSize: Int = 64) throws(ModelError) {
+        self.data = data
+        tagging = model.head.task == .tagging
+        width = model.head.features.width(hidden: model.config.hiddenSize)
+        rows = Array(repeating: [], count: data.count)
+        rowWords = Array(repeating: [], count: data.count)
+        let training = model.store.training
+        model.store.training = false
+        defer { model.store.training = training }
+        let order = data.encodings.indices.sorted { data.encodings[$0].count < data.encodings[$1].count }
+        for start in stride(from: 0, to: order.count, by: batchSize) {
+            let indices = Array(order[start..<min(start + batchSize, order.count)])
+            let input = data.input(indices)
+            let features = try withNoGrad { () throws(ModelError) -> Tensor in try model.features(input) }
+            let values = features.scalars
+            let seq = input.sequenceLength
+            for (b, i) in indices.enumerated() {
+                if tagging {
+                    var flat: [Float] = [], words: [Int] = []
+                    for (w, startToken) in data.wordStarts[i].enumerated() {
+                        guard let t = startToken else { continue }
+                        flat += values[((b * seq + t) * width)..<((b * seq + t + 1) * width)]
+                        words.append(w)
+                    }
+                    rows[i] = flat
+                    rowWords[i] = words
+                } else {
+                    rows[i] = Array(values[(b * width)..<((b + 1) * width)])
+                }
+            }
+        }
+    }
+
+    /// The training loss of a batch, through the head only.
+    func loss(model: TransferModel, indices: [Int]) throws -> Tensor {
+        if tagging {
+            guard case .tags(let tags) = data.targets else { throw TransferError.training("tagging data has no tags") }
+            var flat: [Float] = [], targets: [Int32] = []
+            for i in indices {
+                flat += rows[i]
+                for (w, _) in rowWords[i].enumerated() {
+                    let token = data.wordStarts[i][rowWords[i][w]]!
+                    targets.append(tags[i][token])
+                }
+            }
+            let features = Tensor(shape: [targets.count, width], scalars: flat)
+            return model.loss(logits: model.logits(features: features), targets: .classes(IDTensor(shape: [targets.count], ids: targets)))
+        }
+        let features = Tensor(shape: [indices.count, width], scalars: indices.flatMap { rows[$0] })
+        guard let targets = data.batchTargets(indices, length: 0) else { throw TransferError.training("training data has no labels") }
+        return model.loss(logits: model.logits(features: features), targets: targets)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Models
+import Tensor
+import Tokenizers
+
+/// Examples tokenized for a model, with their targets: what the trainer and evaluator batch from.
+public struct PreparedData: Sendable {
+    /// Token ids etc. of each example (truncated to the max length).
+    public var encodings: [Encoding]
+    public var targets: PreparedTargets
+    /// For tagging: per example, the token index of each word's first sub-word (nil when the word
+    /// produced no token or was truncated away).
+    public var wordStarts: [[Int?]]
+    /// For tagging: the gold tag of every word (nil where the data has none), so that words the
+    /// model cannot see still count in the metrics.
+    public var goldWordTags: [[String?]]? = nil
+
+    public var count: Int { encodings.count }
+}
+
+/// Targets of prepared examples, by task.
+public enum PreparedTargets: Sendable {
+    case classes([Int32])
+    case values([Float])
+    case multiHot([[Float]])
+    /// Per example, per token: the tag id on a word's first sub-word, −100 elsewhere.
+    case tags([[Int32]])
+    /// Unlabelled data (prediction).
+    case none
+}
+
+extension PreparedData {
+    /// Tokenizes classification, regression or multi-label examples.
+    public static func sequences(_ dataset: ClassificationDataset, head: HeadSettings, tokenizer: Tokenizer, maxLength: Int) throws -> PreparedData {
+        var t = tokenizer
+        t.truncation = Truncation(maxLength: maxLength)
+        t.padding = nil
+        let examples = dataset.examples
+        let hasPairs = examples.contains { $0.pair != nil }
+        let encodings = hasPairs
+            ? examples.map { t.encode($0.text, pair: $0.pair) }
+            : t.encodeBatch(examples.map(\.text))
+        let labels = LabelSet(head.labels)
+        let targets: PreparedTargets
+        switch head.task {
+        case .classification: targets = .classes(try dataset.labelIDs(in: labels).map { Int32($0) })
+        case .regression: targets = .values(dataset.regressionTargets())
+        case .multiLabel: targets = .multiHot(try dataset.multiHotTargets(in: labels))
+        case .tagging: throw TransferError.invalidSetting("a tagging head needs tagging data (CoNLL-U or CoNLL-2003), not \(dataset.source)")
+        }
+        return PreparedData(encodings: encodings, targets: targets, wordStarts: [])
+    }
+
+    /// Tokenizes texts with no labels, for prediction.
+    public static func unlabelled(_ texts: [String], tokenizer: Tokenizer, maxLength: Int) -> PreparedData {
+        var t = tokenizer
+        t.truncation = Truncation(maxLength: maxLength)
+        t.padding = nil
+        return PreparedData(encodings: t.encodeBatch(texts), targets: .none, wordStarts: [])
+    }
+
+    /// Tokenizes sentences given as words, with no tags, for prediction.
+    public static func unlabelledWords(_ sentences: [[String]], tokenizer: Tokenizer, maxLength: Int) -> PreparedData {
+        var t = tokenizer
+        t.truncation = Truncation(maxLength: maxLength)
+        t.padding = nil
+        let encoded = sentences.map { encodeWords($0, tokenizer: t) }
+        return PreparedData(encodings: encoded.map(\.0), targets: .none, wordStarts: encoded.map(\.1))
+    }
+
+    /// Tokenizes tagged sentences: the words are joined by spaces, and each word's tag goes on its
+    /// first sub-word (the other sub-words are ignored by the loss), as transformers' token
+    /// classification examples do with `is_split_into_words=True`.
+    public static func tagging(_ dataset: TaggingDataset, head: HeadSettings, tokenizer: Tokenizer, maxLength: Int) throws -> PreparedData {
+        let tags = LabelSet(head.labels)
+        let ids = try dataset.tagIDs(in: tags)
+        var t = tokenizer
+        t.truncation = Truncation(maxLength: maxLength)
+        t.padding = nil
+        var encodings: [Encoding] = [], targets: [[Int32]] = [], starts: [[Int?]] = []
+        for (s, sentence) in dataset.sentences.enumerated() {
+            let (encoding, wordStarts) = encodeWords(sentence.words, tokenizer: t)
+            var target = [Int32](repeating: -100, count: encoding.count)
+            for (w, start) in wordStarts.enumerated() {
+                if let start, let tag = ids[s][w] { target[start] = Int32(tag) }
+            }
+            encodings.append(encoding)
+            targets.append(target)
+            starts.append(wordStarts)
+        }
+        return PreparedData(encodings: encodings, targets: .tags(targets), wordStarts: starts,
+                            goldWordTags: dataset.sentences.map(\.goldTags))
+    }
+
+    /// Encodes words joined by single spaces and finds each word's first token by its offsets.
+    static func encodeWords(_ words: [String], tokenizer: Tokenizer) -> (Encoding, [Int?]) {
+        var text = ""
+        var ranges: [Range<Int>] = []
+        var position = 0
+        for (i, word) in words.enumerated() {
+            if i > 0 { text += " "; position += 1 }
+            let length = word.unicodeScalars.count
+            ranges.append(position..<(position + length))
+            text += word
+            position += length
+        }
+        let encoding = tokenizer.encode(text)
+        var starts = [Int?](repeating: nil, count: words.count)
+        var w = 0
+        for (i, offset) in encoding.offsets.enumerated() where encoding.specialTokensMask[i] == 0 {
+            while w < ranges.count && ranges[w].upperBound <= offset.lowerBound { w += 1 }
+            if w < ranges.count && ranges[w].contains(offset.lowerBound) && starts[w] == nil { starts[w] = i }
+        }
+        return (encoding, starts)
+    }
+
+    /// A padded batch of the examples at `indices`.
+    func input(_ indices: [Int]) -> EncoderInput {
+        EncoderInput(sequences: indices.map { encodings[$0].ids }, typeIds: indices.map { encodings[$0].typeIds })
+    }
+
+    /// The targets of the examples at `indices`, shaped for a batch padded to `length` tokens.
+    func batchTargets(_ indices: [Int], length: Int) -> Targets? {
+        switch targets {
+        case .classes(let ids): return .classes(IDTensor(shape: [indices.count], ids: indices.map { ids[$0] }))
+        case .values(let values): return .values(Tensor(shape: [indices.count, 1], scalars: indices.map { values[$0] }))
+        case .multiHot(let rows):
+            return .multiHot(Tensor(shape: [indices.count, rows.first?.count ?? 0], scalars: indices.flatMap { rows[$0] }))
+        case .tags(let rows):
+            var ids: [Int32] = []
+            for i in indices { ids += rows[i] + Array(repeating: -100, count: length - rows[i].count) }
+            return .classes(IDTensor(shape: [indices.count * length], ids: ids))
+        case .none: return nil
+        }
+    }
+}

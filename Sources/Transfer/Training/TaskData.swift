@@ -1,0 +1,49 @@
+import Foundation
+import Tokenizers
+
+/// A data file read for a task: a table of texts (classification, regression, multi-label) or
+/// tagged sentences (tagging).
+public enum TaskData: Sendable {
+    case sequences(ClassificationDataset)
+    case tagging(TaggingDataset)
+
+    /// Reads `url` for `task`. Evaluation data passes the model's `labels`, so that an unknown
+    /// label is an error naming the file and line.
+    public static func read(_ url: URL, task: TaskKind, columns: ClassificationColumns = .automatic,
+                            tagging format: TaggingFormat? = nil, multiLabelSeparator: String = "|",
+                            labels: LabelSet? = nil) throws -> TaskData {
+        switch task {
+        case .tagging:
+            return .tagging(try TaggingDataset.read(url, format: format, tags: labels))
+        case .classification:
+            return .sequences(try ClassificationDataset.read(url, columns: columns, labelKind: .single, labels: labels))
+        case .regression:
+            return .sequences(try ClassificationDataset.read(url, columns: columns, labelKind: .regression))
+        case .multiLabel:
+            return .sequences(try ClassificationDataset.read(url, columns: columns, labelKind: .multiple(separator: multiLabelSeparator), labels: labels))
+        }
+    }
+
+    public var count: Int {
+        switch self {
+        case .sequences(let d): return d.count
+        case .tagging(let d): return d.count
+        }
+    }
+
+    /// The labels found in the data, in id order.
+    public var labels: [String] {
+        switch self {
+        case .sequences(let d): return d.labelSet().labels
+        case .tagging(let d): return d.tagSet().labels
+        }
+    }
+
+    /// Tokenized, with targets, for a model with `head`.
+    public func prepared(head: HeadSettings, tokenizer: Tokenizer, maxLength: Int) throws -> PreparedData {
+        switch self {
+        case .sequences(let d): return try PreparedData.sequences(d, head: head, tokenizer: tokenizer, maxLength: maxLength)
+        case .tagging(let d): return try PreparedData.tagging(d, head: head, tokenizer: tokenizer, maxLength: maxLength)
+        }
+    }
+}

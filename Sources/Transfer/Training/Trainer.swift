@@ -1,0 +1,224 @@
+import Checkpoints
+import Dispatch
+import Foundation
+import Layers
+import Models
+import Tensor
+
+/// Trains a ``TransferModel``: AdamW with decoupled weight decay, linear warmup then decay,
+/// gradient clipping and accumulation, evaluation on a dev set with early stopping and the best
+/// weights kept, resumable checkpoints, and — with a frozen encoder — features computed once.
+///
+/// ```swift
+/// let trainer = Trainer(model: model, options: TrainingOptions())
+/// let result = try trainer.fit(train: trainData, dev: devData)
+/// ```
+public final class Trainer {
+    public let model: TransferModel
+    public let options: TrainingOptions
+    /// Called after every optimizer step.
+    public var onProgress: ((TrainingProgress) -> Void)?
+    /// Called after every evaluation.
+    public var onEvaluation: ((TrainingHistory.Evaluation) -> Void)?
+
+    let optimizer: AdamW
+
+    /// Where the run is: the next batch to train and what is known of the best model so far.
+    struct State: Codable {
+        var epoch = 0
+        var nextBatch = 0
+        var globalStep = 0
+        var generator: UInt64 = 0
+        var bestValue: Double?
+        var bestStep: Int?
+        var evaluationsWithoutImprovement = 0
+        var history = TrainingHistory()
+        var seconds: Double = 0
+        var epochSeconds: [Double] = []
+        var options: TrainingOptions?
+    }
+    var state = State()
+    var best: [String: [Float]]?
+
+    public init(model: TransferModel, options: TrainingOptions) {
+        self.model = model
+        self.options = options
+        optimizer = AdamW(model.store.parameters.filter(\.trainable), schedule: .constant(peak: 0),
+                          weightDecay: options.weightDecay)
+    }
+
+    /// What a finished (or stopped) run produced.
+    public struct Result: Sendable {
+        /// Every step's loss and learning rate, and every evaluation.
+        public var history: TrainingHistory
+        /// The step whose weights the model holds at the end (the best on dev, when there was one).
+        public var bestStep: Int?
+        public var bestValue: Double?
+        public var metricName: String
+        /// Final metrics on the dev set, with the weights the model ends with.
+        public var devMetrics: Metrics?
+        public var seconds: Double
+        /// Wall time of each epoch, the feature pass of a frozen encoder not included.
+        public var epochSeconds: [Double]
+        /// Seconds spent computing cached features of a frozen encoder.
+        public var featureSeconds: Double
+        /// True when `stopAfterSteps` stopped the run before its end.
+        public var stopped: Bool
+        public var stoppedEarly: Bool
+    }
+
+    /// Trains on `train`, evaluating on `dev` when given.
+    ///
+    /// - Parameter checkpoints: a folder for resumable checkpoints; with `resume`, training
+    ///   continues from the checkpoint there, ending with the same weights as an uninterrupted run.
+    public func fit(train: PreparedData, dev: PreparedData?, checkpoints: URL? = nil, resume: Bool = false) throws -> Result {
+        try options.validate()
+        guard train.count > 0 else { throw TransferError.training("the training set is empty") }
+        let start = Date()
+        let batchesPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
+        let stepsPerEpoch = (batchesPerEpoch + options.gradientAccumulation - 1) / options.gradientAccumulation
+        let totalSteps = stepsPerEpoch * options.epochs
+        let warmup = Int((Double(totalSteps) * options.warmupRatio).rounded(.up))
+        optimizer.schedule = .linear(peak: options.peakLearningRate(for: model.mode), warmupSteps: warmup, totalSteps: totalSteps)
+        let metricName = options.metric ?? defaultMetricName
+
+        if resume {
+            guard let checkpoints else { throw TransferError.training("--resume needs an output folder holding a checkpoint") }
+            try restore(from: checkpoints)
+        } else {
+            state = State()
+            state.generator = model.store.generator.state
+        }
+        state.options = options
+        model.store.generator = SeededGenerator(seed: state.generator)
+
+        // A frozen encoder gives the same features every epoch: compute them once.
+        let featureStart = Date()
+        let cache = options.cacheFeatures && model.encoderIsFrozen ? try FeatureCache(model: model, data: train) : nil
+        let devCache = cache != nil && dev != nil ? try FeatureCache(model: model, data: dev!) : nil
+        let featureSeconds = cache == nil ? 0 : Date().timeIntervalSince(featureStart)
+
+        var stopped = false, stoppedEarly = false
+        epochs: while state.epoch < options.epochs {
+            let epochStart = Date()
+            let order = Trainer.order(count: train.count, seed: options.seed, epoch: state.epoch)
+            var lossSum = 0.0, lossCount = 0, examples = 0
+            var batch = state.nextBatch
+            while batch < batchesPerEpoch {
+                let indices = Array(order[(batch * options.batchSize)..<min((batch + 1) * options.batchSize, train.count)])
+                model.store.training = true
+                let loss = try cache?.loss(model: model, indices: indices) ?? batchLoss(train, indices)
+                model.store.training = false
+                lossSum += Double(loss.item); lossCount += 1; examples += indices.count
+                (options.gradientAccumulation > 1 ? loss.scaled(1 / Float(options.gradientAccumulation)) : loss).backward()
+                batch += 1
+                guard batch % options.gradientAccumulation == 0 || batch == batchesPerEpoch else { continue }
+
+                if let maxNorm = options.maxGradNorm { optimizer.clipGradientNorm(maxNorm: Float(maxNorm)) }
+                let lr = optimizer.learningRate
+                optimizer.step()
+                state.globalStep += 1
+                state.nextBatch = batch
+                let epochProgress = Double(state.epoch) + Double(batch) / Double(batchesPerEpoch)
+                state.history.record(step: state.globalStep, epoch: epochProgress, loss: Double(loss.item), learningRate: lr,
+                                     seconds: state.seconds + Date().timeIntervalSince(start))
+                let elapsed = Date().timeIntervalSince(epochStart)
+                onProgress?(TrainingProgress(step: state.globalStep, totalSteps: totalSteps, epoch: state.epoch + 1, epochs: options.epochs,
+                                             loss: lossSum / Double(lossCount), learningRate: lr,
+                                             examplesPerSecond: elapsed > 0 ? Double(examples) / elapsed : 0))
+                if let every = options.evaluateEvery, state.globalStep % every == 0, let dev {
+                    if try evaluate(dev, cache: devCache, metric: metricName, epoch: epochProgress) { stoppedEarly = true }
+                }
+                if let checkpoints, let every = options.checkpointEvery, state.globalStep % every == 0 {
+                    try saveCheckpoint(to: checkpoints)
+                }
+                if stoppedEarly { break epochs }
+                if let stop = options.stopAfterSteps, state.globalStep >= stop {
+                    if let checkpoints { try saveCheckpoint(to: checkpoints) }
+                    stopped = true
+                    break epochs
+                }
+            }
+            state.epochSeconds.append(Date().timeIntervalSince(epochStart))
+            state.epoch += 1
+            state.nextBatch = 0
+            if options.evaluateEvery == nil, let dev {
+                if try evaluate(dev, cache: devCache, metric: metricName, epoch: Double(state.epoch)) { stoppedEarly = true }
+            }
+            if let checkpoints { try saveCheckpoint(to: checkpoints) }
+            if stoppedEarly { break }
+        }
+        state.generator = model.store.generator.state
+        if !stopped, let best { restoreWeights(best) }
+        var devMetrics: Metrics? = nil
+        if !stopped, let dev { devMetrics = try Evaluator(model: model).metrics(dev, cache: devCache) }
+        state.seconds += Date().timeIntervalSince(start)
+        return Result(history: state.history, bestStep: best == nil ? nil : state.bestStep,
+                      bestValue: state.bestValue, metricName: metricName, devMetrics: devMetrics, seconds: state.seconds,
+                      epochSeconds: state.epochSeconds, featureSeconds: featureSeconds, stopped: stopped, stoppedEarly: stoppedEarly)
+    }
+
+    var defaultMetricName: String {
+        switch model.head.task {
+        case .classification: return "accuracy"
+        case .regression: return "mse"
+        case .multiLabel: return "micro_f1"
+        case .tagging: return "token_accuracy"
+        }
+    }
+
+    /// The loss of one batch through the whole model.
+    func batchLoss(_ data: PreparedData, _ indices: [Int]) throws -> Tensor {
+        let input = data.input(indices)
+        guard let targets = data.batchTargets(indices, length: input.sequenceLength) else {
+            throw TransferError.training("training data has no labels")
+        }
+        return model.loss(logits: try model.logits(input), targets: targets)
+    }
+
+    /// The data order of an epoch: a permutation that depends only on the seed and the epoch, so a
+    /// resumed run sees the batches an uninterrupted one would.
+    static func order(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        var g = SeededGenerator(seed: seed &* 0x9E37_79B9 &+ UInt64(epoch) &+ 1)
+        var order = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(g.next() % UInt64(i + 1)))
+        }
+        return order
+    }
+
+    /// Evaluates, records, keeps the best weights; returns true when early stopping says stop.
+    func evaluate(_ dev: PreparedData, cache: FeatureCache?, metric: String, epoch: Double) throws -> Bool {
+        let metrics = try Evaluator(model: model).metrics(dev, cache: cache)
+        let values = metrics.values
+        guard let value = values[metric] else {
+            throw TransferError.invalidSetting("metric \"\(metric)\" is not computed for this task; available: \(values.keys.sorted().joined(separator: ", "))")
+        }
+        state.history.record(evaluationAt: state.globalStep, epoch: epoch, metrics: metrics)
+        onEvaluation?(state.history.evaluations.last!)
+        let higherIsBetter = metrics.summary.first { $0.name == metric }?.higherIsBetter ?? true
+        if state.bestValue == nil || (higherIsBetter ? value > state.bestValue! : value < state.bestValue!) {
+            state.bestValue = value
+            state.bestStep = state.globalStep
+            state.evaluationsWithoutImprovement = 0
+            best = snapshot()
+        } else {
+            state.evaluationsWithoutImprovement += 1
+        }
+        if let patience = options.earlyStoppingPatience, state.evaluationsWithoutImprovement >= patience { return true }
+        return false
+    }
+
+    func snapshot() -> [String: [Float]] {
+        Dictionary(uniqueKeysWithValues: model.store.parameters.filter(\.trainable).map { ($0.name, $0.value.scalars) })
+    }
+
+    func restoreWeights(_ weights: [String: [Float]]) {
+        for p in model.store.parameters {
+            guard let values = weights[p.name] else { continue }
+            p.value.withUnsafeMutableBufferPointer { buffer in
+                for i in buffer.indices { buffer[i] = values[i] }
+            }
+        }
+    }
+}

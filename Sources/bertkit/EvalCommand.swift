@@ -1,0 +1,89 @@
+import ArgumentParser
+import BertKit
+import Foundation
+
+/// Loads a saved model folder and its max length.
+func loadTrained(_ path: String) throws -> (TransferModel, Tokenizer, Int) {
+    let folder = URL(fileURLWithPath: path)
+    let (model, maxLength) = try TransferModel.load(folder)
+    return (model, try Tokenizer.load(directory: folder), maxLength)
+}
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a trained model folder on labelled data; print the metrics as JSON.",
+        discussion: "  bertkit eval --model out/sentiment --data examples/sentiment/dev.tsv"
+    )
+
+    @Option(help: "A folder written by `bertkit train`.") var model: String
+    @Option(help: "Labelled data in the training format.") var data: String
+    @OptionGroup var compute: ComputeOptions
+    @Option(help: "Text column name.") var textColumn: String?
+    @Option(help: "Text-pair column name.") var pairColumn: String?
+    @Option(help: "Label column name.") var labelColumn: String?
+
+    func run() throws {
+        try compute.apply()
+        let (transfer, tokenizer, maxLength) = try loadTrained(model)
+        let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
+        let dataset = try TaskData.read(URL(fileURLWithPath: data), task: transfer.head.task, columns: columns,
+                                        labels: transfer.head.task == .regression ? nil : LabelSet(transfer.head.labels))
+        let prepared = try dataset.prepared(head: transfer.head, tokenizer: tokenizer, maxLength: maxLength)
+        let metrics = try Evaluator(model: transfer).metrics(prepared)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(metrics), as: UTF8.self))
+    }
+}
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict for stdin lines with a trained model; write one JSON object per line.",
+        discussion: """
+            Classification: {"label": …, "probabilities": {label: p, …}}. Multi-label: {"labels": […], …}.
+            Regression: {"value": …}. Tagging (each line is a sentence, words split on spaces):
+            {"words": […], "tags": […]}. --logits adds the raw outputs.
+
+              echo "what a wonderful film" | bertkit predict --model out/sentiment
+            """
+    )
+
+    @Option(help: "A folder written by `bertkit train`.") var model: String
+    @Flag(help: "Also write the raw logits.") var logits = false
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        try compute.apply()
+        let (transfer, tokenizer, maxLength) = try loadTrained(model)
+        let lines = readStandardInputLines()
+        let head = transfer.head
+        var out = OutputBuffer()
+        if head.task == .tagging {
+            let words = lines.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
+            let data = PreparedData.unlabelledWords(words, tokenizer: tokenizer, maxLength: maxLength)
+            for (w, p) in zip(words, try Evaluator(model: transfer).predict(data)) {
+                var line = "{\"words\":[\(w.map(JSONText.string).joined(separator: ","))],\"tags\":[\(p.labels.map(JSONText.string).joined(separator: ","))]"
+                if logits { line += ",\"logits\":[\(p.logits.map { $0.map(JSONText.floats) ?? "null" }.joined(separator: ","))]" }
+                out.append(line + "}\n")
+            }
+        } else {
+            let data = PreparedData.unlabelled(lines, tokenizer: tokenizer, maxLength: maxLength)
+            for p in try Evaluator(model: transfer).predict(data) {
+                var line: String
+                switch head.task {
+                case .regression: line = "{\"value\":\(p.value!)"
+                case .multiLabel: line = "{\"labels\":[\(p.labels.map(JSONText.string).joined(separator: ","))]"
+                default: line = "{\"label\":\(JSONText.string(p.labels[0]))"
+                }
+                if !p.probabilities.isEmpty {
+                    line += ",\"probabilities\":{" + zip(head.labels, p.probabilities).map { "\(JSONText.string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+                }
+                if logits { line += ",\"logits\":\(JSONText.floats(p.logits[0]!))" }
+                out.append(line + "}\n")
+            }
+        }
+        out.flush()
+    }
+}

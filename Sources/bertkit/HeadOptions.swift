@@ -1,0 +1,41 @@
+import ArgumentParser
+import BertKit
+
+extension TaskKind: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "classify", "classification": self = .classification
+        case "regress", "regression": self = .regression
+        case "multilabel", "multi-label", "multi_label": self = .multiLabel
+        case "tag", "tagging": self = .tagging
+        default: return nil
+        }
+    }
+    public static var allValueStrings: [String] { ["classify", "regress", "multilabel", "tag"] }
+}
+
+extension HeadPooling: ExpressibleByArgument {}
+extension HiddenActivation: ExpressibleByArgument {}
+
+/// The transfer mode and head, shared by `summary` and `train`.
+struct HeadOptions: ParsableArguments {
+    @Option(help: "classify, regress, multilabel or tag.") var task: TaskKind?
+    @Option(help: "frozen (feature extraction), finetune, layers:K (extract layers, fine-tuned) or layers:K:frozen.")
+    var mode: String = "finetune"
+    @Option(help: "Sequence pooling: cls, mean, max or pooler (BERT's dense+tanh on [CLS]).") var pooling: HeadPooling = .mean
+    @Option(help: "Features: last, second-to-last, sum-last-4, concat-last-4 or layer:K.") var features: String = "last"
+    @Option(help: "Add a hidden Dense layer of this size before the output layer.") var hidden: Int?
+    @Option(help: "Activation of the hidden layer: relu, gelu, leaky_relu or tanh.") var activation: HiddenActivation = .relu
+    @Option(help: "Dropout before the output layer (default: the model's hidden_dropout_prob).") var dropout: Double?
+    @Option(help: "Freeze the embeddings and the lowest N encoder layers.") var freezeLayers: Int?
+    @Option(help: "Freeze parameters whose name starts with this prefix (repeatable), e.g. bert.encoder.layer.0.")
+    var freeze: [String] = []
+
+    func transferMode() throws -> TransferMode { try TransferMode(parsing: mode) }
+    func freezeSpec() -> FreezeSpec { FreezeSpec(lowestLayers: freezeLayers, prefixes: freeze) }
+
+    func head(task: TaskKind, labels: [String]) throws -> HeadSettings {
+        HeadSettings(task: task, labels: labels, pooling: pooling, dropout: dropout, hiddenSize: hidden,
+                     hiddenActivation: activation, features: try FeatureSource(parsing: features))
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import BertKit
+import Foundation
+
+struct SummaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summary",
+        abstract: "Print a Keras-style summary: each block's output shape and parameters, trainable or not.",
+        discussion: """
+            With no --task, summarises the bare encoder as transformers' AutoModel loads it.
+
+              bertkit summary --model sentence-transformers/all-MiniLM-L6-v2 --task classify --labels 2 --mode frozen
+            """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var head: HeadOptions
+    @Option(help: "Number of labels (or tags) of the head.") var labels: Int = 2
+
+    func run() throws {
+        let folder = try ModelLocation.resolve(model.model, revision: model.revision)
+        guard let task = head.task else {
+            let encoder = try BertModel.load(folder: folder)
+            print(ModelSummary(encoder: encoder))
+            return
+        }
+        guard labels >= 1 else { throw ValidationError("--labels must be positive") }
+        let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
+        let names = (0..<labels).map { "LABEL_\($0)" }
+        let transfer = try TransferModel(config: config, head: try head.head(task: task, labels: names),
+                                         mode: try head.transferMode(), freeze: head.freezeSpec())
+        print(transfer.summary())
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import BertKit
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a task head on a pretrained encoder (frozen, fine-tuned, or extract layers).",
+        discussion: """
+            Defaults follow the BERT paper: 3 epochs, batch size 32, learning rate 5e-5 (1e-3 with a frozen
+            encoder), 10% linear warmup then linear decay, AdamW with weight decay 0.01, gradient clipping at 1.
+
+              bertkit train --model sentence-transformers/all-MiniLM-L6-v2 --task classify \\
+                --train examples/sentiment/train.tsv --dev examples/sentiment/dev.tsv --mode frozen --output out/sentiment
+
+            Writes the model (a Hugging Face folder), a checkpoint for --resume, and report.json,
+            report.md and report.svg (loss and dev metric per step) into --output.
+            """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var head: HeadOptions
+    @OptionGroup var compute: ComputeOptions
+    @Option(help: "Training data: .tsv/.csv/.jsonl (classification) or .conllu/CoNLL-2003 columns (tagging).") var train: String
+    @Option(help: "Dev data, evaluated during training; picks the best model.") var dev: String?
+    @Option(help: "Output folder.") var output: String
+    @Option(help: "Epochs.") var epochs = 3
+    @Option(help: "Batch size.") var batchSize = 32
+    @Option(help: "Peak learning rate (default 5e-5, or 1e-3 with a frozen encoder).") var lr: Double?
+    @Option(help: "Warmup fraction of the steps.") var warmup = 0.1
+    @Option(help: "AdamW weight decay.") var weightDecay = 0.01
+    @Option(help: "Clip gradients to this global norm (0 turns clipping off).") var maxGradNorm = 1.0
+    @Option(help: "Batches per optimizer step.") var gradientAccumulation = 1
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Truncate inputs to this many tokens (default 128; 256 for tagging).") var maxLength: Int?
+    @Option(help: "Evaluate every N steps (default: every epoch).") var evaluateEvery: Int?
+    @Option(help: "Stop after N evaluations without improvement.") var earlyStopping: Int?
+    @Option(help: "Dev metric that picks the best model (default: the task's primary metric).") var metric: String?
+    @Option(help: "Save a resumable checkpoint every N steps (also after each epoch).") var checkpointEvery: Int?
+    @Option(help: "Stop after N steps, as if killed (for trying --resume).") var stopAfterSteps: Int?
+    @Flag(help: "Continue the run whose checkpoint is in --output.") var resume = false
+    @Flag(help: "With a frozen encoder, recompute features every step instead of once.") var noFeatureCache = false
+    @Option(help: "Text column name.") var textColumn: String?
+    @Option(help: "Text-pair column name.") var pairColumn: String?
+    @Option(help: "Label column name.") var labelColumn: String?
+    @Option(help: "CoNLL-U tag field: upos or xpos.") var tagField: String = "upos"
+
+    func run() throws {
+        try compute.apply()
+        guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel or tag") }
+        let folder = try ModelLocation.resolve(model.model, revision: model.revision)
+        let tokenizer = try Tokenizer.load(directory: folder)
+        let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
+        let format: TaggingFormat? = tagField == "xpos" ? .xpos : nil
+        let trainURL = URL(fileURLWithPath: train)
+        let trainData = try TaskData.read(trainURL, task: task, columns: columns, tagging: format)
+        let labels = trainData.labels
+        let devData = try dev.map { try TaskData.read(URL(fileURLWithPath: $0), task: task, columns: columns, tagging: format, labels: LabelSet(labels)) }
+
+        var options = TrainingOptions()
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.learningRate = lr
+        options.warmupRatio = warmup
+        options.weightDecay = weightDecay
+        options.maxGradNorm = maxGradNorm > 0 ? maxGradNorm : nil
+        options.gradientAccumulation = gradientAccumulation
+        options.seed = seed
+        options.maxLength = maxLength ?? (task == .tagging ? 256 : 128)
+        options.evaluateEvery = evaluateEvery
+        options.earlyStoppingPatience = earlyStopping
+        options.metric = metric
+        options.cacheFeatures = !noFeatureCache
+        options.checkpointEvery = checkpointEvery
+        options.stopAfterSteps = stopAfterSteps
+        try options.validate()
+
+        let settings = try head.head(task: task, labels: labels)
+        let mode = try head.transferMode()
+        let transfer = try TransferModel.pretrained(folder.path, head: settings, mode: mode, freeze: head.freezeSpec(), seed: seed)
+        note(transfer.summary().description)
+        note("train: \(trainData.count) examples from \(train)" + (devData.map { ", dev: \($0.count) from \(dev!)" } ?? "")
+             + ", \(labels.count) labels" + (task == .regression ? "" : " (\(labels.prefix(8).joined(separator: ", "))\(labels.count > 8 ? ", …" : ""))"))
+
+        let prepareStart = Date()
+        let trainPrepared = try trainData.prepared(head: settings, tokenizer: tokenizer, maxLength: options.maxLength)
+        let devPrepared = try devData?.prepared(head: settings, tokenizer: tokenizer, maxLength: options.maxLength)
+        let tokenizeSeconds = Date().timeIntervalSince(prepareStart)
+
+        let trainer = Trainer(model: transfer, options: options)
+        let outputURL = URL(fileURLWithPath: output)
+        var bar: ProgressBar?
+        trainer.onProgress = { p in
+            if bar == nil || bar!.total != p.totalSteps { bar = ProgressBar(total: p.totalSteps, label: "train", minimumTotal: 1) }
+            bar!.update(p.step, extra: String(format: "epoch %d/%d  loss %.4f  %.0f ex/s", p.epoch, p.epochs, p.loss, p.examplesPerSecond))
+        }
+        trainer.onEvaluation = { e in
+            note("step \(e.step): " + e.metrics.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: "  "))
+        }
+        let result = try trainer.fit(train: trainPrepared, dev: devPrepared, checkpoints: outputURL, resume: resume)
+        if result.stopped {
+            note("stopped after step \(options.stopAfterSteps!) as asked; continue with --resume")
+            return
+        }
+        try transfer.save(to: outputURL, tokenizerFrom: folder, maxLength: options.maxLength)
+        // The run is complete: its resumable checkpoint has served its purpose.
+        try? FileManager.default.removeItem(at: outputURL.appending(path: "checkpoint"))
+
+        let trainExamples = Double(trainPrepared.count)
+        var timings = [TrainingReport.Timing("tokenize", seconds: tokenizeSeconds)]
+        if result.featureSeconds > 0 { timings.append(.init("encoder features (once)", seconds: result.featureSeconds)) }
+        for (i, s) in result.epochSeconds.enumerated() { timings.append(.init("epoch \(i + 1)", seconds: s)) }
+        timings.append(.init("total", seconds: result.seconds))
+        let report = TrainingReport(
+            title: "\(task.rawValue) · \(mode) · \(model.model)",
+            settings: [.init("model", model.model), .init("mode", mode.description), .init("train", train), .init("dev", dev ?? "-"),
+                       .init("pooling", settings.pooling.rawValue), .init("features", settings.features.description),
+                       .init("epochs", "\(epochs)"), .init("batch size", "\(batchSize)"),
+                       .init("learning rate", "\(options.peakLearningRate(for: mode))"), .init("warmup", "\(warmup)"),
+                       .init("seed", "\(seed)"), .init("trainable params", ModelSummary.grouped(transfer.summary().trainableParameters)),
+                       .init("examples/s (last epoch)", String(format: "%.1f", trainExamples / (result.epochSeconds.last ?? .nan)))],
+            history: result.history, metrics: result.devMetrics, timings: timings, chartMetric: result.metricName)
+        _ = try report.write(to: outputURL)
+        var summary = "saved \(transfer.architecture) to \(output)"
+        if let m = result.devMetrics {
+            summary += "; dev " + m.summary.prefix(3).map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", ")
+        }
+        print(summary)
+        note("report: \(output)/report.md, report.json, report.svg")
+    }
+}
