@@ -65,9 +65,19 @@ public struct Tokenizer: Sendable {
         self.truncation = nil
         self.padding = nil
         var roles = specialTokens ?? SpecialTokens()
-        if specialTokens == nil, let wordPiece = model as? WordPiece { roles.unk = wordPiece.unknownToken }
+        if specialTokens == nil { roles.unk = Self.unknownToken(of: model) }
         if specialTokens == nil, let pad = savedPadding?.padToken { roles.pad = pad }
         self.specialTokens = roles
+    }
+
+    /// The unknown token of the model, if it has one.
+    static func unknownToken(of model: any TokenizerModel) -> String? {
+        switch model {
+        case let wordPiece as WordPiece: return wordPiece.unknownToken
+        case let unigram as Unigram: return unigram.unknownTokenId.flatMap(unigram.idToToken)
+        case let bpe as BPE: return bpe.unknownToken
+        default: return nil
+        }
     }
 
     /// The added tokens (special tokens included), in the order of `tokenizer.json`.
@@ -242,7 +252,7 @@ public struct Tokenizer: Sendable {
             modelTokens.removeAll(keepingCapacity: true)
             model.tokenize(pretokenized.scalars[split.range], into: &modelTokens)
             for token in modelTokens {
-                encoding.append(id: token.id, token: model.idToToken(token.id) ?? "",
+                encoding.append(id: token.id, token: token.value ?? model.idToToken(token.id) ?? "",
                                 offsets: pretokenized.originalRange(of: token.range), typeId: typeId, special: false,
                                 wordId: wordId, sequenceId: nil)
             }

@@ -60,8 +60,8 @@ final class ParityTests: XCTestCase {
         return h
     }
 
-    static func expectedHashes(_ name: String) throws -> [UInt32] {
-        let data = try Data(contentsOf: TestLocations.fixtures.appendingPathComponent("parity/\(name).hashes"))
+    static func expectedHashes(_ name: String, folder: String = "parity") throws -> [UInt32] {
+        let data = try Data(contentsOf: TestLocations.fixtures.appendingPathComponent("\(folder)/\(name).hashes"))
         let bytes = [UInt8](data)
         func word(_ at: Int) -> UInt32 {
             UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
@@ -73,14 +73,37 @@ final class ParityTests: XCTestCase {
     }
 
     func testEveryLineMatchesTokenizers() throws {
-        let data = try TestLocations.sharedData()
         let tokenizer = try Tokenizer(contentsOf: TestLocations.demoModel().appendingPathComponent("tokenizer.json"))
+        try Self.checkParity(tokenizer, folder: "parity")
+    }
+
+    /// The ALBERT-like Unigram tokenizer (Precompiled charsmap) trained by tokenizer_families_fixtures.py.
+    func testUnigramWithPrecompiledNormalizerMatchesTokenizers() throws {
+        let tokenizer = try Tokenizer(contentsOf: TestLocations.fixtures.appendingPathComponent("albert/tokenizer.json"))
+        try Self.checkParity(tokenizer, folder: "albert/parity")
+    }
+
+    /// The same tokenizer built from `spiece.model` alone.
+    func testSentencePieceModelMatchesTokenizers() throws {
+        let tokenizer = try Tokenizer(sentencePieceModel: TestLocations.fixtures.appendingPathComponent("albert/spiece.model"))
+        try Self.checkParity(tokenizer, folder: "albert/parity")
+    }
+
+    /// The RoBERTa-like byte-level BPE tokenizer trained by tokenizer_families_fixtures.py.
+    func testByteLevelBPEMatchesTokenizers() throws {
+        let tokenizer = try Tokenizer(contentsOf: TestLocations.fixtures.appendingPathComponent("roberta/tokenizer.json"))
+        try Self.checkParity(tokenizer, folder: "roberta/parity")
+    }
+
+    /// Every line of the shared texts through `tokenizer`, against the hashes of `folder`.
+    static func checkParity(_ tokenizer: Tokenizer, folder: String) throws {
+        let data = try TestLocations.sharedData()
         let manifest = try JSONDecoder().decode(
-            Manifest.self, from: Data(contentsOf: TestLocations.fixtures.appendingPathComponent("parity/manifest.json")))
+            Manifest.self, from: Data(contentsOf: TestLocations.fixtures.appendingPathComponent("\(folder)/manifest.json")))
         var total = 0
         for file in manifest.files {
             let texts = try Self.texts(of: data.appendingPathComponent(file.path), kind: file.kind)
-            let expected = try Self.expectedHashes(file.name)
+            let expected = try Self.expectedHashes(file.name, folder: folder)
             XCTAssertEqual(texts.count, expected.count, "\(file.path): number of texts")
             let start = Date()
             let encodings = tokenizer.encodeBatch(texts.map(\.text))
@@ -101,7 +124,7 @@ final class ParityTests: XCTestCase {
             }
             XCTAssertEqual(mismatches, 0, "\(file.path): \(mismatches) of \(texts.count) lines differ")
             total += texts.count
-            print("parity \(file.name): \(texts.count) lines, \(mismatches) mismatches, "
+            print("parity \(folder)/\(file.name): \(texts.count) lines, \(mismatches) mismatches, "
                 + "\(Int(Double(texts.count) / seconds)) sentences/s (encodeBatch)")
         }
         XCTAssertGreaterThan(total, 80_000)

@@ -3,10 +3,10 @@
 // The data lives in the generated `UnicodeTables.swift`; this file parses it once into a two-stage lookup table
 // (blocks of 256 scalars, identical blocks shared) so that classifying a scalar costs two array loads.
 
-/// What `tokenizers` knows about one Unicode scalar: classes in the low byte, the canonical combining class in the
-/// high byte.
+/// What `tokenizers` knows about one Unicode scalar: classes in the low 16 bits, the canonical combining class in
+/// bits 16–23.
 struct CharacterClass: OptionSet, Sendable {
-    let rawValue: UInt16
+    let rawValue: UInt32
 
     /// Removed by `BertNormalizer`'s clean_text (controls, format characters, private use, NUL, U+FFFD).
     static let cleanRemoved = CharacterClass(rawValue: 1 << 0)
@@ -24,9 +24,23 @@ struct CharacterClass: OptionSet, Sendable {
     static let decomposes = CharacterClass(rawValue: 1 << 6)
     /// Lowercasing changes this scalar.
     static let lowercases = CharacterClass(rawValue: 1 << 7)
+    /// Oniguruma's `\p{L}`.
+    static let letter = CharacterClass(rawValue: 1 << 8)
+    /// Oniguruma's `\p{N}`.
+    static let number = CharacterClass(rawValue: 1 << 9)
+    /// Oniguruma's `\s`.
+    static let regexSpace = CharacterClass(rawValue: 1 << 10)
+    /// Oniguruma's `\w`.
+    static let word = CharacterClass(rawValue: 1 << 11)
+    /// Rust's `char::is_numeric`.
+    static let numeric = CharacterClass(rawValue: 1 << 12)
+    /// NFKD differs from NFD for this scalar.
+    static let compatibilityDecomposes = CharacterClass(rawValue: 1 << 13)
+    /// The second scalar of some canonical composition pair.
+    static let composesAsSecond = CharacterClass(rawValue: 1 << 14)
 
     /// The canonical combining class (0 for starters).
-    var combiningClass: UInt8 { UInt8(truncatingIfNeeded: rawValue >> 8) }
+    var combiningClass: UInt8 { UInt8(truncatingIfNeeded: rawValue >> 16) }
 }
 
 /// The parsed tables. One shared, immutable instance, built on first use.
@@ -37,9 +51,11 @@ struct CharacterTables: Sendable {
     private let blocks: [CharacterClass]  // block number * 256 + (scalar & 255) → class
     private let decompositionTable: [UInt32: [Unicode.Scalar]]
     private let lowercaseTable: [UInt32: [Unicode.Scalar]]
+    private let compatibilityTable: [UInt32: [Unicode.Scalar]]
+    private let compositionTable: [UInt64: Unicode.Scalar]
 
     private init() {
-        var flat = [UInt16](repeating: 0, count: 0x110000)
+        var flat = [UInt32](repeating: 0, count: 0x110000)
         func mark(_ ranges: String, _ bits: CharacterClass) {
             for (lo, hi) in Self.parseRanges(ranges) {
                 for v in lo...hi { flat[Int(v)] |= bits.rawValue }
@@ -51,16 +67,21 @@ struct CharacterTables: Sendable {
         mark(UnicodeTables.punctuation, .punctuation)
         mark(UnicodeTables.chinese, .chinese)
         mark(UnicodeTables.nonspacingMarks, .nonspacingMark)
+        mark(UnicodeTables.letters, .letter)
+        mark(UnicodeTables.numbers, .number)
+        mark(UnicodeTables.regexSpaces, .regexSpace)
+        mark(UnicodeTables.wordCharacters, .word)
+        mark(UnicodeTables.numeric, .numeric)
         // `combiningClasses` is "class=ranges class=ranges …" where ranges may continue after spaces.
-        var currentClass: UInt16 = 0
+        var currentClass: UInt32 = 0
         for word in UnicodeTables.combiningClasses.split(whereSeparator: \.isWhitespace) {
             var rangeText = Substring(word)
             if let eq = word.firstIndex(of: "=") {
-                currentClass = UInt16(word[..<eq])!
+                currentClass = UInt32(word[..<eq])!
                 rangeText = word[word.index(after: eq)...]
             }
             for (lo, hi) in Self.parseRanges(String(rangeText)) {
-                for v in lo...hi { flat[Int(v)] = (flat[Int(v)] & 0xFF) | currentClass << 8 }
+                for v in lo...hi { flat[Int(v)] = (flat[Int(v)] & 0xFFFF) | currentClass << 16 }
             }
         }
         let decompositions = Self.parseMap(UnicodeTables.decompositions)
@@ -68,10 +89,20 @@ struct CharacterTables: Sendable {
         for s in 0xAC00..<(0xAC00 + 11172) { flat[s] |= CharacterClass.decomposes.rawValue }
         let lowercase = Self.parseMap(UnicodeTables.lowercase)
         for key in lowercase.keys { flat[Int(key)] |= CharacterClass.lowercases.rawValue }
+        let compatibility = Self.parseMap(UnicodeTables.compatibilityDecompositions)
+        for key in compatibility.keys { flat[Int(key)] |= CharacterClass.compatibilityDecomposes.rawValue }
+        var compositions = [UInt64: Unicode.Scalar]()
+        for (composite, pair) in Self.parseMap(UnicodeTables.compositions) where pair.count == 2 {
+            compositions[UInt64(pair[0].value) << 32 | UInt64(pair[1].value)] = Unicode.Scalar(composite)!
+            flat[Int(pair[1].value)] |= CharacterClass.composesAsSecond.rawValue
+        }
+        // Hangul LV and LVT syllables compose algorithmically from their jamo.
+        for v in 0x1161...0x1175 { flat[v] |= CharacterClass.composesAsSecond.rawValue }
+        for v in 0x11A8...0x11C2 { flat[v] |= CharacterClass.composesAsSecond.rawValue }
 
         var index = [UInt16]()
         var blocks = [CharacterClass]()
-        var seen = [[UInt16]: UInt16]()
+        var seen = [[UInt32]: UInt16]()
         index.reserveCapacity(0x1100)
         for start in stride(from: 0, to: 0x110000, by: 256) {
             let block = Array(flat[start..<(start + 256)])
@@ -88,6 +119,8 @@ struct CharacterTables: Sendable {
         self.blocks = blocks
         decompositionTable = decompositions
         lowercaseTable = lowercase
+        compatibilityTable = compatibility
+        compositionTable = compositions
     }
 
     /// The classes of `scalar`.
@@ -108,6 +141,25 @@ struct CharacterTables: Sendable {
             return out
         }
         return decompositionTable[v]
+    }
+
+    /// The full compatibility decomposition of `scalar` (NFKD), or nil when it has none.
+    func compatibilityDecomposition(of scalar: Unicode.Scalar) -> [Unicode.Scalar]? {
+        if classOf(scalar).contains(.compatibilityDecomposes) { return compatibilityTable[scalar.value] }
+        return decomposition(of: scalar)
+    }
+
+    /// The primary composite of `first` and `second` (canonical composition, Hangul included), or nil.
+    func composition(_ first: Unicode.Scalar, _ second: Unicode.Scalar) -> Unicode.Scalar? {
+        let a = first.value
+        let b = second.value
+        if a >= 0x1100 && a < 0x1113 && b >= 0x1161 && b < 0x1176 {
+            return Unicode.Scalar(0xAC00 + ((a - 0x1100) * 21 + (b - 0x1161)) * 28)
+        }
+        if a >= 0xAC00 && a < 0xAC00 + 11172 && (a - 0xAC00) % 28 == 0 && b > 0x11A7 && b < 0x11C3 {
+            return Unicode.Scalar(a + (b - 0x11A7))
+        }
+        return compositionTable[UInt64(a) << 32 | UInt64(b)]
     }
 
     /// The lowercase mapping of `scalar` (one to three scalars), or nil when lowercasing leaves it unchanged.

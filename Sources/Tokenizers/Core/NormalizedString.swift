@@ -26,7 +26,7 @@ public struct NormalizedString: Sendable, Equatable {
         self.originalRange = originalStart..<(originalStart + count)
     }
 
-    private init(scalars: [Unicode.Scalar], alignments: [Range<Int>], originalRange: Range<Int>) {
+    init(scalars: [Unicode.Scalar], alignments: [Range<Int>], originalRange: Range<Int>) {
         self.scalars = scalars
         self.alignments = alignments
         self.originalRange = originalRange
@@ -136,19 +136,56 @@ public struct NormalizedString: Sendable, Equatable {
     /// the original scalar and the others are inserted after it; reordering moves scalars together with their
     /// change, and alignments are then handed out by position.
     public mutating func nfd() {
+        guard needsDecomposition(compatibility: false) else { return }
+        transform(decomposed(compatibility: false).lazy.map { ($0.scalar, $0.change) })
+    }
+
+    /// Compatibility decomposition (NFKD), with the canonical reordering of combining marks; alignments as ``nfd()``.
+    public mutating func nfkd() {
+        guard needsDecomposition(compatibility: true) else { return }
+        transform(decomposed(compatibility: true).lazy.map { ($0.scalar, $0.change) })
+    }
+
+    /// Canonical composition (NFC): NFD, then each starter composed with the marks that are not blocked from it.
+    /// A composite takes the change of its first scalar plus the second's minus one, as the crate computes it.
+    public mutating func nfc() {
+        guard scalars.contains(where: { $0.value >= 0x80 }) else { return }
+        transform(Self.recomposed(decomposed(compatibility: false)))
+    }
+
+    /// Compatibility composition (NFKC): NFKD, then canonical composition as ``nfc()``.
+    public mutating func nfkc() {
+        guard scalars.contains(where: { $0.value >= 0x80 }) else { return }
+        transform(Self.recomposed(decomposed(compatibility: true)))
+    }
+
+    private func needsDecomposition(compatibility: Bool) -> Bool {
         let tables = CharacterTables.shared
-        var needed = false
         for s in scalars where s.value >= 0x80 {
             let c = tables.classOf(s)
-            if c.contains(.decomposes) || c.combiningClass != 0 { needed = true; break }
+            if c.contains(.decomposes) || c.combiningClass != 0 { return true }
+            if compatibility && c.contains(.compatibilityDecomposes) { return true }
         }
-        guard needed else { return }
+        return false
+    }
 
+    /// Every scalar decomposed (first part change 0, the others 1), then runs of non-starters stably sorted by
+    /// combining class.
+    private func decomposed(compatibility: Bool) -> [(scalar: Unicode.Scalar, change: Int, ccc: UInt8)] {
+        let tables = CharacterTables.shared
         var changes = [(scalar: Unicode.Scalar, change: Int, ccc: UInt8)]()
         changes.reserveCapacity(scalars.count + 8)
         for s in scalars {
             let c = tables.classOf(s)
-            if c.contains(.decomposes), let parts = tables.decomposition(of: s) {
+            let parts: [Unicode.Scalar]?
+            if compatibility && c.contains(.compatibilityDecomposes) {
+                parts = tables.compatibilityDecomposition(of: s)
+            } else if c.contains(.decomposes) {
+                parts = tables.decomposition(of: s)
+            } else {
+                parts = nil
+            }
+            if let parts {
                 for (k, p) in parts.enumerated() {
                     changes.append((p, k == 0 ? 0 : 1, tables.classOf(p).combiningClass))
                 }
@@ -170,6 +207,102 @@ public struct NormalizedString: Sendable, Equatable {
             }
             i = j
         }
-        transform(changes.lazy.map { ($0.scalar, $0.change) })
+        return changes
+    }
+
+    /// The crate's `Recompositions` over decomposed scalars with their changes.
+    private static func recomposed(_ input: [(scalar: Unicode.Scalar, change: Int, ccc: UInt8)]) -> [(Unicode.Scalar, Int)] {
+        let tables = CharacterTables.shared
+        var out = [(Unicode.Scalar, Int)]()
+        out.reserveCapacity(input.count)
+        var composee: (Unicode.Scalar, Int)?
+        var buffer = [(Unicode.Scalar, Int)]()
+        var lastClass: UInt8?
+        for (ch, change, chClass) in input {
+            guard let k = composee else {
+                if chClass != 0 {
+                    out.append((ch, change))
+                } else {
+                    composee = (ch, change)
+                }
+                continue
+            }
+            if let l = lastClass {
+                if l >= chClass {
+                    // `ch` is blocked from the composee.
+                    if chClass == 0 {
+                        out.append(k)
+                        out.append(contentsOf: buffer)
+                        buffer.removeAll(keepingCapacity: true)
+                        composee = (ch, change)
+                        lastClass = nil
+                    } else {
+                        buffer.append((ch, change))
+                        lastClass = chClass
+                    }
+                    continue
+                }
+            }
+            if tables.classOf(ch).contains(.composesAsSecond), let r = tables.composition(k.0, ch) {
+                composee = (r, k.1 + change - 1)
+                continue
+            }
+            if lastClass == nil && chClass == 0 {
+                out.append(k)
+                composee = (ch, change)
+                continue
+            }
+            buffer.append((ch, change))
+            lastClass = chClass
+        }
+        if let k = composee { out.append(k) }
+        out.append(contentsOf: buffer)
+        return out
+    }
+
+    /// Inserts `text` before the first scalar, as `NormalizedString::prepend`: the new scalars share the first
+    /// scalar's alignment. Nothing happens to an empty string.
+    public mutating func prepend(_ text: String) {
+        guard let first = scalars.first else { return }
+        var changes = [(Unicode.Scalar, Int)]()
+        for (i, s) in text.unicodeScalars.enumerated() { changes.append((s, i == 0 ? 0 : 1)) }
+        guard !changes.isEmpty else { return }
+        changes.append((first, 1))
+        changes.append(contentsOf: scalars.dropFirst().lazy.map { ($0, 0) })
+        transform(changes)
+    }
+
+    /// Replaces the scalars `ranges` (sorted, disjoint) by `content`, as `NormalizedString::replace`: the new scalars
+    /// take the alignment of the last replaced scalar (of the scalar before, for an empty range).
+    mutating func replace(_ ranges: [Range<Int>], with content: [Unicode.Scalar]) {
+        guard !ranges.isEmpty else { return }
+        var newScalars = [Unicode.Scalar]()
+        var newAlignments = [Range<Int>]()
+        newScalars.reserveCapacity(scalars.count)
+        newAlignments.reserveCapacity(scalars.count)
+        var last = 0
+        for r in ranges {
+            newScalars.append(contentsOf: scalars[last..<r.lowerBound])
+            newAlignments.append(contentsOf: alignments[last..<r.lowerBound])
+            let alignment = r.upperBound >= 1
+                ? alignments[r.upperBound - 1]
+                : originalRange.lowerBound..<originalRange.lowerBound
+            for c in content {
+                newScalars.append(c)
+                newAlignments.append(alignment)
+            }
+            last = r.upperBound
+        }
+        newScalars.append(contentsOf: scalars[last...])
+        newAlignments.append(contentsOf: alignments[last...])
+        scalars = newScalars
+        alignments = newAlignments
+    }
+
+    /// Keeps the scalars `range` only, with their alignments.
+    mutating func keep(_ range: Range<Int>) {
+        guard range != scalars.indices else { return }
+        scalars = Array(scalars[range])
+        alignments = Array(alignments[range])
     }
 }

@@ -116,6 +116,49 @@ struct JSONValue: Sendable {
         return vocabulary
     }
 
+    /// Unigram's vocabulary, `[[token, score], …]`, read without a `JSONValue` per entry.
+    func scoredVocabulary() throws(TokenizerError) -> [(token: String, score: Double)] {
+        guard case .array(let items) = value else { throw mismatch("an array of [token, score]") }
+        var out = [(token: String, score: Double)]()
+        out.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            guard case .array(let pair) = item, pair.count == 2, case .string(let token) = pair[0],
+                  case .number(let score) = pair[1] else {
+                throw TokenizerError.invalidValue(file: file, path: "\(path)[\(i)]", expected: "[token, score]",
+                                                  found: JSONValue(item, path: "", file: file).summary)
+            }
+            out.append((token, score))
+        }
+        return out
+    }
+
+    /// BPE's merges: `["a b", …]` (split at the one space, as `tokenizers` reads them) or `[["a", "b"], …]`.
+    func merges() throws(TokenizerError) -> [(String, String)] {
+        guard case .array(let items) = value else { throw mismatch("an array of merges") }
+        var out = [(String, String)]()
+        out.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            switch item {
+            case .string(let line):
+                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                if parts.count == 2 {
+                    out.append((String(parts[0]), String(parts[1])))
+                    continue
+                }
+            case .array(let pair):
+                if pair.count == 2, case .string(let a) = pair[0], case .string(let b) = pair[1] {
+                    out.append((a, b))
+                    continue
+                }
+            default:
+                break
+            }
+            throw TokenizerError.invalidValue(file: file, path: "\(path)[\(i)]", expected: "\"a b\" or [\"a\", \"b\"]",
+                                              found: JSONValue(item, path: "", file: file).summary)
+        }
+        return out
+    }
+
     func invalid(_ expected: String) -> TokenizerError {
         mismatch(expected)
     }

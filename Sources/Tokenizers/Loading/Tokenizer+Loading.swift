@@ -17,11 +17,13 @@ extension Tokenizer {
         self = try TokenizerJSON.tokenizer(from: json, specialTokens: nil)
     }
 
-    /// Loads the tokenizer of a model folder: `tokenizer.json` if there is one, otherwise `vocab.txt` with the
-    /// options of `tokenizer_config.json` (`do_lower_case`, `strip_accents`, `tokenize_chinese_chars`), built as
+    /// Loads the tokenizer of a model folder: `tokenizer.json` if there is one; otherwise a SentencePiece
+    /// `spiece.model` (ALBERT: ``init(sentencePieceModel:lowercase:keepAccents:addPrefixSpace:specialTokens:)`` with
+    /// `do_lower_case`, `keep_accents`, `add_prefix_space` of `tokenizer_config.json`); otherwise `vocab.txt` with
+    /// the options of `tokenizer_config.json` (`do_lower_case`, `strip_accents`, `tokenize_chinese_chars`), built as
     /// `transformers` builds a fast BERT tokenizer from them.
     ///
-    /// - Throws: ``TokenizerError/missingVocabulary(file:)`` when the folder has neither file, or any other
+    /// - Throws: ``TokenizerError/missingVocabulary(file:)`` when the folder has none of these files, or any other
     ///   ``TokenizerError`` for a bad file.
     public static func load(directory: URL) throws(TokenizerError) -> Tokenizer {
         let tokenizerJSON = directory.appendingPathComponent("tokenizer.json")
@@ -41,8 +43,21 @@ extension Tokenizer {
             }
             return tokenizer
         }
+        let spiece = directory.appendingPathComponent("spiece.model")
+        if FileManager.default.fileExists(atPath: spiece.path) {
+            var names = Self.albertSpecialTokens
+            if let configJSON { names = try specialTokenNames(configJSON, defaults: names) }
+            return try Tokenizer(
+                sentencePieceModel: spiece, lowercase: try configJSON?["do_lower_case"]?.bool() ?? true,
+                keepAccents: try configJSON?["keep_accents"]?.bool() ?? false,
+                addPrefixSpace: try configJSON?["add_prefix_space"]?.bool() ?? true,
+                specialTokens: names)
+        }
         return try Tokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"), configuration: configJSON)
     }
+
+    /// ALBERT's special tokens, the defaults for `spiece.model`.
+    static let albertSpecialTokens = SpecialTokens(cls: "[CLS]", sep: "[SEP]", pad: "<pad>", unk: "<unk>", mask: "[MASK]")
 
     /// A BERT tokenizer from a `vocab.txt` (one token a line, the line number is the id) and options.
     ///

@@ -39,12 +39,20 @@ enum TokenizerJSON {
         var roles = specialTokens
         if roles == nil {
             var defaults = SpecialTokens()
-            if let wordPiece = model as? WordPiece { defaults.unk = wordPiece.unknownToken }
+            defaults.unk = Tokenizer.unknownToken(of: model)
+            // Names other families use, when BERT's are absent.
+            for (keyPath, names) in [(\SpecialTokens.cls, ["[CLS]", "<s>"]), (\.sep, ["[SEP]", "</s>"]),
+                                     (\.pad, ["[PAD]", "<pad>"]), (\.mask, ["[MASK]", "<mask>"])] {
+                defaults[keyPath: keyPath] = names.first(where: vocabularyCheck)
+            }
             if let pad = padding?.padToken { defaults.pad = pad }
-            switch postProcessor {
+            switch Self.specialTokenSource(postProcessor) {
             case let bert as BertProcessing:
                 defaults.cls = bert.cls.token
                 defaults.sep = bert.sep.token
+            case let roberta as RobertaProcessing:
+                defaults.cls = roberta.cls.token
+                defaults.sep = roberta.sep.token
             case let template as TemplateProcessing:
                 let names = template.single.compactMap { piece -> String? in
                     if case let .specialToken(name, _) = piece { return name }
@@ -68,7 +76,58 @@ enum TokenizerJSON {
             savedPadding: padding)
     }
 
+    /// The post-processor that names `[CLS]` and `[SEP]`: itself, or the last of a sequence that does.
+    static func specialTokenSource(_ processor: (any PostProcessor)?) -> (any PostProcessor)? {
+        guard let sequence = processor as? PostProcessorSequence else { return processor }
+        return sequence.processors.last { $0 is BertProcessing || $0 is RobertaProcessing || $0 is TemplateProcessing }
+    }
+
     // MARK: Components
+
+    static func pattern(_ json: JSONValue) throws(TokenizerError) -> PatternMatcher {
+        let pattern: Pattern
+        if let literal = json["String"] {
+            pattern = .string(try literal.string())
+        } else if let regex = json["Regex"] {
+            pattern = .regex(try regex.string())
+        } else {
+            throw json.invalid("{\"String\": …} or {\"Regex\": …}")
+        }
+        do {
+            return try PatternMatcher(pattern)
+        } catch {
+            throw .invalidValue(file: json.file, path: "\(json.path).Regex",
+                                expected: "a regular expression BertKit can read (\(error))", found: json.summary)
+        }
+    }
+
+    static func splitBehavior(_ json: JSONValue) throws(TokenizerError) -> SplitBehavior {
+        switch try json.string() {
+        case "Removed": return .removed
+        case "Isolated": return .isolated
+        case "MergedWithPrevious": return .mergedWithPrevious
+        case "MergedWithNext": return .mergedWithNext
+        case "Contiguous": return .contiguous
+        default: throw json.invalid("Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous")
+        }
+    }
+
+    static func scalar(_ json: JSONValue) throws(TokenizerError) -> Unicode.Scalar {
+        let text = try json.string()
+        guard text.unicodeScalars.count == 1, let s = text.unicodeScalars.first else { throw json.invalid("one character") }
+        return s
+    }
+
+    static func prependScheme(_ json: JSONValue) throws(TokenizerError) -> MetaspacePreTokenizer.PrependScheme {
+        if let scheme = json["prepend_scheme"] {
+            guard let value = MetaspacePreTokenizer.PrependScheme(rawValue: try scheme.string()) else {
+                throw scheme.invalid("always, first or never")
+            }
+            return value
+        }
+        // Files older than prepend_scheme say add_prefix_space.
+        return try json["add_prefix_space"]?.bool() ?? true ? .always : .never
+    }
 
     static func normalizer(_ json: JSONValue) throws(TokenizerError) -> any Normalizer {
         let type = try json.required("type")
@@ -79,6 +138,25 @@ enum TokenizerJSON {
                 handleChineseChars: try json["handle_chinese_chars"]?.bool() ?? true,
                 stripAccents: try json["strip_accents"]?.bool(),
                 lowercase: try json["lowercase"]?.bool() ?? true)
+        case "NFD": return UnicodeNormalizer(.nfd)
+        case "NFKD": return UnicodeNormalizer(.nfkd)
+        case "NFC": return UnicodeNormalizer(.nfc)
+        case "NFKC": return UnicodeNormalizer(.nfkc)
+        case "Lowercase": return Lowercase()
+        case "StripAccents": return StripAccents()
+        case "Strip":
+            return Strip(left: try json["strip_left"]?.bool() ?? true, right: try json["strip_right"]?.bool() ?? true)
+        case "Prepend":
+            return Prepend(try json.required("prepend").string())
+        case "Replace":
+            return Replace(matcher: try pattern(json.required("pattern")), content: try json.required("content").string())
+        case "Precompiled":
+            guard let charsmap = json["precompiled_charsmap"], !(try charsmap.string()).isEmpty else {
+                return NormalizerSequence([])
+            }
+            return try Precompiled(base64: try charsmap.string(), file: json.file, path: charsmap.path)
+        case "Sequence":
+            return NormalizerSequence(try json.required("normalizers").array().map(normalizer))
         case let other:
             throw .unsupportedComponent(file: json.file, path: type.path, type: other)
         }
@@ -89,6 +167,27 @@ enum TokenizerJSON {
         switch try type.string() {
         case "BertPreTokenizer":
             return BertPreTokenizer()
+        case "Whitespace":
+            return WhitespacePreTokenizer()
+        case "WhitespaceSplit":
+            return WhitespaceSplit()
+        case "Metaspace":
+            return MetaspacePreTokenizer(
+                replacement: try json["replacement"].map(scalar) ?? "\u{2581}", prependScheme: try prependScheme(json),
+                split: try json["split"]?.bool() ?? true)
+        case "ByteLevel":
+            return ByteLevelPreTokenizer(addPrefixSpace: try json["add_prefix_space"]?.bool() ?? true,
+                                         useRegex: try json["use_regex"]?.bool() ?? true)
+        case "Split":
+            return SplitPreTokenizer(matcher: try pattern(json.required("pattern")),
+                                     behavior: try splitBehavior(json.required("behavior")),
+                                     invert: try json["invert"]?.bool() ?? false)
+        case "Punctuation":
+            return PunctuationPreTokenizer(behavior: try json["behavior"].map(splitBehavior) ?? .isolated)
+        case "Digits":
+            return DigitsPreTokenizer(individualDigits: try json["individual_digits"]?.bool() ?? false)
+        case "Sequence":
+            return PreTokenizerSequence(try json.required("pretokenizers").array().map(preTokenizer))
         case let other:
             throw .unsupportedComponent(file: json.file, path: type.path, type: other)
         }
@@ -104,6 +203,19 @@ enum TokenizerJSON {
         switch try type.string() {
         case "WordPiece":
             return try wordPiece(json)
+        case "Unigram":
+            return try Unigram(
+                vocabulary: try json.required("vocab").scoredVocabulary(), unknownTokenId: try json["unk_id"]?.int32(),
+                byteFallback: try json["byte_fallback"]?.bool() ?? false, source: json.file)
+        case "BPE":
+            return try BPE(
+                vocabulary: try json.required("vocab").vocabulary(), merges: try json.required("merges").merges(),
+                unknownToken: try json["unk_token"]?.string(),
+                continuingSubwordPrefix: try json["continuing_subword_prefix"]?.string(),
+                endOfWordSuffix: try json["end_of_word_suffix"]?.string(),
+                fuseUnknown: try json["fuse_unk"]?.bool() ?? false,
+                byteFallback: try json["byte_fallback"]?.bool() ?? false,
+                ignoreMerges: try json["ignore_merges"]?.bool() ?? false, source: json.file)
         case let other:
             throw .unsupportedComponent(file: json.file, path: type.path, type: other)
         }
@@ -168,6 +280,21 @@ enum TokenizerJSON {
                 return BertProcessing.Token(try items[0].string(), id: try items[1].int32())
             }
             return BertProcessing(sep: try pair("sep"), cls: try pair("cls"))
+        case "RobertaProcessing":
+            func pair(_ key: String) throws(TokenizerError) -> BertProcessing.Token {
+                let value = try json.required(key)
+                let items = try value.array()
+                guard items.count == 2 else { throw value.invalid("[token, id]") }
+                return BertProcessing.Token(try items[0].string(), id: try items[1].int32())
+            }
+            return RobertaProcessing(sep: try pair("sep"), cls: try pair("cls"),
+                                     trimOffsets: try json["trim_offsets"]?.bool() ?? true,
+                                     addPrefixSpace: try json["add_prefix_space"]?.bool() ?? true)
+        case "ByteLevel":
+            return ByteLevelPostProcessor(trimOffsets: try json["trim_offsets"]?.bool() ?? true,
+                                          addPrefixSpace: try json["add_prefix_space"]?.bool() ?? true)
+        case "Sequence":
+            return PostProcessorSequence(try json.required("processors").array().map(postProcessor))
         case let other:
             throw .unsupportedComponent(file: json.file, path: type.path, type: other)
         }
@@ -178,6 +305,24 @@ enum TokenizerJSON {
         switch try type.string() {
         case "WordPiece":
             return WordPieceDecoder(prefix: try json["prefix"]?.string() ?? "##", cleanup: try json["cleanup"]?.bool() ?? true)
+        case "ByteLevel":
+            return ByteLevelDecoder()
+        case "Metaspace":
+            return MetaspaceDecoder(replacement: try json["replacement"].map(scalar) ?? "\u{2581}",
+                                    prependScheme: try prependScheme(json))
+        case "BPEDecoder":
+            return BPEDecoder(suffix: try json["suffix"]?.string() ?? "</w>")
+        case "ByteFallback":
+            return ByteFallbackDecoder()
+        case "Fuse":
+            return FuseDecoder()
+        case "Strip":
+            return StripDecoder(content: try scalar(json.required("content")), start: try json["start"]?.int() ?? 0,
+                                stop: try json["stop"]?.int() ?? 0)
+        case "Replace":
+            return ReplaceDecoder(matcher: try pattern(json.required("pattern")), content: try json.required("content").string())
+        case "Sequence":
+            return DecoderSequence(try json.required("decoders").array().map(decoder))
         case let other:
             throw .unsupportedComponent(file: json.file, path: type.path, type: other)
         }
