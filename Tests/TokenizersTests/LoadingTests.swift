@@ -45,17 +45,20 @@ final class LoadingTests: XCTestCase {
     }
 
     func testUnsupportedComponentNamesFilePathAndType() throws {
-        let error = try loadError(#"{"normalizer": {"type": "NFKC"}, "model": \#(Self.model)}"#)
+        let error = try loadError(#"{"normalizer": {"type": "Nmt"}, "model": \#(Self.model)}"#)
         guard case let .unsupportedComponent(file, path, type) = error else { return XCTFail("\(String(describing: error))") }
         XCTAssertTrue(file.hasSuffix("tokenizer.json"))
         XCTAssertEqual(path, "normalizer.type")
-        XCTAssertEqual(type, "NFKC")
+        XCTAssertEqual(type, "Nmt")
         XCTAssertTrue(error!.description.contains("normalizer.type"))
-        XCTAssertTrue(error!.description.contains("NFKC"))
+        XCTAssertTrue(error!.description.contains("Nmt"))
 
-        let model = try loadError(#"{"model": {"type": "BPE", "vocab": {}, "merges": []}}"#)
+        let model = try loadError(#"{"model": {"type": "WordLevel", "vocab": {}, "unk_token": "<unk>"}}"#)
         XCTAssertEqual(model, .unsupportedComponent(file: folder.appendingPathComponent("tokenizer.json").path,
-                                                    path: "model.type", type: "BPE"))
+                                                    path: "model.type", type: "WordLevel"))
+        let nested = try loadError(#"{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Whitespace"}, {"type": "UnicodeScripts"}]}, "model": \#(Self.model)}"#)
+        XCTAssertEqual(nested, .unsupportedComponent(file: folder.appendingPathComponent("tokenizer.json").path,
+                                                     path: "pre_tokenizer.pretokenizers[1].type", type: "UnicodeScripts"))
     }
 
     func testMalformedJSON() throws {

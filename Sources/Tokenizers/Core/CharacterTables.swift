@@ -38,6 +38,8 @@ struct CharacterClass: OptionSet, Sendable {
     static let compatibilityDecomposes = CharacterClass(rawValue: 1 << 13)
     /// The second scalar of some canonical composition pair.
     static let composesAsSecond = CharacterClass(rawValue: 1 << 14)
+    /// A combining mark (Mn, Mc, Me), removed by the `StripAccents` normalizer.
+    static let combiningMark = CharacterClass(rawValue: 1 << 15)
 
     /// The canonical combining class (0 for starters).
     var combiningClass: UInt8 { UInt8(truncatingIfNeeded: rawValue >> 16) }
@@ -67,6 +69,7 @@ struct CharacterTables: Sendable {
         mark(UnicodeTables.punctuation, .punctuation)
         mark(UnicodeTables.chinese, .chinese)
         mark(UnicodeTables.nonspacingMarks, .nonspacingMark)
+        mark(UnicodeTables.combiningMarks, .combiningMark)
         mark(UnicodeTables.letters, .letter)
         mark(UnicodeTables.numbers, .number)
         mark(UnicodeTables.regexSpaces, .regexSpace)

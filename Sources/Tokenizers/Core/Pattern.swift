@@ -1,10 +1,12 @@
+import Foundation  // NSRegularExpression: Foundation proper, not FoundationEssentials
+
 /// What `Split`, `Replace` and their decoders look for: a literal string or a regular expression
 /// (`{"String": …}` or `{"Regex": …}` in `tokenizer.json`).
 public enum Pattern: Sendable, Hashable {
     /// A literal string, matched scalar for scalar.
     case string(String)
-    /// A regular expression. `tokenizers` runs Oniguruma; BertKit runs Swift's `Regex` on Unicode scalars, which
-    /// reads the same syntax for the patterns tokenizers ship (classes, `\p{…}`, lookahead, `(?i:…)`, `\A`, `\z`).
+    /// A regular expression. `tokenizers` runs Oniguruma; BertKit runs ICU, which reads the same syntax for the
+    /// patterns tokenizers files ship (classes, `\p{…}`, lookahead, `(?i:…)`, `\A`, `\z`).
     case regex(String)
 }
 
@@ -24,14 +26,16 @@ public enum SplitBehavior: String, Sendable, Hashable, CaseIterable {
 
 /// A compiled ``Pattern``.
 ///
-/// `Regex` is not `Sendable`; this box is `@unchecked Sendable` because the regex is compiled (and its lazily
-/// lowered program forced) in `init`, and matching never mutates it afterwards.
+/// Regular expressions run on ICU (`NSRegularExpression`), whose syntax and Unicode classes are those of the
+/// Oniguruma patterns `tokenizers` files carry (`\p{L}`, `\s`, lookahead, `(?i:…)`, `\A`, `\z`); Swift's `Regex`
+/// was tried and cuts `[^\s\d]+` between CJK ideographs. `NSRegularExpression` is immutable and documented as safe
+/// to share between threads, hence `@unchecked Sendable`.
 final class PatternMatcher: @unchecked Sendable {
     let pattern: Pattern
     private let literal: [Unicode.Scalar]
-    private let regex: Regex<AnyRegexOutput>?
+    private let regex: NSRegularExpression?
 
-    /// Compiles `pattern`; a regular expression Swift cannot read throws its message.
+    /// Compiles `pattern`; a regular expression ICU cannot read throws its message.
     init(_ pattern: Pattern) throws {
         self.pattern = pattern
         switch pattern {
@@ -40,29 +44,37 @@ final class PatternMatcher: @unchecked Sendable {
             regex = nil
         case .regex(let source):
             literal = []
-            let compiled = try Regex(source).matchingSemantics(.unicodeScalar)
-            _ = "a".firstMatch(of: compiled)
-            regex = compiled
+            regex = try NSRegularExpression(pattern: source)
         }
     }
 
     /// The matches in `text`, in order, as ranges of `text`'s indices (tokenizers' `find_matches`, matches only).
     func matches(in text: ArraySlice<Unicode.Scalar>) -> [Range<Int>] {
         guard let regex else { return literalMatches(in: text) }
+        // UTF-16 offsets of every scalar boundary, to map ICU's ranges back to scalars.
+        var utf16Start = [Int]()
+        utf16Start.reserveCapacity(text.count + 1)
         var view = String.UnicodeScalarView()
-        view.append(contentsOf: text)
-        let string = String(view)
-        var out = [Range<Int>]()
-        var scalarPosition = text.startIndex
-        var stringPosition = string.startIndex
-        for match in string.matches(of: regex) {
-            scalarPosition += string.unicodeScalars.distance(from: stringPosition, to: match.range.lowerBound)
-            let start = scalarPosition
-            scalarPosition += string.unicodeScalars.distance(from: match.range.lowerBound, to: match.range.upperBound)
-            stringPosition = match.range.upperBound
-            out.append(start..<scalarPosition)
+        var position = 0
+        for s in text {
+            utf16Start.append(position)
+            position += s.value > 0xFFFF ? 2 : 1
+            view.append(s)
         }
-        return out
+        utf16Start.append(position)
+        let string = String(view)
+        func scalarIndex(_ utf16: Int) -> Int {
+            var lo = 0
+            var hi = utf16Start.count - 1
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if utf16Start[mid] < utf16 { lo = mid + 1 } else { hi = mid }
+            }
+            return text.startIndex + lo
+        }
+        return regex.matches(in: string, range: NSRange(location: 0, length: position)).map { m in
+            scalarIndex(m.range.location)..<scalarIndex(m.range.location + m.range.length)
+        }
     }
 
     private func literalMatches(in text: ArraySlice<Unicode.Scalar>) -> [Range<Int>] {
