@@ -61,6 +61,22 @@ final class LoadingTests: XCTestCase {
                                                      path: "pre_tokenizer.pretokenizers[1].type", type: "UnicodeScripts"))
     }
 
+    func testBadRegexAndUnigramIdNameTheirPaths() throws {
+        let regex = try loadError(#"{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(oops"}, "behavior": "Isolated", "invert": false}, "model": \#(Self.model)}"#)
+        guard case let .invalidValue(_, path, _, _) = regex else { return XCTFail("\(String(describing: regex))") }
+        XCTAssertEqual(path, "pre_tokenizer.pattern.Regex")
+        let behavior = try loadError(#"{"pre_tokenizer": {"type": "Split", "pattern": {"String": "-"}, "behavior": "Sideways"}, "model": \#(Self.model)}"#)
+        guard case let .invalidValue(_, behaviorPath, _, _) = behavior else { return XCTFail("\(String(describing: behavior))") }
+        XCTAssertEqual(behaviorPath, "pre_tokenizer.behavior")
+        let unigram = try loadError(#"{"model": {"type": "Unigram", "unk_id": 5, "vocab": [["<unk>", 0.0], ["a", -1.0]]}}"#)
+        guard case let .invalidValue(file, unkPath, _, _) = unigram else { return XCTFail("\(String(describing: unigram))") }
+        XCTAssertTrue(file.hasSuffix("tokenizer.json"))
+        XCTAssertEqual(unkPath, "model.unk_id")
+        let merges = try loadError(#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b c"]}}"#)
+        guard case let .invalidValue(_, mergesPath, _, _) = merges else { return XCTFail("\(String(describing: merges))") }
+        XCTAssertEqual(mergesPath, "model.merges[0]")
+    }
+
     func testMalformedJSON() throws {
         let error = try loadError(#"{"model": {"type": "WordPiece", "#)
         guard case .malformedJSON(let file, _) = error else { return XCTFail("\(String(describing: error))") }
