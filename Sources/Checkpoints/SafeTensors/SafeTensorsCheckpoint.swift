@@ -140,7 +140,8 @@ public struct SafeTensorsCheckpoint: WeightSource {
             text += "; it has \(otherSafetensors.joined(separator: ", ")): open a file directly with SafeTensorsFile(url:)"
         }
         if !pytorch.isEmpty || !others.isEmpty {
-            text += "; it has \((pytorch + others).joined(separator: ", ")), which this package cannot read."
+            text += "; it has \((pytorch + others).joined(separator: ", ")), which SafeTensorsCheckpoint cannot read"
+                + (pytorch.isEmpty ? "." : " (Checkpoint.open(_:) reads PyTorch checkpoints without running their code).")
                 + " Convert it once in this folder, where Python, torch and safetensors are installed:"
                 + " python -c \"import torch; from safetensors.torch import save_file;"
                 + " sd = torch.load('pytorch_model.bin', map_location='cpu');"
