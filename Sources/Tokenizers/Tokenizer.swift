@@ -3,9 +3,11 @@ import Synchronization
 
 /// A Hugging Face tokenizer: normalizer → pre-tokenizer → model → post-processor, and a decoder back to text.
 ///
-/// Produces exactly what Hugging Face `tokenizers` (the Rust "fast" tokenizer) produces, offsets included. An
-/// immutable value, safe to share between threads. Load one with ``init(contentsOf:)`` (a `tokenizer.json`) or
-/// ``load(directory:)`` (a model folder, with `tokenizer.json` or `vocab.txt`).
+/// Produces exactly what Hugging Face `tokenizers` (the Rust "fast" tokenizer) produces, offsets included, for
+/// WordPiece (BERT), Unigram (ALBERT, XLM-R, T5) and BPE (RoBERTa, GPT-2, byte fallback) pipelines. An immutable
+/// value, safe to share between threads. Load one with ``init(contentsOf:)`` (a `tokenizer.json`),
+/// ``init(sentencePieceModel:lowercase:keepAccents:addPrefixSpace:specialTokens:)`` (an ALBERT `spiece.model`) or
+/// ``load(directory:)`` (a model folder, with `tokenizer.json`, `spiece.model` or `vocab.txt`).
 ///
 /// ```swift
 /// var tokenizer = try Tokenizer.load(directory: modelFolder)
