@@ -22,8 +22,15 @@ extension Tensor {
     }
 
     /// GELU in its exact form, x·Φ(x) = ½x(1 + erf(x/√2)): Hugging Face's `"gelu"`.
+    /// Vectorized (``FastMath``); the scalar twin `ActivationMath.gelu` is in the tests.
     public func gelu() -> Tensor {
-        unary("gelu", ActivationMath.gelu, derivative: { x, _ in ActivationMath.geluDerivative(x) })
+        let out = Tensor.uninitialized(shape)
+        Kernels.geluForward(storage.pointer, out.storage.pointer, count: count)
+        return out.recorded("gelu", inputs: [self]) { [self] g in
+            let dx = Tensor.uninitialized(shape)
+            Kernels.geluBackward(storage.pointer, g.storage.pointer, dx.storage.pointer, count: count)
+            accumulateGrad(dx)
+        }
     }
 
     /// GELU's tanh approximation: Hugging Face's `"gelu_new"` and `"gelu_pytorch_tanh"`.
@@ -46,6 +53,27 @@ extension Tensor {
 
     public func sigmoid() -> Tensor {
         unary("sigmoid", ActivationMath.sigmoid, derivative: { _, y in y * (1 - y) })
+    }
+}
+
+extension Kernels {
+    /// y = ½x(1 + erf(x/√2))
+    static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        Threads.parallelFor(count, work: count * 8) { r in
+            for i in r { y[i] = 0.5 * x[i] * (1 + FastMath.erf(x[i] * 0.70710678118654752)) }   // 1/√2
+        }
+    }
+
+    /// dx = dy · (Φ(x) + x·φ(x)),  Φ(x) = ½(1 + erf(x/√2)),  φ(x) = e^(−x²/2)/√(2π)
+    static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int) {
+        Threads.parallelFor(count, work: count * 12) { r in
+            for i in r {
+                let v = x[i]
+                let cdf = 0.5 * (1 + FastMath.erf(v * 0.70710678118654752))   // 1/√2
+                let pdf = FastMath.exp(-0.5 * v * v) * 0.39894228040143268     // 1/√(2π)
+                dx[i] = dy[i] * (cdf + v * pdf)
+            }
+        }
     }
 }
 

@@ -1,5 +1,4 @@
 // Softmax over the last axis with an optional additive mask, numerically stable.
-import Foundation
 
 extension Kernels {
     /// y[r, :] = softmax(x[r, :] + mask[r / rowsPerMaskRow, :])   (x, y: rows × cols; y may alias x)
@@ -10,21 +9,25 @@ extension Kernels {
         Threads.parallelFor(rows, work: rows * cols * 4) { range in
             for r in range {
                 let xr = x + r * cols, yr = y + r * cols
-                let mr = mask.map { $0 + (r / rowsPerMaskRow) * cols }
                 var maxValue = -Float.infinity
-                for j in 0..<cols {
-                    let v = xr[j] + (mr?[j] ?? 0)
-                    yr[j] = v
-                    maxValue = Swift.max(maxValue, v)
+                if let mask {
+                    let mr = mask + (r / rowsPerMaskRow) * cols
+                    for j in 0..<cols {
+                        let v = xr[j] + mr[j]
+                        yr[j] = v
+                        maxValue = Swift.max(maxValue, v)
+                    }
+                } else {
+                    for j in 0..<cols {
+                        yr[j] = xr[j]
+                        maxValue = Swift.max(maxValue, xr[j])
+                    }
                 }
                 // A fully masked row (all -inf) would give NaN; it gets zeros instead.
                 if maxValue == -Float.infinity { for j in 0..<cols { yr[j] = 0 }; continue }
+                for j in 0..<cols { yr[j] = FastMath.exp(yr[j] - maxValue) }
                 var total: Float = 0
-                for j in 0..<cols {
-                    let e = Foundation.expf(yr[j] - maxValue)
-                    yr[j] = e
-                    total += e
-                }
+                for j in 0..<cols { total += yr[j] }
                 let inv = 1 / total
                 for j in 0..<cols { yr[j] *= inv }
             }
