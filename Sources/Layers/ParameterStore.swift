@@ -10,6 +10,11 @@ public final class ParameterStore {
     public var training = false
     /// The generator behind dropout and random initialisation.
     public var generator: SeededGenerator
+    /// When true, new parameters start as zeros and remember their initializer, so that weights
+    /// about to be loaded from a checkpoint cost no random draws; ``initializePending()`` then
+    /// fills the ones no checkpoint provided (a new head), in creation order.
+    public var defersInitialization = false
+    var pending: [String: Initializer] = [:]
 
     public init(seed: UInt64 = 0) {
         generator = SeededGenerator(seed: seed)
@@ -39,6 +44,21 @@ public final class ParameterStore {
 
     public var totalCount: Int { parameters.reduce(0) { $0 + $1.count } }
     public var trainableCount: Int { parameters.filter(\.trainable).reduce(0) { $0 + $1.count } }
+
+    /// Marks a parameter as filled (by a checkpoint): it will not be initialised.
+    public func markLoaded(_ name: String) { pending[name] = nil }
+
+    /// Initialises, in creation order, every deferred parameter that was not loaded.
+    public func initializePending() {
+        defersInitialization = false
+        for p in parameters {
+            guard let initializer = pending.removeValue(forKey: p.name) else { continue }
+            let values = WeightPath.initialValues(p.shape, initializer, &generator)
+            p.value.withUnsafeMutableBufferPointer { buffer in
+                for i in buffer.indices { buffer[i] = values[i] }
+            }
+        }
+    }
 
     /// Drops every accumulated gradient.
     public func zeroGrad() {
@@ -73,18 +93,25 @@ public struct WeightPath {
 
     /// Creates and registers the parameter `name` under this path.
     public func parameter(_ name: String, shape: [Int], initializer: Initializer) -> Parameter {
+        let fullName = self[name].name
         let value: Tensor
-        switch initializer {
-        case .zeros: value = Tensor(zeros: shape)
-        case .ones: value = Tensor(repeating: 1, shape: shape)
-        case .normal(let std):
-            let n = shape.reduce(1, *)
-            var values = [Float](repeating: 0, count: n)
-            for i in 0..<n { values[i] = std * store.generator.nextNormal() }
-            value = Tensor(shape: shape, scalars: values)
+        if store.defersInitialization {
+            value = Tensor(zeros: shape)
+            store.pending[fullName] = initializer
+        } else {
+            value = Tensor(shape: shape, scalars: WeightPath.initialValues(shape, initializer, &store.generator))
         }
-        let parameter = Parameter(name: self[name].name, value: value)
+        let parameter = Parameter(name: fullName, value: value)
         store.add(parameter)
         return parameter
+    }
+
+    static func initialValues(_ shape: [Int], _ initializer: Initializer, _ generator: inout SeededGenerator) -> [Float] {
+        let n = shape.reduce(1, *)
+        switch initializer {
+        case .zeros: return [Float](repeating: 0, count: n)
+        case .ones: return [Float](repeating: 1, count: n)
+        case .normal(let std): return (0..<n).map { _ in std * generator.nextNormal() }
+        }
     }
 }

@@ -37,6 +37,7 @@ extension ParameterStore {
                 do throws(CheckpointError) { try source.readFloats(key, into: buffer) } catch { failure = error }
             }
             if let failure { throw failure }
+            markLoaded(parameter.name)
             used.insert(key)
         }
         let unexpected = source.floatKeys.filter { !used.contains($0) }

@@ -99,3 +99,22 @@ final class BertModelTests: XCTestCase {
         assertClose(embeddings.scalars, try file.floats("sentence_embeddings"), tolerance: 1e-5, "sentence embeddings")
     }
 }
+
+/// The same tiny BERT saved by torch as pytorch_model.bin (read by the restricted unpickler).
+final class PyTorchCheckpointModelTests: XCTestCase {
+    func testBinCheckpointGivesTheSameOutputsAsSafetensors() throws {
+        let bin = TestPaths.packageRoot.appending(path: "Tests/CheckpointsTests/Fixtures/pytorch/tiny-bert")
+        let folder = FileManager.default.temporaryDirectory.appending(path: "bertkit-bin-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: bin.appending(path: "pytorch_model.bin"), to: folder.appending(path: "pytorch_model.bin"))
+        try FileManager.default.copyItem(at: BertModelTests.fixtures.appending(path: "tiny-bert/config.json"), to: folder.appending(path: "config.json"))
+        let fromBin = try BertModel.load(folder: folder)
+        let fromSafetensors = try BertModel.load(folder: BertModelTests.fixtures.appending(path: "tiny-bert"))
+        let input = EncoderInput(inputIds: IDTensor([2, 17, 45, 98, 3]))
+        let a = try withNoGrad { try fromBin(input) }, b = try withNoGrad { try fromSafetensors(input) }
+        XCTAssertEqual(a.lastHiddenState.scalars, b.lastHiddenState.scalars)
+        XCTAssertEqual(a.poolerOutput?.scalars, b.poolerOutput?.scalars)
+    }
+}

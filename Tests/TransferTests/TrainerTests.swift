@@ -32,14 +32,14 @@ final class TrainerTests: XCTestCase {
 
     func testFineTuningLearnsTheTask() throws {
         let (model, train, dev) = try setUpTask(.fineTuning)
-        var o = options(epochs: 4)
+        var o = options(epochs: 8)
         o.learningRate = 3e-3
         let result = try Trainer(model: model, options: o).fit(train: train, dev: dev)
         let losses = result.history.steps.map(\.loss)
         XCTAssertLessThan(losses.suffix(5).reduce(0, +) / 5, losses.prefix(5).reduce(0, +) / 5)
         guard case .classification(let m) = result.devMetrics else { return XCTFail("no metrics") }
         XCTAssertGreaterThanOrEqual(m.accuracy, 0.9, "the tiny task is learnable")
-        XCTAssertEqual(result.history.evaluations.count, 4)
+        XCTAssertEqual(result.history.evaluations.count, 8)
     }
 
     func testFrozenCachedFeaturesMatchRecomputingTheEncoder() throws {

@@ -8,11 +8,18 @@ import Synchronization
 
 /// The one place that calls BLAS. Row-major single-precision GEMM:
 /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, with leading dimensions in elements.
+///
+/// BLAS itself runs single-threaded; BertKit splits work across cores itself: a large product
+/// into blocks of rows (or columns) of C, many small ones (attention heads) by item. BLAS's own
+/// worker threads would otherwise spin between calls and take the core from element-wise kernels.
 enum BLAS {
     /// Number of `sgemm` calls since start (or the last reset), for tests that count kernel work.
     static let gemmCalls = Atomic<Int>(0)
 
-    @inline(__always)
+    /// Products smaller than this many multiply-adds run on one core.
+    static let splitThreshold = 1 << 20
+
+    /// C (+)= op(A)·op(B), split across cores when large.
     static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -20,6 +27,41 @@ enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         gemmCalls.wrappingAdd(1, ordering: .relaxed)
+        let threads = Threads.count
+        guard threads > 1, m * n * k >= splitThreshold, !Threads.isInParallelRegion else {
+            sgemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: c, ldc: ldc)
+            return
+        }
+        // Split the longer side of C into one block per core (rows of C are rows of op(A);
+        // columns of C are columns of op(B)). Blocks are multiples of 16 to keep kernels aligned.
+        let splitRows = m >= n
+        let length = splitRows ? m : n
+        let parts = min(threads, max(1, length / 16))
+        let block = ((length + parts - 1) / parts + 15) / 16 * 16
+        Threads.parallelBlocks(parts) { part in
+            let start = part * block, end = min(length, start + block)
+            guard start < end else { return }
+            if splitRows {
+                let aBlock = transA ? a + start : a + start * lda
+                sgemmSerial(transA: transA, transB: transB, m: end - start, n: n, k: k, alpha: alpha, a: aBlock, lda: lda,
+                            b: b, ldb: ldb, beta: beta, c: c + start * ldc, ldc: ldc)
+            } else {
+                let bBlock = transB ? b + start * ldb : b + start
+                sgemmSerial(transA: transA, transB: transB, m: m, n: end - start, k: k, alpha: alpha, a: a, lda: lda,
+                            b: bBlock, ldb: ldb, beta: beta, c: c + start, ldc: ldc)
+            }
+        }
+    }
+
+    /// One BLAS call on the calling thread.
+    @inline(__always)
+    static func sgemmSerial(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             // BLAS leaves C untouched when k == 0 only for beta == 1; make the math explicit.
@@ -31,7 +73,8 @@ enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Sets the number of threads BLAS uses (OpenBLAS; Accelerate manages its own).
+    /// Sets the number of threads BLAS itself uses (OpenBLAS; Accelerate manages its own).
+    /// BertKit keeps it at 1 and splits work itself (see ``sgemm``).
     static func setThreads(_ n: Int) {
         #if !canImport(Accelerate)
         openblas_set_num_threads(Int32(n))

@@ -26,11 +26,23 @@ public enum Threads {
         return ProcessInfo.processInfo.activeProcessorCount
     }
 
-    /// Uses `n` threads from now on, for BLAS and element-wise kernels.
+    /// Uses `n` threads from now on, for matrix products and element-wise kernels.
     public static func set(_ n: Int) {
         precondition(n > 0, "thread count must be positive, got \(n)")
         current.store(n, ordering: .relaxed)
-        BLAS.setThreads(n)
+        BLAS.setThreads(1)
+    }
+
+    /// True on a thread running a block of `parallelFor`/`parallelBlocks`: nested work stays serial.
+    @TaskLocal static var isInParallelRegion = false
+
+    /// Runs `body(0..<parts)` with one part per thread, the caller taking part 0.
+    static func parallelBlocks(_ parts: Int, _ body: (Int) -> Void) {
+        if parts <= 1 { body(0); return }
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            Threads.$isInParallelRegion.withValue(true) { body(part) }
+        }
     }
 
     /// Element counts below this run on the calling thread: splitting costs more than it saves.
@@ -41,14 +53,13 @@ public enum Threads {
     @inline(__always)
     static func parallelFor(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
         let threads = Threads.count
-        if threads <= 1 || work < parallelThreshold || count < 2 {
+        if threads <= 1 || work < parallelThreshold || count < 2 || isInParallelRegion {
             body(0..<count)
             return
         }
         let chunks = min(threads, count)
         // The chunks write disjoint ranges; the caller keeps every buffer alive until we return.
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        parallelBlocks(chunks) { c in
             let start = count * c / chunks
             let end = count * (c + 1) / chunks
             body(start..<end)

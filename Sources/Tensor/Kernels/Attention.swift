@@ -18,6 +18,14 @@ extension Kernels {
         func block(_ b: Int, _ h: Int, ld: Int) -> Int { b * seq * ld + h * headDim }
         /// Offset of the S×S score matrix of (b, h) in [batch, heads, seq, seq].
         func scores(_ b: Int, _ h: Int) -> Int { (b * heads + h) * seq * seq }
+
+        /// Runs `body(b, h)` for every batch item and head, the pairs split across cores; each
+        /// pair's products then run single-threaded and write disjoint blocks.
+        func forEachHead(_ body: (Int, Int) -> Void) {
+            Threads.parallelFor(batch * heads, work: batch * heads * seq * seq * headDim) { pairs in
+                for pair in pairs { body(pair / heads, pair % heads) }
+            }
+        }
     }
 }
 
@@ -45,12 +53,10 @@ extension Tensor {
         let context = Tensor.uninitialized([batch, seq, hidden])
         let (q, k, v) = (query.storage.pointer, key.storage.pointer, value.storage.pointer)
         let p = probs.storage.pointer
-        for b in 0..<batch {
-            for h in 0..<heads {
-                BLAS.sgemm(transA: false, transB: true, m: seq, n: seq, k: s.headDim, alpha: scale,
-                           a: q + s.block(b, h, ld: hidden), lda: hidden, b: k + s.block(b, h, ld: hidden), ldb: hidden,
-                           beta: 0, c: p + s.scores(b, h), ldc: seq)
-            }
+        s.forEachHead { b, h in
+            BLAS.sgemm(transA: false, transB: true, m: seq, n: seq, k: s.headDim, alpha: scale,
+                       a: q + s.block(b, h, ld: hidden), lda: hidden, b: k + s.block(b, h, ld: hidden), ldb: hidden,
+                       beta: 0, c: p + s.scores(b, h), ldc: seq)
         }
         Kernels.softmaxForward(x: p, mask: mask?.storage.pointer, rowsPerMaskRow: heads * seq,
                                y: p, rows: batch * heads * seq, cols: seq)
@@ -69,12 +75,10 @@ extension Tensor {
             keepMask = m
         }
         let w = weighted.storage.pointer, c = context.storage.pointer
-        for b in 0..<batch {
-            for h in 0..<heads {
-                BLAS.sgemm(transA: false, transB: false, m: seq, n: s.headDim, k: seq,
-                           a: w + s.scores(b, h), lda: seq, b: v + s.block(b, h, ld: hidden), ldb: hidden,
-                           beta: 0, c: c + s.block(b, h, ld: hidden), ldc: hidden)
-            }
+        s.forEachHead { b, h in
+            BLAS.sgemm(transA: false, transB: false, m: seq, n: s.headDim, k: seq,
+                       a: w + s.scores(b, h), lda: seq, b: v + s.block(b, h, ld: hidden), ldb: hidden,
+                       beta: 0, c: c + s.block(b, h, ld: hidden), ldc: hidden)
         }
 
         context.recorded("attention", inputs: [query, key, value]) { g in
@@ -86,17 +90,15 @@ extension Tensor {
             let dv = value.requiresGrad ? value.gradBuffer() : nil
             let dScores = Tensor.uninitialized(probs.shape)
             let ds = dScores.storage.pointer
-            for b in 0..<batch {
-                for h in 0..<heads {
-                    let blk = s.block(b, h, ld: hidden), sc = s.scores(b, h)
-                    if let dv {
-                        BLAS.sgemm(transA: true, transB: false, m: seq, n: s.headDim, k: seq,
-                                   a: w + sc, lda: seq, b: dctx + blk, ldb: hidden, beta: 1, c: dv + blk, ldc: hidden)
-                    }
-                    if dq != nil || dk != nil {
-                        BLAS.sgemm(transA: false, transB: true, m: seq, n: seq, k: s.headDim,
-                                   a: dctx + blk, lda: hidden, b: v + blk, ldb: hidden, beta: 0, c: ds + sc, ldc: seq)
-                    }
+            s.forEachHead { b, h in
+                let blk = s.block(b, h, ld: hidden), sc = s.scores(b, h)
+                if let dv {
+                    BLAS.sgemm(transA: true, transB: false, m: seq, n: s.headDim, k: seq,
+                               a: w + sc, lda: seq, b: dctx + blk, ldb: hidden, beta: 1, c: dv + blk, ldc: hidden)
+                }
+                if dq != nil || dk != nil {
+                    BLAS.sgemm(transA: false, transB: true, m: seq, n: seq, k: s.headDim,
+                               a: dctx + blk, lda: hidden, b: v + blk, ldb: hidden, beta: 0, c: ds + sc, ldc: seq)
                 }
             }
             guard dq != nil || dk != nil else { return }
@@ -105,17 +107,15 @@ extension Tensor {
                 for i in 0..<dScores.count { ds[i] *= m[i] }
             }
             Kernels.softmaxBackward(y: p, dy: ds, dx: ds, rows: batch * heads * seq, cols: seq)
-            for b in 0..<batch {
-                for h in 0..<heads {
-                    let blk = s.block(b, h, ld: hidden), sc = s.scores(b, h)
-                    if let dq {
-                        BLAS.sgemm(transA: false, transB: false, m: seq, n: s.headDim, k: seq, alpha: scale,
-                                   a: ds + sc, lda: seq, b: k + blk, ldb: hidden, beta: 1, c: dq + blk, ldc: hidden)
-                    }
-                    if let dk {
-                        BLAS.sgemm(transA: true, transB: false, m: seq, n: s.headDim, k: seq, alpha: scale,
-                                   a: ds + sc, lda: seq, b: q + blk, ldb: hidden, beta: 1, c: dk + blk, ldc: hidden)
-                    }
+            s.forEachHead { b, h in
+                let blk = s.block(b, h, ld: hidden), sc = s.scores(b, h)
+                if let dq {
+                    BLAS.sgemm(transA: false, transB: false, m: seq, n: s.headDim, k: seq, alpha: scale,
+                               a: ds + sc, lda: seq, b: k + blk, ldb: hidden, beta: 1, c: dq + blk, ldc: hidden)
+                }
+                if let dk {
+                    BLAS.sgemm(transA: true, transB: false, m: seq, n: s.headDim, k: seq, alpha: scale,
+                               a: ds + sc, lda: seq, b: q + blk, ldb: hidden, beta: 1, c: dk + blk, ldc: hidden)
                 }
             }
         }

@@ -20,10 +20,13 @@ extension Kernels {
         a: UnsafePointer<Float>, strideA: Int, b: UnsafePointer<Float>, strideB: Int,
         c: UnsafeMutablePointer<Float>, strideC: Int, beta: Float
     ) {
-        for i in 0..<batch {
-            BLAS.sgemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k,
-                       a: a + i * strideA, lda: s.lda, b: b + i * strideB, ldb: s.ldb,
-                       beta: beta, c: c + i * strideC, ldc: s.n)
+        // Batch items write disjoint blocks of C, so they can run on different cores.
+        Threads.parallelFor(batch, work: batch * s.m * s.n * s.k / 64) { items in
+            for i in items {
+                BLAS.sgemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k,
+                           a: a + i * strideA, lda: s.lda, b: b + i * strideB, ldb: s.ldb,
+                           beta: beta, c: c + i * strideC, ldc: s.n)
+            }
         }
     }
 

@@ -84,8 +84,10 @@ extension TransferModel {
         } else {
             settings = try transformersSettings(config, folder: folder)
         }
-        let model = try TransferModel(config: config, head: settings.head, mode: settings.mode, freeze: settings.freeze)
-        try model.store.load(from: try SafeTensorsCheckpoint(contentsOf: folder))
+        let model = try TransferModel(config: config, head: settings.head, mode: settings.mode, freeze: settings.freeze,
+                                      seed: 0, deferInitialization: true)
+        try model.store.load(from: try Checkpoint.open(folder))
+        model.store.initializePending()
         return (model, settings.maxLength)
     }
 

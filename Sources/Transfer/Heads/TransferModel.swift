@@ -27,7 +27,13 @@ public final class TransferModel {
     /// Builds the model with a randomly initialised encoder and head.
     ///
     /// `config` is the pretrained encoder's; with `extractLayers(K)` only K layers are built.
-    public init(config: BertConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws(TransferError) {
+    public convenience init(config: BertConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws(TransferError) {
+        try self.init(config: config, head: head, mode: mode, freeze: freeze, seed: seed, deferInitialization: false)
+    }
+
+    /// With `deferInitialization`, parameters wait for ``ParameterStore/initializePending()``
+    /// (after a checkpoint is loaded) before drawing random values.
+    init(config: BertConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec, seed: UInt64, deferInitialization: Bool) throws(TransferError) {
         let layers = min(mode.keptLayers ?? config.numHiddenLayers, config.numHiddenLayers)
         if let k = mode.keptLayers, k > config.numHiddenLayers {
             throw .invalidSetting("layers:\(k) asks for more layers than the model's \(config.numHiddenLayers)")
@@ -43,6 +49,7 @@ public final class TransferModel {
         self.mode = mode
         self.freeze = freeze
         store = ParameterStore(seed: seed)
+        store.defersInitialization = deferInitialization
         encoder = BertModel(config: kept, path: store.root["bert"], pooler: head.usesPooler)
         let std = Float(config.initializerRange)
         var width = head.features.width(hidden: config.hiddenSize)
@@ -62,8 +69,9 @@ public final class TransferModel {
                                   freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws -> TransferModel {
         let folder = try ModelLocation.resolve(idOrPath, revision: revision)
         let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
-        let model = try TransferModel(config: config, head: head, mode: mode, freeze: freeze, seed: seed)
-        try model.store.load(from: try SafeTensorsCheckpoint(contentsOf: folder), under: "bert.", keyPrefixes: ["", "bert."])
+        let model = try TransferModel(config: config, head: head, mode: mode, freeze: freeze, seed: seed, deferInitialization: true)
+        try model.store.load(from: try Checkpoint.open(folder), under: "bert.", keyPrefixes: ["", "bert."])
+        model.store.initializePending()
         return model
     }
 
