@@ -14,10 +14,11 @@ import Models
 /// - `bertkit.json`: BertKit's head settings (pooling, hidden layer, features), transfer mode and
 ///   max length (see docs/export.md). transformers ignores it.
 ///
-/// With `pooler` pooling (sequence tasks) or a tagging head and no hidden layer, transformers'
-/// `AutoModelForSequenceClassification` / `AutoModelForTokenClassification` load the folder and give
-/// the same logits. Other heads load there too, but transformers applies its own pooler head:
-/// use the settings in `bertkit.json` to rebuild them (docs/export.md shows how).
+/// With `pooler` pooling (sequence tasks) or a tagging head, `last` features and no hidden layer,
+/// transformers' `AutoModelForSequenceClassification` / `AutoModelForTokenClassification` load the
+/// folder and give the same logits (scripts/check_export.py). Other heads need the recipe in
+/// docs/export.md: a hidden layer or concat-last-4 fails to load in transformers, and other heads
+/// load with a fresh pooler or read the wrong layer, giving other logits.
 extension TransferModel {
     public static let settingsFileName = "bertkit.json"
     static let tokenizerFiles = ["tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"]

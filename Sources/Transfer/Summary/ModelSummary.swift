@@ -37,21 +37,17 @@ public struct ModelSummary: Sendable, CustomStringConvertible {
     }
 
     /// The encoder's rows: embeddings, each layer, the pooler.
-    static func encoderRows(_ model: BertModel) -> [Row] {
-        let h = model.config.hiddenSize
-        var rows = [row(model.store, prefix: model.prefix + "embeddings.", type: "BertEmbeddings", shape: "(None, None, \(h))")]
-        for i in model.encoder.layers.indices {
-            rows.append(row(model.store, prefix: model.prefix + "encoder.layer.\(i).", type: "BertLayer", shape: "(None, None, \(h))"))
+    static func encoderRows(_ model: any EncoderModel) -> [Row] {
+        let h = model.hiddenSize
+        return model.blocks.map { block in
+            row(model.store, prefix: block.prefix, type: block.type,
+                shape: block.prefix.hasSuffix("pooler.") ? "(None, \(h))" : "(None, None, \(h))")
         }
-        if model.pooler != nil {
-            rows.append(row(model.store, prefix: model.prefix + "pooler.", type: "BertPooler", shape: "(None, \(h))"))
-        }
-        return rows
     }
 
     /// The bare encoder, as transformers' `AutoModel` loads it.
-    public init(encoder: BertModel) {
-        title = "BertModel"
+    public init(encoder: any EncoderModel) {
+        title = String(describing: type(of: encoder))
         rows = ModelSummary.encoderRows(encoder)
     }
 

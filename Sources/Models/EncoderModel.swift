@@ -1,0 +1,44 @@
+import Checkpoints
+import Layers
+import Tensor
+
+/// What every encoder family offers the layers above it (pooling, heads, summaries): BERT,
+/// and the families that mirror other transformers classes.
+public protocol EncoderModel: AnyObject {
+    /// Every parameter, named as in the checkpoint (with ``prefix`` in front under a task head).
+    var store: ParameterStore { get }
+    /// Where the encoder sits in its store's weight tree: "" alone, "bert." under a BERT head.
+    var prefix: String { get }
+    var hiddenSize: Int { get }
+    /// The number of encoder layers built (extract-layers builds fewer than the checkpoint has).
+    var layerCount: Int { get }
+    var maxPositionEmbeddings: Int { get }
+    /// Whether the encoder has a pooler (dense + tanh on the first token).
+    var hasPooler: Bool { get }
+    /// The summary's blocks, in order: each one's parameter-name prefix and type name.
+    var blocks: [(prefix: String, type: String)] { get }
+
+    /// Runs the encoder.
+    func callAsFunction(
+        _ input: EncoderInput, outputHiddenStates: Bool, outputAttentions: Bool, upToLayer: Int?
+    ) throws(ModelError) -> EncoderOutput
+}
+
+extension EncoderModel {
+    /// Runs the encoder with no extra outputs.
+    public func callAsFunction(_ input: EncoderInput) throws(ModelError) -> EncoderOutput {
+        try self(input, outputHiddenStates: false, outputAttentions: false, upToLayer: nil)
+    }
+}
+
+extension BertModel: EncoderModel {
+    public var hiddenSize: Int { config.hiddenSize }
+    public var layerCount: Int { encoder.layers.count }
+    public var maxPositionEmbeddings: Int { config.maxPositionEmbeddings }
+    public var hasPooler: Bool { pooler != nil }
+    public var blocks: [(prefix: String, type: String)] {
+        [(prefix + "embeddings.", "BertEmbeddings")]
+            + encoder.layers.indices.map { (prefix + "encoder.layer.\($0).", "BertLayer") }
+            + (pooler == nil ? [] : [(prefix + "pooler.", "BertPooler")])
+    }
+}
