@@ -5,8 +5,13 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Micro-benchmarks (never run in CI).",
-        subcommands: [GemmBench.self]
+        abstract: "Benchmarks (never run in CI): GEMM overhead, and BertKit's side of scripts/bench/run.",
+        discussion: """
+            forward, embed, finetune, frozen and tokenize each print one JSON line for one figure of
+            docs/benchmarks.md; scripts/bench/run runs them next to scripts/bench/pytorch_bench.py.
+            """,
+        subcommands: [GemmBench.self, ForwardBench.self, EmbedBench.self, FinetuneBench.self, FrozenBench.self,
+                      TokenizeBench.self]
     )
 }
 

@@ -1,0 +1,40 @@
+import ArgumentParser
+import BertKit
+import Foundation
+
+/// Figure 2: sentence embeddings of a whole file at its real lengths, strings in, vectors out
+/// (tokenization included), with ``SentenceEmbedder``'s length-sorted batches.
+struct EmbedBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Embed every text of a data file (SST-2 dev) with SentenceEmbedder; sentences/s.",
+        discussion: "Model loading is not timed; tokenization, batching, the encoder, pooling and normalisation are."
+    )
+
+    @OptionGroup var bench: BenchOptions
+    @Option(help: "Timed repetitions inside this process (the driver keeps the best).") var repeats = 5
+    @Option(help: "A TSV with a header row and the text in its second column (SST-2's dev.tsv).") var data: String
+    @Option(help: "Sequences per batch.") var batchSize = 32
+
+    func run() throws {
+        try bench.apply()
+        guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
+        let texts = try Bench.readSST2(data).examples.map(\.text)
+        var embedder = try SentenceEmbedder(model: bench.model, batchSize: batchSize)
+        embedder.pooling = .mean
+        let tokens = embedder.encode(texts).map(\.count)
+        var dimension = 0
+        let seconds = try Bench.timings(repeats: repeats) {
+            dimension = try embedder.embed(texts).first?.count ?? 0
+        }
+        let best = seconds.min()!
+        try Bench.emit(figure: "embed", [
+            "sentences": texts.count, "batch_size": batchSize, "dimension": dimension,
+            "tokens": tokens.reduce(0, +),
+            "mean_tokens": Bench.rounded(Double(tokens.reduce(0, +)) / Double(max(texts.count, 1)), 2),
+            "normalize": embedder.normalize,
+            "seconds": seconds.map { Bench.rounded($0, 4) },
+            "sentences_per_s": Bench.rounded(Double(texts.count) / best, 1),
+        ])
+    }
+}

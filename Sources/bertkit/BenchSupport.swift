@@ -1,0 +1,92 @@
+import ArgumentParser
+import BertKit
+import Dispatch
+import Foundation
+
+/// What the side-by-side benchmarks (`bertkit bench forward|embed|finetune|frozen|tokenize`) share
+/// with `scripts/bench/pytorch_bench.py`: one JSON line of results, best-of timing, peak memory,
+/// SST-2 reading, and a batch order both languages compute from the same seed.
+enum Bench {
+    /// Seconds on a monotonic clock.
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// Seconds taken by `body`.
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = now()
+        try body()
+        return now() - start
+    }
+
+    /// Every timing of `repeats` calls of `body`, after `warmup` untimed calls.
+    static func timings(repeats: Int, warmup: Int = 1, _ body: () throws -> Void) rethrows -> [Double] {
+        for _ in 0..<warmup { try body() }
+        precondition(repeats > 0, "repeats must be positive")
+        return try (0..<repeats).map { _ in try time(body) }
+    }
+
+    /// This process's peak resident memory so far, in MiB.
+    static func maxResidentMiB() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024  // KiB on Linux
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / 1_048_576  // bytes on Darwin
+        #endif
+    }
+
+    /// A permutation of `0..<count` from SplitMix64 (``SeededGenerator``) and Fisher–Yates, drawn
+    /// exactly as `pytorch_bench.py`'s `permutation` draws it, so both sides see the same batches.
+    static func permutation(count: Int, seed: UInt64) -> [Int] {
+        var g = SeededGenerator(seed: seed)
+        var order = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(g.next() % UInt64(i + 1)))
+        }
+        return order
+    }
+
+    /// The examples of an SST-2 file (`label<TAB>text` with a header row).
+    static func readSST2(_ path: String) throws -> ClassificationDataset {
+        try ClassificationDataset.read(URL(fileURLWithPath: path))
+    }
+
+    /// Prints `fields` as one JSON object on one line, with the fields every result carries.
+    static func emit(figure: String, _ fields: [String: Any]) throws {
+        var all = fields
+        all["figure"] = figure
+        all["impl"] = "bertkit"
+        all["threads"] = Threads.count
+        all["max_rss_mib"] = rounded(maxResidentMiB(), 1)
+        let data = try JSONSerialization.data(withJSONObject: all, options: [.sortedKeys])
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    /// `value` rounded to `digits` decimals, for readable JSON.
+    static func rounded(_ value: Double, _ digits: Int) -> Double {
+        let scale = pow(10, Double(digits))
+        return (value * scale).rounded() / scale
+    }
+
+    /// Padded token count of batches of `lengths`, each padded to its longest.
+    static func paddedTokens(_ batches: [[Int]]) -> Int {
+        batches.reduce(0) { $0 + $1.count * ($1.max() ?? 0) }
+    }
+}
+
+/// Options every side-by-side benchmark takes.
+struct BenchOptions: ParsableArguments {
+    @Option(help: "A model folder, or a Hugging Face id in the local cache.")
+    var model: String = "sentence-transformers/all-MiniLM-L6-v2"
+    @Option(help: "Threads for BLAS and element-wise kernels (default: BERTKIT_THREADS, else every core).")
+    var threads: Int?
+
+    func apply() throws {
+        if let threads {
+            guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
+            Threads.set(threads)
+        }
+    }
+}
+
