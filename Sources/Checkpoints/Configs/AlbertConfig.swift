@@ -1,0 +1,108 @@
+// Mirrors transformers' `AlbertConfig` (models/albert/configuration_albert.py): same fields, same defaults.
+import Foundation
+
+/// The hyperparameters of an ALBERT model, as in its `config.json`.
+///
+/// ALBERT shares BERT's field names (`hidden_size`, `num_attention_heads`, `hidden_act`, …); they live
+/// in ``base`` with ALBERT's defaults and read as if they were this type's own (`config.hiddenSize`).
+/// ALBERT adds the factorized embedding width and cross-layer parameter sharing: `num_hidden_layers`
+/// applications of `num_hidden_groups` groups of `inner_group_num` layers each.
+@dynamicMemberLookup
+public struct AlbertConfig: Sendable, Equatable {
+    /// The fields ALBERT shares with BERT, with ALBERT's defaults (model_type `"albert"`).
+    public var base: BertConfig
+    /// The width of the token, position and type embeddings, mapped to `hidden_size` by
+    /// `encoder.embedding_hidden_mapping_in`.
+    public var embeddingSize: Int
+    /// The number of distinct groups of layers; layer l applies group l / (layers / groups).
+    public var numHiddenGroups: Int
+    /// The number of layers inside each group, applied one after the other.
+    public var innerGroupNum: Int
+    /// Dropout before the classifier of `AlbertFor…` heads.
+    public var classifierDropoutProb: Double?
+
+    /// transformers' defaults for the shared fields (ALBERT-xxlarge, as `AlbertConfig()` gives).
+    public static let defaultBase = BertConfig(
+        vocabSize: 30000, hiddenSize: 4096, numHiddenLayers: 12, numAttentionHeads: 64, intermediateSize: 16384,
+        hiddenAct: .geluNew, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, maxPositionEmbeddings: 512,
+        typeVocabSize: 2, initializerRange: 0.02, layerNormEps: 1e-12, padTokenId: 0, modelType: "albert")
+
+    /// A config with transformers' defaults, changed by the arguments given.
+    public init(base: BertConfig = AlbertConfig.defaultBase, embeddingSize: Int = 128, numHiddenGroups: Int = 1,
+                innerGroupNum: Int = 1, classifierDropoutProb: Double? = 0.1) {
+        self.base = base
+        self.embeddingSize = embeddingSize
+        self.numHiddenGroups = numHiddenGroups
+        self.innerGroupNum = innerGroupNum
+        self.classifierDropoutProb = classifierDropoutProb
+    }
+
+    /// Reads and validates a `config.json`.
+    public init(contentsOf url: URL) throws(CheckpointError) {
+        try self.init(json: JSONConfig(contentsOf: url))
+    }
+
+    /// Reads and validates the fields of `json`, with transformers' ALBERT defaults for absent ones.
+    public init(json: JSONConfig) throws(CheckpointError) {
+        let withDefaults = json.values.merging(Self.defaultBase.jsonObject()) { fromFile, _ in fromFile }
+        var base = try BertConfig(json: JSONConfig(values: withDefaults, file: json.file, keyPrefix: json.keyPrefix))
+        for key in Self.ownKeys { base.otherFields[key] = nil }
+        self.init(
+            base: base,
+            embeddingSize: try json.int("embedding_size", default: 128),
+            numHiddenGroups: try json.int("num_hidden_groups", default: 1),
+            innerGroupNum: try json.int("inner_group_num", default: 1),
+            classifierDropoutProb: json.values.keys.contains("classifier_dropout_prob")
+                ? try json.doubleIfPresent("classifier_dropout_prob") : 0.1)
+        try validate(file: json.file)
+    }
+
+    /// Reads and writes the fields shared with BERT as if they were this type's own.
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<BertConfig, T>) -> T {
+        get { base[keyPath: keyPath] }
+        set { base[keyPath: keyPath] = newValue }
+    }
+
+    /// The group that layer application `layer` (0-based) runs, as transformers computes it:
+    /// `int(layer / (num_hidden_layers / num_hidden_groups))`.
+    public func groupIndex(ofLayer layer: Int) -> Int {
+        Int(Double(layer) / (Double(base.numHiddenLayers) / Double(numHiddenGroups)))
+    }
+
+    /// Checks the values the model code relies on; errors name `file` and the offending key.
+    public func validate(file: URL? = nil) throws(CheckpointError) {
+        try base.validate(file: file)
+        func fail(_ key: String, _ text: String) -> CheckpointError {
+            CheckpointError(file: file, key: key, .invalidValue(text))
+        }
+        guard base.modelType == "albert" else {
+            throw fail("model_type", "\"\(base.modelType)\" is not an ALBERT config (\"albert\"); AutoModel chooses the class by model_type")
+        }
+        for (key, value) in [("embedding_size", embeddingSize), ("num_hidden_groups", numHiddenGroups),
+                             ("inner_group_num", innerGroupNum)] where value <= 0 {
+            throw fail(key, "must be a positive integer, found \(value)")
+        }
+        if let p = classifierDropoutProb, !(p >= 0 && p < 1) {
+            throw fail("classifier_dropout_prob", "must be a probability in [0, 1), found \(p)")
+        }
+    }
+
+    /// The config as a JSON object with transformers' field names.
+    public func jsonObject() -> [String: JSONValue] {
+        var object = base.jsonObject()
+        if base.classifierDropout == nil { object["classifier_dropout"] = nil }  // ALBERT's is classifier_dropout_prob
+        object["embedding_size"] = .int(embeddingSize)
+        object["num_hidden_groups"] = .int(numHiddenGroups)
+        object["inner_group_num"] = .int(innerGroupNum)
+        object["classifier_dropout_prob"] = classifierDropoutProb.map(JSONValue.double) ?? .null
+        return object
+    }
+
+    /// Validates, then writes `config.json` atomically (2-space indent, sorted keys).
+    public func write(to url: URL) throws(CheckpointError) {
+        try validate(file: url)
+        try AtomicFile.write(Data((JSONValue.object(jsonObject()).serialized(indent: 2) + "\n").utf8), to: url)
+    }
+
+    private static let ownKeys = ["embedding_size", "num_hidden_groups", "inner_group_num", "classifier_dropout_prob"]
+}
