@@ -12,7 +12,7 @@ import Tokenizers
 /// let vectors = try embedder.embed(["A cat sits.", "A dog runs."])   // 2 × 384, unit length
 /// ```
 public struct SentenceEmbedder {
-    public let model: BertModel
+    public let model: any EncoderModel
     public var tokenizer: Tokenizer
     /// `nil` returns every token's vector (see ``embedTokens(_:)``).
     public var pooling: Pooling
@@ -29,11 +29,11 @@ public struct SentenceEmbedder {
     public init(model idOrPath: String, revision: String? = nil, batchSize: Int = 32) throws {
         let folder = try ModelLocation.resolve(idOrPath, revision: revision)
         let settings = try SentenceTransformerConfig.load(from: folder)
-        model = try BertModel.load(folder: folder)
+        model = try AutoModel.load(folder: folder)
         tokenizer = try Tokenizer.load(directory: folder)
         pooling = Pooling.default(for: settings)
         normalize = settings?.normalize ?? false
-        maxLength = min(settings?.maxSeqLength ?? model.config.maxPositionEmbeddings, model.config.maxPositionEmbeddings)
+        maxLength = min(settings?.maxSeqLength ?? model.maxPositionEmbeddings, model.maxPositionEmbeddings)
         layer = nil
         self.batchSize = batchSize
     }
@@ -49,8 +49,8 @@ public struct SentenceEmbedder {
     /// Runs `body` over batches of inputs sorted by length (no padding is wasted), and returns
     /// its results in the original order. `progress` is called with the number of texts done.
     func batched<R>(_ encodings: [Encoding], progress: ((Int) -> Void)?, _ body: ([Encoding], EncoderOutput, Tensor) -> [R]) throws -> [R] {
-        if let layer, !(0...model.encoder.layers.count).contains(layer) {
-            throw ModelError.noSuchLayer(requested: layer, available: model.encoder.layers.count)
+        if let layer, !(0...model.layerCount).contains(layer) {
+            throw ModelError.noSuchLayer(requested: layer, available: model.layerCount)
         }
         let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
         var results = [R?](repeating: nil, count: encodings.count)
@@ -58,8 +58,8 @@ public struct SentenceEmbedder {
         for start in stride(from: 0, to: order.count, by: max(batchSize, 1)) {
             let indices = Array(order[start..<min(start + batchSize, order.count)])
             let batch = indices.map { encodings[$0] }
-            let input = EncoderInput(encodings: batch)
-            let output = try withNoGrad { try model(input, outputHiddenStates: layer != nil) }
+            let input = EncoderInput(encodings: batch, padId: tokenizer.padTokenId ?? 0)
+            let output = try withNoGrad { try model(input, outputHiddenStates: layer != nil, outputAttentions: false, upToLayer: nil) }
             for (i, r) in zip(indices, body(batch, output, input.maskTensor)) { results[i] = r }
             done += indices.count
             progress?(done)

@@ -34,8 +34,8 @@ struct EmbedCommand: ParsableCommand {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         var embedder = try SentenceEmbedder(model: model.model, revision: model.revision, batchSize: batchSize)
         if let maxLength {
-            guard maxLength > 0 && maxLength <= embedder.model.config.maxPositionEmbeddings else {
-                throw ValidationError("--max-length must be in 1…\(embedder.model.config.maxPositionEmbeddings) (max_position_embeddings)")
+            guard maxLength > 0 && maxLength <= embedder.model.maxPositionEmbeddings else {
+                throw ValidationError("--max-length must be in 1…\(embedder.model.maxPositionEmbeddings) (max_position_embeddings)")
             }
             embedder.maxLength = maxLength
         }

@@ -52,30 +52,40 @@ enum JSONText {
     }
 }
 
-/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+/// Progress on stderr: a redrawn bar on a terminal; otherwise (a log file) a line at every tenth.
 final class ProgressBar {
     let total: Int
     let label: String
+    let terminal: Bool
     let enabled: Bool
     let start = Date()
     private var lastDraw = Date.distantPast
+    private var lastTenth = 0
 
     init(total: Int, label: String, minimumTotal: Int = 64) {
         self.total = total
         self.label = label
-        enabled = isatty(STDERR_FILENO) == 1 && total >= minimumTotal
+        terminal = isatty(STDERR_FILENO) == 1
+        enabled = total >= minimumTotal
     }
 
     func update(_ done: Int, extra: String = "") {
         guard enabled else { return }
         let now = Date()
-        guard done >= total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
-        lastDraw = now
         let fraction = total > 0 ? Double(done) / Double(total) : 1
-        let width = 30, filled = Int(fraction * Double(width))
         let elapsed = now.timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(total - done) / rate : 0
+        if !terminal {
+            let tenth = Int(fraction * 10)
+            guard tenth > lastTenth else { return }
+            lastTenth = tenth
+            note(String(format: "%@ %3d%% %d/%d  %.1f/s  ETA %@ %@", label, tenth * 10, done, total, rate, formatDuration(eta), extra))
+            return
+        }
+        guard done >= total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = now
+        let width = 30, filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let line = String(format: "\r%@ %@ %d/%d  %.1f/s  ETA %@ %@", label, bar, done, total, rate, formatDuration(eta), extra)
         FileHandle.standardError.write(Data(line.utf8))

@@ -20,12 +20,11 @@ struct SummaryCommand: ParsableCommand {
     func run() throws {
         let folder = try ModelLocation.resolve(model.model, revision: model.revision)
         guard let task = head.task else {
-            let encoder = try BertModel.load(folder: folder)
-            print(ModelSummary(encoder: encoder))
+            print(ModelSummary(encoder: try AutoModel.load(folder: folder)))
             return
         }
         guard labels >= 1 else { throw ValidationError("--labels must be positive") }
-        let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
+        let config = try EncoderConfig(contentsOf: folder.appending(path: "config.json"))
         let names = (0..<labels).map { "LABEL_\($0)" }
         let transfer = try TransferModel(config: config, head: try head.head(task: task, labels: names),
                                          mode: try head.transferMode(), freeze: head.freezeSpec())

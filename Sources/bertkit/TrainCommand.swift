@@ -94,6 +94,11 @@ struct TrainCommand: ParsableCommand {
             if bar == nil || bar!.total != p.totalSteps { bar = ProgressBar(total: p.totalSteps, label: "train", minimumTotal: 1) }
             bar!.update(p.step, extra: String(format: "epoch %d/%d  loss %.4f  %.0f ex/s", p.epoch, p.epochs, p.loss, p.examplesPerSecond))
         }
+        var featureBar: ProgressBar?
+        trainer.onFeatureProgress = { done, total in
+            if featureBar == nil { featureBar = ProgressBar(total: total, label: "encoder features (once)", minimumTotal: 1) }
+            featureBar!.update(done)
+        }
         trainer.onEvaluation = { e in
             note("step \(e.step): " + e.metrics.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: "  "))
         }

@@ -20,6 +20,14 @@ public enum GemmBenchmark {
         public var overhead: Double { bertKitSeconds / plainSeconds - 1 }
     }
 
+    /// Runs `body` with OpenBLAS's own threading (every BertKit thread), as a plain caller of
+    /// cblas_sgemm would, then returns BLAS to the single thread BertKit drives it with.
+    static func withBLASThreads<R>(_ body: () -> R) -> R {
+        BLAS.setThreads(Threads.count)
+        defer { BLAS.setThreads(1) }
+        return body()
+    }
+
     /// Best of `repeats` timings of `body`, after one warm-up call.
     static func best(_ repeats: Int, _ body: () -> Void) -> Double {
         body()
@@ -45,10 +53,10 @@ public enum GemmBenchmark {
             let x = random([tokens, inF]), w = random([outF, inF])
             let c = Tensor(zeros: [tokens, outF])
             let ours = best(repeats) { _ = withNoGrad { x.linear(weight: w, bias: nil) } }
-            let plain = best(repeats) {
+            let plain = withBLASThreads { best(repeats) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(outF), Int32(inF), 1,
                             x.storage.pointer, Int32(inF), w.storage.pointer, Int32(inF), 0, c.storage.pointer, Int32(outF))
-            }
+            } }
             rows.append(Row(name: "\(tokens)×\(inF) · \(inF)×\(outF)", flops: 2.0 * Double(tokens * inF * outF),
                             bertKitSeconds: ours, plainSeconds: plain))
         }
@@ -57,23 +65,23 @@ public enum GemmBenchmark {
         let q = random([pairs, sequence, d]), k = random([pairs, sequence, d]), p = random([pairs, sequence, sequence])
         let scores = Tensor(zeros: [pairs, sequence, sequence]), context = Tensor(zeros: [pairs, sequence, d])
         let oursQK = best(repeats) { _ = withNoGrad { q.matmul(k, transposeOther: true) } }
-        let plainQK = best(repeats) {
+        let plainQK = withBLASThreads { best(repeats) {
             for i in 0..<pairs {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(sequence), Int32(sequence), Int32(d), 1,
                             q.storage.pointer + i * sequence * d, Int32(d), k.storage.pointer + i * sequence * d, Int32(d),
                             0, scores.storage.pointer + i * sequence * sequence, Int32(sequence))
             }
-        }
+        } }
         rows.append(Row(name: "\(pairs) × (\(sequence)×\(d) · \(d)×\(sequence)) Q·Kᵀ",
                         flops: 2.0 * Double(pairs * sequence * sequence * d), bertKitSeconds: oursQK, plainSeconds: plainQK))
         let oursPV = best(repeats) { _ = withNoGrad { p.matmul(q) } }
-        let plainPV = best(repeats) {
+        let plainPV = withBLASThreads { best(repeats) {
             for i in 0..<pairs {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(sequence), Int32(d), Int32(sequence), 1,
                             p.storage.pointer + i * sequence * sequence, Int32(sequence), q.storage.pointer + i * sequence * d, Int32(d),
                             0, context.storage.pointer + i * sequence * d, Int32(d))
             }
-        }
+        } }
         rows.append(Row(name: "\(pairs) × (\(sequence)×\(sequence) · \(sequence)×\(d)) P·V",
                         flops: 2.0 * Double(pairs * sequence * sequence * d), bertKitSeconds: oursPV, plainSeconds: plainPV))
         return rows

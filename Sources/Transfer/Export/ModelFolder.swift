@@ -37,9 +37,19 @@ extension TransferModel {
         }
     }
 
-    /// The transformers class this model saves as.
+    /// The transformers class this model saves as (`RobertaForSequenceClassification`, …).
     public var architecture: String {
-        head.task == .tagging ? "BertForTokenClassification" : "BertForSequenceClassification"
+        config.classPrefix + (head.task == .tagging ? "ForTokenClassification" : "ForSequenceClassification")
+    }
+
+    /// transformers' `problem_type` for this head.
+    var problemType: String? {
+        switch head.task {
+        case .classification: return "single_label_classification"
+        case .regression: return "regression"
+        case .multiLabel: return "multi_label_classification"
+        case .tagging: return nil
+        }
     }
 
     /// Writes the model folder; each file is replaced atomically.
@@ -48,20 +58,10 @@ extension TransferModel {
     public func save(to folder: URL, tokenizerFrom: URL?, maxLength: Int) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        var config = self.config
-        config.architectures = [architecture]
-        config.id2label = Dictionary(uniqueKeysWithValues: head.labels.enumerated().map { ($0.offset, $0.element) })
-        config.label2id = Dictionary(uniqueKeysWithValues: head.labels.enumerated().map { ($0.element, $0.offset) })
-        switch head.task {
-        case .classification: config.problemType = "single_label_classification"
-        case .regression: config.problemType = "regression"
-        case .multiLabel: config.problemType = "multi_label_classification"
-        case .tagging: config.problemType = nil
-        }
         var writer = SafeTensorsWriter()
         for p in store.parameters { writer.add(p.name, shape: p.shape, values: p.value.scalars) }
         try writer.write(to: folder.appending(path: "model.safetensors"))
-        try config.write(to: folder.appending(path: "config.json"))
+        try config.write(to: folder.appending(path: "config.json"), architecture: architecture, labels: head.labels, problemType: problemType)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let settings = SavedSettings(head: head, mode: mode, freeze: freeze, maxLength: maxLength)
@@ -76,14 +76,15 @@ extension TransferModel {
     /// Loads a folder written by ``save(to:tokenizerFrom:maxLength:)``, or a transformers
     /// `BertForSequenceClassification` / `BertForTokenClassification` folder.
     public static func load(_ folder: URL) throws -> (model: TransferModel, maxLength: Int) {
-        let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
+        let configURL = folder.appending(path: "config.json")
+        let config = try EncoderConfig(contentsOf: configURL)
         let settingsURL = folder.appending(path: settingsFileName)
         let settings: SavedSettings
         if FileManager.default.fileExists(atPath: settingsURL.path) {
             do { settings = try JSONDecoder().decode(SavedSettings.self, from: Data(contentsOf: settingsURL)) }
             catch { throw TransferError.invalidModelFolder(settingsURL, "unreadable head settings: \(error)") }
         } else {
-            settings = try transformersSettings(config, folder: folder)
+            settings = try transformersSettings(config, file: configURL)
         }
         let model = try TransferModel(config: config, head: settings.head, mode: settings.mode, freeze: settings.freeze,
                                       seed: 0, deferInitialization: true)
@@ -93,22 +94,19 @@ extension TransferModel {
     }
 
     /// Settings for a plain transformers task folder: its architecture decides the head.
-    static func transformersSettings(_ config: BertConfig, folder: URL) throws -> SavedSettings {
-        guard let labels = config.id2label.map({ map in map.keys.sorted().map { map[$0]! } }) else {
-            throw TransferError.invalidModelFolder(folder, "config.json has no id2label and there is no \(settingsFileName)")
-        }
-        let architecture = config.architectures?.first ?? ""
+    static func transformersSettings(_ config: EncoderConfig, file: URL) throws -> SavedSettings {
+        let (labels, architecture, problemType) = try config.savedLabels(file: file)
         let task: TaskKind
-        switch (architecture, config.problemType) {
-        case ("BertForTokenClassification", _): task = .tagging
-        case ("BertForSequenceClassification", "regression"): task = .regression
-        case ("BertForSequenceClassification", "multi_label_classification"): task = .multiLabel
-        case ("BertForSequenceClassification", _): task = .classification
+        switch (architecture.hasSuffix("ForTokenClassification"), architecture.hasSuffix("ForSequenceClassification"), problemType) {
+        case (true, _, _): task = .tagging
+        case (_, true, "regression"): task = .regression
+        case (_, true, "multi_label_classification"): task = .multiLabel
+        case (_, true, _): task = .classification
         default:
-            throw TransferError.invalidModelFolder(folder, "architecture \"\(architecture)\" has no task head here; "
-                + "expected BertForSequenceClassification or BertForTokenClassification (or a \(settingsFileName))")
+            throw TransferError.invalidModelFolder(file, "architecture \"\(architecture)\" has no task head here; "
+                + "expected …ForSequenceClassification or …ForTokenClassification (or a \(settingsFileName))")
         }
         return SavedSettings(head: HeadSettings(task: task, labels: labels, pooling: .pooler), mode: .fineTuning,
-                             freeze: FreezeSpec(), maxLength: config.maxPositionEmbeddings)
+                             freeze: FreezeSpec(), maxLength: 512)
     }
 }

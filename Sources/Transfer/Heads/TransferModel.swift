@@ -4,9 +4,12 @@ import Layers
 import Models
 import Tensor
 
-/// A pretrained encoder with a task head, arranged as transformers' `BertFor…` classes so that the
-/// weights save under their key names: the encoder under `bert.`, the output layer as `classifier`,
-/// an optional hidden layer as `pre_classifier`.
+/// A pretrained encoder with a task head, arranged as transformers' `…For…` classes so that the
+/// weights save under their key names: the encoder under its family's prefix (`bert.`, `roberta.`,
+/// …), the output layer as `classifier`, an optional hidden layer as `pre_classifier`; with
+/// `pooler` pooling, the family's own classification head (`classifier.dense` + `classifier.out_proj`
+/// for RoBERTa and ELECTRA, `pre_classifier` + ReLU for DistilBERT, the encoder's pooler for BERT
+/// and ALBERT).
 ///
 /// ```swift
 /// let model = try TransferModel.pretrained("sentence-transformers/all-MiniLM-L6-v2",
@@ -14,26 +17,36 @@ import Tensor
 /// print(model.summary())
 /// ```
 public final class TransferModel {
-    public let config: BertConfig
+    /// The encoder's configuration (with extract-layers, the number of layers kept).
+    public let config: EncoderConfig
     public let head: HeadSettings
     public let mode: TransferMode
     public let freeze: FreezeSpec
     public let store: ParameterStore
-    public let encoder: BertModel
+    public let encoder: any EncoderModel
     public let preClassifier: Linear?
     public let classifier: Linear
     let dropout: Dropout
+    /// The activation after `preClassifier`.
+    let hiddenActivation: HiddenActivation
+    /// Whether `pooler` pooling reads the encoder's pooler (else the first token's vector).
+    let readsEncoderPooler: Bool
 
     /// Builds the model with a randomly initialised encoder and head.
     ///
     /// `config` is the pretrained encoder's; with `extractLayers(K)` only K layers are built.
     public convenience init(config: BertConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws(TransferError) {
+        try self.init(config: .bert(config), head: head, mode: mode, freeze: freeze, seed: seed, deferInitialization: false)
+    }
+
+    /// Builds the model for any encoder family with a randomly initialised encoder and head.
+    public convenience init(config: EncoderConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws(TransferError) {
         try self.init(config: config, head: head, mode: mode, freeze: freeze, seed: seed, deferInitialization: false)
     }
 
     /// With `deferInitialization`, parameters wait for ``ParameterStore/initializePending()``
     /// (after a checkpoint is loaded) before drawing random values.
-    init(config: BertConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec, seed: UInt64, deferInitialization: Bool) throws(TransferError) {
+    init(config: EncoderConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec, seed: UInt64, deferInitialization: Bool) throws(TransferError) {
         let layers = min(mode.keptLayers ?? config.numHiddenLayers, config.numHiddenLayers)
         if let k = mode.keptLayers, k > config.numHiddenLayers {
             throw .invalidSetting("layers:\(k) asks for more layers than the model's \(config.numHiddenLayers)")
@@ -42,35 +55,58 @@ public final class TransferModel {
         if let n = freeze.lowestLayers, n > layers {
             throw .invalidSetting("cannot freeze the lowest \(n) layers of an encoder with \(layers)")
         }
-        var kept = config
-        kept.numHiddenLayers = layers
+        if head.hiddenSize != nil && head.usesPooler && config.poolerHead.isClassificationHead {
+            throw .invalidSetting("\(config.classPrefix) pooler pooling already has its hidden layer (classifier.dense); drop --hidden")
+        }
+        let kept = config.keepingLayers(layers)
         self.config = kept
         self.head = head
         self.mode = mode
         self.freeze = freeze
         store = ParameterStore(seed: seed)
         store.defersInitialization = deferInitialization
-        encoder = BertModel(config: kept, path: store.root["bert"], pooler: head.usesPooler)
-        let std = Float(config.initializerRange)
-        var width = head.features.width(hidden: config.hiddenSize)
-        if let hidden = head.hiddenSize {
-            preClassifier = Linear(store.root["pre_classifier"], inFeatures: width, outFeatures: hidden, std: std)
-            width = hidden
+        let root = store.root
+        var readsPooler = false, activation = head.hiddenActivation
+        var hiddenLayer: (path: WeightPath, size: Int)? = head.hiddenSize.map { (root["pre_classifier"], $0) }
+        var outputPath = root["classifier"]
+        if head.usesPooler {
+            switch kept.poolerHead {
+            case .encoderPooler: readsPooler = true
+            case .preClassifier:
+                hiddenLayer = hiddenLayer ?? (root["pre_classifier"], kept.hiddenSize)
+                activation = .relu
+            case .classificationHead(let a):
+                hiddenLayer = (root["classifier"]["dense"], kept.hiddenSize)
+                outputPath = root["classifier"]["out_proj"]
+                activation = a
+            }
+        }
+        readsEncoderPooler = readsPooler
+        hiddenActivation = activation
+        encoder = kept.makeModel(path: root[kept.baseModelPrefix], pooler: readsPooler)
+        let std = Float(kept.initializerRange)
+        var width = head.features.width(hidden: kept.hiddenSize)
+        if let (path, size) = hiddenLayer {
+            preClassifier = Linear(path, inFeatures: width, outFeatures: size, std: std)
+            width = size
         } else {
             preClassifier = nil
         }
-        classifier = Linear(store.root["classifier"], inFeatures: width, outFeatures: head.outputs, std: std)
-        dropout = Dropout(store.root, probability: Float(head.dropout ?? kept.hiddenDropoutProb))
+        classifier = Linear(outputPath, inFeatures: width, outFeatures: head.outputs, std: std)
+        dropout = Dropout(root, probability: Float(head.dropout ?? kept.classifierDropout))
         applyTrainability()
     }
+
+    /// The encoder's prefix in the store (`bert.`, `roberta.`, …).
+    public var encoderPrefix: String { config.baseModelPrefix + "." }
 
     /// A model whose encoder comes from a pretrained folder or cached Hugging Face id.
     public static func pretrained(_ idOrPath: String, revision: String? = nil, head: HeadSettings, mode: TransferMode,
                                   freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws -> TransferModel {
         let folder = try ModelLocation.resolve(idOrPath, revision: revision)
-        let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
+        let config = try EncoderConfig(contentsOf: folder.appending(path: "config.json"))
         let model = try TransferModel(config: config, head: head, mode: mode, freeze: freeze, seed: seed, deferInitialization: true)
-        try model.store.load(from: try Checkpoint.open(folder), under: "bert.", keyPrefixes: ["", "bert."])
+        try model.store.load(from: try Checkpoint.open(folder), under: model.encoderPrefix, keyPrefixes: ["", model.encoderPrefix])
         model.store.initializePending()
         return model
     }
@@ -78,17 +114,17 @@ public final class TransferModel {
     /// Sets `trainable` from the mode and the freeze spec.
     func applyTrainability() {
         store.setTrainable(true)
-        if !mode.trainsEncoder { store.setTrainable(false, under: "bert.") }
+        if !mode.trainsEncoder { store.setTrainable(false, under: encoderPrefix) }
         if let n = freeze.lowestLayers {
-            store.setTrainable(false, under: "bert.embeddings.")
-            for i in 0..<n { store.setTrainable(false, under: "bert.encoder.layer.\(i).") }
+            // The embeddings block, then the next n blocks (layers; ALBERT's shared layer groups).
+            for block in encoder.blocks.prefix(n + 1) { store.setTrainable(false, under: block.prefix) }
         }
         for prefix in freeze.prefixes { store.setTrainable(false, under: prefix) }
     }
 
     /// Whether the encoder has no trainable parameter: then its output is the same every epoch
     /// (it runs in eval mode) and can be computed once.
-    public var encoderIsFrozen: Bool { !store.parameters(under: "bert.").contains { $0.trainable } }
+    public var encoderIsFrozen: Bool { !store.parameters(under: encoderPrefix).contains { $0.trainable } }
 
     // MARK: Forward
 
@@ -100,7 +136,7 @@ public final class TransferModel {
         defer { store.training = training }
         let indices = head.features.indices(layers: config.numHiddenLayers)
         let needsStates = head.features != .last
-        let output = try encoder(input, outputHiddenStates: needsStates)
+        let output = try encoder(input, outputHiddenStates: needsStates, outputAttentions: false, upToLayer: nil)
         var hidden: Tensor
         switch head.features {
         case .last: hidden = output.lastHiddenState
@@ -110,7 +146,7 @@ public final class TransferModel {
         }
         if head.task == .tagging { return hidden }
         switch head.pooling {
-        case .pooler: return output.poolerOutput!
+        case .pooler: return readsEncoderPooler ? output.poolerOutput! : Pooling.cls(hidden, mask: input.maskTensor)
         case .cls: return Pooling.cls(hidden, mask: input.maskTensor)
         case .mean: return Pooling.mean(hidden, mask: input.maskTensor)
         case .max: return Pooling.max(hidden, mask: input.maskTensor)
@@ -122,7 +158,7 @@ public final class TransferModel {
         var x = dropout(features)
         if let preClassifier {
             x = preClassifier(x)
-            switch head.hiddenActivation {
+            switch hiddenActivation {
             case .relu: x = x.relu()
             case .gelu: x = x.gelu()
             case .tanh: x = x.tanh()

@@ -55,22 +55,25 @@ public struct ModelSummary: Sendable, CustomStringConvertible {
     public init(model: TransferModel) {
         let head = model.head
         let tagging = head.task == .tagging
-        title = (tagging ? "BertForTokenClassification" : "BertForSequenceClassification") + " (mode: \(model.mode))"
+        title = model.architecture + " (mode: \(model.mode))"
         rows = ModelSummary.encoderRows(model.encoder)
         var width = head.features.width(hidden: model.config.hiddenSize)
         let lead = tagging ? "(None, None, " : "(None, "
         if head.features != .last {
             rows.append(Row(name: "features", type: "Features: \(head.features)", outputShape: "(None, None, \(width))", parameters: 0, trainableParameters: 0))
         }
-        if !tagging && head.pooling != .pooler {
-            rows.append(Row(name: "pooling", type: "Pooling: \(head.pooling.rawValue)", outputShape: "(None, \(width))", parameters: 0, trainableParameters: 0))
+        if !tagging && !(head.pooling == .pooler && model.readsEncoderPooler) {
+            let pooling = head.pooling == .pooler ? "cls" : head.pooling.rawValue
+            rows.append(Row(name: "pooling", type: "Pooling: \(pooling)", outputShape: "(None, \(width))", parameters: 0, trainableParameters: 0))
         }
         rows.append(Row(name: "dropout", type: "Dropout", outputShape: lead + "\(width))", parameters: 0, trainableParameters: 0))
         if let pre = model.preClassifier {
             width = pre.outFeatures
-            rows.append(ModelSummary.row(model.store, prefix: "pre_classifier.", type: "Dense: \(head.hiddenActivation.rawValue)", shape: lead + "\(width))"))
+            let name = String(pre.weight.name.dropLast(".weight".count))
+            rows.append(ModelSummary.row(model.store, prefix: name + ".", type: "Dense: \(model.hiddenActivation.rawValue)", shape: lead + "\(width))"))
         }
-        rows.append(ModelSummary.row(model.store, prefix: "classifier.", type: "Dense", shape: lead + "\(head.outputs))"))
+        let output = String(model.classifier.weight.name.dropLast(".weight".count))
+        rows.append(ModelSummary.row(model.store, prefix: output + ".", type: "Dense", shape: lead + "\(head.outputs))"))
     }
 
     public var description: String {

@@ -15,7 +15,8 @@ final class FeatureCache {
     let data: PreparedData
     let tagging: Bool
 
-    init(model: TransferModel, data: PreparedData, batchSize: Int = 64) throws(ModelError) {
+    /// `progress` gets the number of examples done after each batch.
+    init(model: TransferModel, data: PreparedData, batchSize: Int = 64, progress: ((Int) -> Void)? = nil) throws(ModelError) {
         self.data = data
         tagging = model.head.task == .tagging
         width = model.head.features.width(hidden: model.config.hiddenSize)
@@ -45,6 +46,7 @@ final class FeatureCache {
                     rows[i] = Array(values[(b * width)..<((b + 1) * width)])
                 }
             }
+            progress?(min(start + batchSize, order.count))
         }
     }
 

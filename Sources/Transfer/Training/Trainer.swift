@@ -18,6 +18,8 @@ public final class Trainer {
     public let options: TrainingOptions
     /// Called after every optimizer step.
     public var onProgress: ((TrainingProgress) -> Void)?
+    /// Called while a frozen encoder's features are computed: (examples done, total).
+    public var onFeatureProgress: ((Int, Int) -> Void)?
     /// Called after every evaluation.
     public var onEvaluation: ((TrainingHistory.Evaluation) -> Void)?
 
@@ -94,8 +96,12 @@ public final class Trainer {
 
         // A frozen encoder gives the same features every epoch: compute them once.
         let featureStart = Date()
-        let cache = options.cacheFeatures && model.encoderIsFrozen ? try FeatureCache(model: model, data: train) : nil
-        let devCache = cache != nil && dev != nil ? try FeatureCache(model: model, data: dev!) : nil
+        let total = train.count + (dev?.count ?? 0)
+        let report = onFeatureProgress
+        let cache = options.cacheFeatures && model.encoderIsFrozen
+            ? try FeatureCache(model: model, data: train, progress: report.map { f in { f($0, total) } }) : nil
+        let devCache = cache != nil && dev != nil
+            ? try FeatureCache(model: model, data: dev!, progress: report.map { f in { f(train.count + $0, total) } }) : nil
         let featureSeconds = cache == nil ? 0 : Date().timeIntervalSince(featureStart)
 
         var stopped = false, stoppedEarly = false
