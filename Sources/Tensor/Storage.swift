@@ -34,8 +34,9 @@ final class StoragePool: Sendable {
 
     /// Buffers below this many floats go straight to malloc, which handles them well.
     static let minimumPooled = 1 << 14
-    /// The most memory the pool keeps idle.
-    static let maximumIdleBytes = 1 << 30
+    /// The most memory the pool keeps idle: enough for a forward pass's activations at the
+    /// usual batch sizes, small next to the model, so peak memory stays low.
+    static let maximumIdleBytes = 256 << 20
 
     private struct State {
         var free: [Int: [Int]] = [:]   // size class → addresses of idle buffers
