@@ -58,7 +58,8 @@ public struct SentenceEmbedder {
         for start in stride(from: 0, to: order.count, by: max(batchSize, 1)) {
             let indices = Array(order[start..<min(start + batchSize, order.count)])
             let batch = indices.map { encodings[$0] }
-            let input = EncoderInput(encodings: batch, padId: tokenizer.padTokenId ?? 0)
+            var input = EncoderInput(encodings: batch, padId: tokenizer.padTokenId ?? 0)
+            input.skipsPadding = true   // pooling and per-token results read real tokens only
             let output = try withNoGrad { try model(input, outputHiddenStates: layer != nil, outputAttentions: false, upToLayer: nil) }
             for (i, r) in zip(indices, body(batch, output, input.maskTensor)) { results[i] = r }
             done += indices.count

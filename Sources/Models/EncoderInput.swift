@@ -8,6 +8,13 @@ public struct EncoderInput: Sendable {
     public var attentionMask: IDTensor
     /// Segment ids `[batch, seq]` (0 for the first text, 1 for the pair).
     public var tokenTypeIds: IDTensor
+    /// Run the encoder layers on the real tokens only, packed back to back, instead of on the
+    /// padded batch. Each token still attends to exactly the tokens it would with padding, so
+    /// every real position's output is unchanged (up to float rounding), but the outputs at
+    /// padding positions are zero instead of what transformers computes there. Pooling and heads
+    /// never read those, and a batch of short texts padded to its longest costs a fraction of
+    /// the work. Ignored when attentions are asked for. Off by default.
+    public var skipsPadding = false
 
     public init(inputIds: IDTensor, attentionMask: IDTensor? = nil, tokenTypeIds: IDTensor? = nil) {
         self.inputIds = inputIds

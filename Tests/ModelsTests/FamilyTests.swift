@@ -105,6 +105,49 @@ final class FamilyTests: XCTestCase {
         }
     }
 
+    func testSkippingPaddingKeepsEveryRealPositionAndGradient() throws {
+        let bert = TestPaths.packageRoot.appending(path: "Tests/ModelsTests/Fixtures/tiny-bert")
+        let models = try [("tiny-bert", bert)] + Self.cases.map { ($0.folder, folder($0.folder)) }
+        for (name, url) in models {
+            let batch = try input(from: SafeTensorsFile(url: url.appending(path: "expected.safetensors")))
+            XCTAssertTrue(batch.attentionMask.ids.contains(0), "\(name): the fixture batch has no padding")
+            try assertSkippingPaddingChangesNothing(try AutoModel.load(folder: url), batch, name)
+        }
+    }
+
+    /// The encoder on `batch` with and without ``EncoderInput/skipsPadding``: every hidden state
+    /// equal at real positions and zero at padding, the same pooler output, and the same
+    /// parameter gradients for a mean-pooled loss.
+    func assertSkippingPaddingChangesNothing(_ model: any EncoderModel, _ batch: EncoderInput, _ name: String) throws {
+        var packedBatch = batch
+        packedBatch.skipsPadding = true
+        let weights = Tensor.random([batch.batchSize, model.hiddenSize], seed: 3)
+        func run(_ input: EncoderInput) throws -> (output: EncoderOutput, gradients: [[Float]]) {
+            model.store.zeroGrad()
+            let output = try model(input, outputHiddenStates: true, outputAttentions: false, upToLayer: nil)
+            (output.lastHiddenState.maskedMean(mask: batch.maskTensor) * weights).sum().backward()
+            return (output, model.store.parameters.map { $0.grad?.scalars ?? [] })
+        }
+        let (padded, paddedGradients) = try run(batch)
+        let (packed, packedGradients) = try run(packedBatch)
+        let real = batch.attentionMask.ids.map { $0 != 0 }
+        let states = Array(zip(padded.hiddenStates ?? [], packed.hiddenStates ?? []).dropFirst())
+        XCTAssertEqual(states.count, model.layerCount, name)
+        for (i, (a, b)) in states.enumerated() {
+            let width = a.shape[2]
+            let keep = (0..<a.count).map { real[$0 / width] }
+            assertClose(zip(b.scalars, keep).filter(\.1).map(\.0), zip(a.scalars, keep).filter(\.1).map(\.0),
+                        tolerance: 1e-5, "\(name) hidden state \(i + 1)")
+            XCTAssertTrue(zip(b.scalars, keep).allSatisfy { $1 || $0 == 0 }, "\(name) hidden state \(i + 1): padding is not zero")
+        }
+        assertClose(packed.poolerOutput?.scalars ?? [], padded.poolerOutput?.scalars ?? [], tolerance: 1e-5, "\(name) pooler")
+        XCTAssertEqual(paddedGradients.count, packedGradients.count)
+        for (p, (a, b)) in zip(model.store.parameters, zip(paddedGradients, packedGradients)) {
+            let scale = max(a.map(abs).max() ?? 0, 1e-3)
+            assertClose(b.map { $0 / scale }, a.map { $0 / scale }, tolerance: 1e-4, "\(name) gradient of \(p.name)")
+        }
+    }
+
     func testFamilyLoadFunctionsGiveTheSameModelAsAutoModel() throws {
         let file = try expected("albert")
         let batch = try input(from: file)

@@ -41,4 +41,86 @@ final class AttentionTests: XCTestCase {
                                     dropout: 0.3, training: true, generator: &g).context
         }
     }
+
+    // MARK: Packed sequences
+
+    /// Rows of a padded `[batch, seq, width]` tensor at the real positions, back to back.
+    func packedRows(_ x: Tensor, lengths: [Int]) -> Tensor {
+        let (batch, seq, width) = (x.shape[0], x.shape[1], x.shape[2])
+        let rows = (0..<batch).flatMap { b in (0..<lengths[b]).map { b * seq + $0 } }
+        return x.reshaped([batch * seq, width]).gathered(axis: 0, indices: rows)
+    }
+
+    func testPackedSequencesMatchThePaddedBatchAtRealPositions() {
+        // Lengths with a full row, a short one, a single token and an empty sequence.
+        let (seq, heads, d) = (6, 3, 4)
+        let lengths = [6, 2, 1, 0, 4]
+        let batch = lengths.count
+        let q = Tensor.random([batch, seq, heads * d], seed: 11, requiresGrad: true)
+        let k = Tensor.random([batch, seq, heads * d], seed: 12, requiresGrad: true)
+        let v = Tensor.random([batch, seq, heads * d], seed: 13, requiresGrad: true)
+        let mask = Tensor(shape: [batch, seq], scalars: lengths.flatMap { n in (0..<seq).map { $0 < n ? 0 : -Float.greatestFiniteMagnitude } })
+        var g = SeededGenerator(seed: 0)
+        let padded = Tensor.attention(query: q, key: k, value: v, mask: mask, heads: heads, generator: &g).context
+        let packed = Tensor.attention(query: packedRows(q, lengths: lengths), key: packedRows(k, lengths: lengths),
+                                      value: packedRows(v, lengths: lengths), layout: .packed(lengths: lengths),
+                                      heads: heads, generator: &g)
+        XCTAssertEqual(packed.context.shape, [lengths.reduce(0, +), heads * d])
+        XCTAssertEqual(packed.probabilities.count, lengths.map { heads * $0 * $0 }.reduce(0, +))
+        assertClose(packed.context.scalars, packedRows(padded, lengths: lengths).scalars, tolerance: 1e-6)
+
+        // The same gradients reach q, k and v through either layout (padding rows get none).
+        func gradients(_ loss: Tensor) -> [[Float]] {
+            for t in [q, k, v] { t.zeroGrad() }
+            loss.backward()
+            return [q, k, v].map { $0.grad!.scalars }
+        }
+        let weights = Tensor.random([lengths.reduce(0, +), heads * d], seed: 14)
+        let viaPadded = gradients((packedRows(padded, lengths: lengths) * weights).sum())
+        let viaPacked = gradients((packed.context * weights).sum())
+        for (a, b) in zip(viaPadded, viaPacked) { assertClose(b, a, tolerance: 1e-5) }
+    }
+
+    func testPackedGradient() {
+        let lengths = [3, 1, 5]
+        let rows = lengths.reduce(0, +)
+        let q = Tensor.random([rows, 8], seed: 21, requiresGrad: true)
+        let k = Tensor.random([rows, 8], seed: 22, requiresGrad: true)
+        let v = Tensor.random([rows, 8], seed: 23, requiresGrad: true)
+        for (dropout, training) in [(Float(0), false), (0.3, true)] {
+            assertGradients([q, k, v], "packed attention, dropout \(dropout)") { x in
+                var g = SeededGenerator(seed: 5)
+                return Tensor.attention(query: x[0], key: x[1], value: x[2], layout: .packed(lengths: lengths), heads: 2,
+                                        dropout: dropout, training: training, generator: &g).context
+            }
+        }
+    }
+
+    func testDropoutMasksDoNotDependOnTheThreadCount() {
+        let q = Tensor.random([4, 16, 32], seed: 31), k = Tensor.random([4, 16, 32], seed: 32)
+        let v = Tensor.random([4, 16, 32], seed: 33)
+        func run(threads: Int) -> [Float] {
+            let before = Threads.count
+            Threads.set(threads)
+            defer { Threads.set(before) }
+            var g = SeededGenerator(seed: 8)
+            return Tensor.attention(query: q, key: k, value: v, mask: nil, heads: 4, dropout: 0.2, training: true,
+                                    generator: &g).context.scalars
+        }
+        let one = run(threads: 1)
+        XCTAssertEqual(one, run(threads: 2))
+        var g = SeededGenerator(seed: 8)
+        let noDropout = Tensor.attention(query: q, key: k, value: v, mask: nil, heads: 4, generator: &g).context.scalars
+        XCTAssertGreaterThan(maxAbsDifference(one, noDropout), 1e-3, "dropout changed nothing")
+    }
+
+    func testScatterIsTheInverseOfGather() {
+        let x = Tensor.random([3, 4], seed: 41, requiresGrad: true)
+        let rows = [5, 0, 2]
+        let out = x.scattered(rows: rows, count: 6)
+        XCTAssertEqual(out.shape, [6, 4])
+        assertClose(out.gathered(axis: 0, indices: rows).scalars, x.scalars, tolerance: 0)
+        XCTAssertEqual(Array(out.scalars[4..<8]), [0, 0, 0, 0])
+        assertGradients([x], "scatter") { $0[0].scattered(rows: rows, count: 6) }
+    }
 }

@@ -30,9 +30,9 @@ public final class AlbertAttention {
     }
 
     /// `[batch, seq, hidden]` → the same shape, and the attention probabilities `[batch, heads, seq, seq]`.
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (output: Tensor, probabilities: Tensor) {
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
         let (context, probabilities) = Tensor.attention(
-            query: query(x), key: key(x), value: value(x), mask: mask, heads: heads,
+            query: query(x), key: key(x), value: value(x), layout: mask, heads: heads,
             dropout: attentionDropout, training: store.training, generator: &store.generator)
         return (layerNorm(x + outputDropout(dense(context))), probabilities)
     }
@@ -56,7 +56,7 @@ public final class AlbertLayer {
         activation = config.hiddenAct
     }
 
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (output: Tensor, probabilities: Tensor) {
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
         let (attended, probabilities) = attention(x, mask: mask)
         return (fullLayerLayerNorm(ffnOutput(activation(ffn(attended))) + attended), probabilities)
     }
@@ -72,7 +72,7 @@ public final class AlbertLayerGroup {
     }
 
     /// Runs the inner layers; returns the output and each inner layer's attention probabilities.
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (output: Tensor, probabilities: [Tensor]) {
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: [Tensor]) {
         var hidden = x
         var probabilities: [Tensor] = []
         for layer in albertLayers {

@@ -98,15 +98,12 @@ public final class AlbertModel {
         guard last >= 0 && last <= encoder.layerCount else {
             throw .noSuchLayer(requested: last, available: encoder.layerCount)
         }
-        let mask = input.additiveMask
-        var hidden = encoder.embeddingHiddenMappingIn(embeddings(input))
-        var hiddenStates = outputHiddenStates ? [hidden] : nil
-        var attentions: [Tensor]? = outputAttentions ? [] : nil
-        for l in 0..<last {
-            let (output, probabilities) = encoder.group(forLayer: l)(hidden, mask: mask)
-            hidden = output
-            hiddenStates?.append(hidden)
-            attentions?.append(contentsOf: probabilities)
+        let encoder = encoder
+        let (hidden, hiddenStates, attentions) = runLayers(
+            encoder.embeddingHiddenMappingIn(embeddings(input)), input: input, count: last,
+            outputHiddenStates: outputHiddenStates, outputAttentions: outputAttentions
+        ) { l, hidden, mask in
+            encoder.group(forLayer: l)(hidden, mask: mask)
         }
         let pooled = last == encoder.layerCount
             ? pooler.map { $0(hidden.sliced(axis: 1, 0..<1).reshaped([hidden.shape[0], hidden.shape[2]])).tanh() } : nil

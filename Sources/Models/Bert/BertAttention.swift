@@ -23,8 +23,8 @@ public final class BertSelfAttention {
     }
 
     /// `[batch, seq, hidden]` → context of the same shape, and the attention probabilities.
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (context: Tensor, probabilities: Tensor) {
-        Tensor.attention(query: query(x), key: key(x), value: value(x), mask: mask, heads: heads,
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (context: Tensor, probabilities: Tensor) {
+        Tensor.attention(query: query(x), key: key(x), value: value(x), layout: mask, heads: heads,
                          dropout: dropoutProbability, training: store.training, generator: &store.generator)
     }
 }
@@ -56,7 +56,7 @@ public final class BertAttention {
         output = BertResidualOutput(path["output"], inFeatures: config.hiddenSize, config: config)
     }
 
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (output: Tensor, probabilities: Tensor) {
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
         let (context, probabilities) = selfAttention(x, mask: mask)
         return (output(context, residual: x), probabilities)
     }

@@ -29,7 +29,7 @@ public final class BertLayer {
         output = BertResidualOutput(path["output"], inFeatures: config.intermediateSize, config: config)
     }
 
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (output: Tensor, probabilities: Tensor) {
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
         let (attended, probabilities) = attention(x, mask: mask)
         return (output(intermediate(attended), residual: attended), probabilities)
     }

@@ -81,15 +81,13 @@ public final class BertModel {
         guard last >= 0 && last <= encoder.layers.count else {
             throw .noSuchLayer(requested: last, available: encoder.layers.count)
         }
-        let mask = input.additiveMask
-        var hidden = embeddings(input)
-        var hiddenStates = outputHiddenStates ? [hidden] : nil
-        var attentions: [Tensor]? = outputAttentions ? [] : nil
-        for layer in encoder.layers.prefix(last) {
-            let (output, probabilities) = layer(hidden, mask: mask)
-            hidden = output
-            hiddenStates?.append(hidden)
-            attentions?.append(probabilities)
+        let layers = encoder.layers
+        let (hidden, hiddenStates, attentions) = runLayers(
+            embeddings(input), input: input, count: last, outputHiddenStates: outputHiddenStates,
+            outputAttentions: outputAttentions
+        ) { l, hidden, mask in
+            let (output, probabilities) = layers[l](hidden, mask: mask)
+            return (output, [probabilities])
         }
         let pooled = last == encoder.layers.count ? pooler?(hidden) : nil
         return EncoderOutput(lastHiddenState: hidden, poolerOutput: pooled, hiddenStates: hiddenStates, attentions: attentions)

@@ -77,15 +77,13 @@ public final class DistilBertModel {
         let count = transformer.layers.count
         let last = upToLayer ?? count
         guard last >= 0 && last <= count else { throw .noSuchLayer(requested: last, available: count) }
-        let mask = input.additiveMask
-        var hidden = embeddings(input.inputIds)
-        var hiddenStates = outputHiddenStates ? [hidden] : nil
-        var attentions: [Tensor]? = outputAttentions ? [] : nil
-        for layer in transformer.layers.prefix(last) {
-            let (output, probabilities) = layer(hidden, mask: mask)
-            hidden = output
-            hiddenStates?.append(hidden)
-            attentions?.append(probabilities)
+        let layers = transformer.layers
+        let (hidden, hiddenStates, attentions) = runLayers(
+            embeddings(input.inputIds), input: input, count: last, outputHiddenStates: outputHiddenStates,
+            outputAttentions: outputAttentions
+        ) { l, hidden, mask in
+            let (output, probabilities) = layers[l](hidden, mask: mask)
+            return (output, [probabilities])
         }
         return EncoderOutput(lastHiddenState: hidden, poolerOutput: nil, hiddenStates: hiddenStates, attentions: attentions)
     }

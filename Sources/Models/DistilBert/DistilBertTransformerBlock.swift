@@ -25,9 +25,9 @@ public final class DistilBertSelfAttention {
     }
 
     /// `[batch, seq, dim]` → the same shape, and the attention probabilities `[batch, heads, seq, seq]`.
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (output: Tensor, probabilities: Tensor) {
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
         let (context, probabilities) = Tensor.attention(
-            query: qLin(x), key: kLin(x), value: vLin(x), mask: mask, heads: heads,
+            query: qLin(x), key: kLin(x), value: vLin(x), layout: mask, heads: heads,
             dropout: dropoutProbability, training: store.training, generator: &store.generator)
         return (outLin(context), probabilities)
     }
@@ -67,7 +67,7 @@ public final class DistilBertTransformerBlock {
         outputLayerNorm = LayerNorm(path["output_layer_norm"], size: config.dim, eps: eps)
     }
 
-    public func callAsFunction(_ x: Tensor, mask: Tensor) -> (output: Tensor, probabilities: Tensor) {
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
         let (attended, probabilities) = attention(x, mask: mask)
         let normed = saLayerNorm(attended + x)
         return (outputLayerNorm(ffn(normed) + normed), probabilities)

@@ -91,16 +91,15 @@ public final class ElectraModel {
         let count = encoder.layers.count
         let last = upToLayer ?? count
         guard last >= 0 && last <= count else { throw .noSuchLayer(requested: last, available: count) }
-        let mask = input.additiveMask
-        var hidden = embeddings(input)
-        if let embeddingsProject { hidden = embeddingsProject(hidden) }
-        var hiddenStates = outputHiddenStates ? [hidden] : nil
-        var attentions: [Tensor]? = outputAttentions ? [] : nil
-        for layer in encoder.layers.prefix(last) {
-            let (output, probabilities) = layer(hidden, mask: mask)
-            hidden = output
-            hiddenStates?.append(hidden)
-            attentions?.append(probabilities)
+        var embedded = embeddings(input)
+        if let embeddingsProject { embedded = embeddingsProject(embedded) }
+        let layers = encoder.layers
+        let (hidden, hiddenStates, attentions) = runLayers(
+            embedded, input: input, count: last, outputHiddenStates: outputHiddenStates,
+            outputAttentions: outputAttentions
+        ) { l, hidden, mask in
+            let (output, probabilities) = layers[l](hidden, mask: mask)
+            return (output, [probabilities])
         }
         return EncoderOutput(lastHiddenState: hidden, poolerOutput: nil, hiddenStates: hiddenStates, attentions: attentions)
     }

@@ -90,15 +90,13 @@ public final class RobertaModel {
         let count = encoder.layers.count
         let last = upToLayer ?? count
         guard last >= 0 && last <= count else { throw .noSuchLayer(requested: last, available: count) }
-        let mask = input.additiveMask
-        var hidden = embeddings(input)
-        var hiddenStates = outputHiddenStates ? [hidden] : nil
-        var attentions: [Tensor]? = outputAttentions ? [] : nil
-        for layer in encoder.layers.prefix(last) {
-            let (output, probabilities) = layer(hidden, mask: mask)
-            hidden = output
-            hiddenStates?.append(hidden)
-            attentions?.append(probabilities)
+        let layers = encoder.layers
+        let (hidden, hiddenStates, attentions) = runLayers(
+            embeddings(input), input: input, count: last, outputHiddenStates: outputHiddenStates,
+            outputAttentions: outputAttentions
+        ) { l, hidden, mask in
+            let (output, probabilities) = layers[l](hidden, mask: mask)
+            return (output, [probabilities])
         }
         let pooled = last == count ? pooler?(hidden) : nil
         return EncoderOutput(lastHiddenState: hidden, poolerOutput: pooled, hiddenStates: hiddenStates, attentions: attentions)

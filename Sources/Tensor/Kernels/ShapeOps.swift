@@ -151,3 +151,23 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// The inverse of ``gathered(axis:indices:)`` along the first axis: a `[count, …]` tensor of
+    /// zeros with row `indices[k]` set to row k of `self`. Indices must be distinct.
+    public func scattered(rows indices: [Int], count: Int) -> Tensor {
+        precondition(rank >= 1 && shape[0] == indices.count, "scatter of \(shape) to \(indices.count) rows")
+        let inner = self.count / Swift.max(shape[0], 1)
+        for i in indices { precondition(i >= 0 && i < count, "scatter row \(i) outside \(count) rows") }
+        let out = Tensor(zeros: [count] + shape.dropFirst())
+        let src = storage.pointer, dst = out.storage.pointer
+        for (k, i) in indices.enumerated() { (dst + i * inner).update(from: src + k * inner, count: inner) }
+        return out.recorded("scatter", inputs: [self]) { [self] g in
+            let d = gradBuffer(), gy = g.storage.pointer
+            for (k, i) in indices.enumerated() {
+                let target = d + k * inner, source = gy + i * inner
+                for j in 0..<inner { target[j] += source[j] }
+            }
+        }
+    }
+}

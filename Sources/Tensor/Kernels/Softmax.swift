@@ -8,29 +8,40 @@ extension Kernels {
     ) {
         Threads.parallelFor(rows, work: rows * cols * 4) { range in
             for r in range {
-                let xr = x + r * cols, yr = y + r * cols
-                var maxValue = -Float.infinity
-                if let mask {
-                    let mr = mask + (r / rowsPerMaskRow) * cols
-                    for j in 0..<cols {
-                        let v = xr[j] + mr[j]
-                        yr[j] = v
-                        maxValue = Swift.max(maxValue, v)
-                    }
-                } else {
-                    for j in 0..<cols {
-                        yr[j] = xr[j]
-                        maxValue = Swift.max(maxValue, xr[j])
-                    }
-                }
-                // A fully masked row (all -inf) would give NaN; it gets zeros instead.
-                if maxValue == -Float.infinity { for j in 0..<cols { yr[j] = 0 }; continue }
-                for j in 0..<cols { yr[j] = FastMath.exp(yr[j] - maxValue) }
-                var total: Float = 0
-                for j in 0..<cols { total += yr[j] }
-                let inv = 1 / total
-                for j in 0..<cols { yr[j] *= inv }
+                softmaxRows(x: x + r * cols, mask: mask.map { $0 + (r / rowsPerMaskRow) * cols },
+                            y: y + r * cols, rows: 1, cols: cols)
             }
+        }
+    }
+
+    /// Softmax of each of `rows` rows on the calling thread, every row adding the same additive
+    /// `mask` row (if any). `y` may alias `x`.
+    @inline(__always)
+    static func softmaxRows(
+        x: UnsafePointer<Float>, mask: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+    ) {
+        for r in 0..<rows {
+            let xr = x + r * cols, yr = y + r * cols
+            var maxValue = -Float.infinity
+            if let mask {
+                for j in 0..<cols {
+                    let v = xr[j] + mask[j]
+                    yr[j] = v
+                    maxValue = Swift.max(maxValue, v)
+                }
+            } else {
+                for j in 0..<cols {
+                    yr[j] = xr[j]
+                    maxValue = Swift.max(maxValue, xr[j])
+                }
+            }
+            // A fully masked row (all -inf) would give NaN; it gets zeros instead.
+            if maxValue == -Float.infinity { for j in 0..<cols { yr[j] = 0 }; continue }
+            for j in 0..<cols { yr[j] = FastMath.exp(yr[j] - maxValue) }
+            var total: Float = 0
+            for j in 0..<cols { total += yr[j] }
+            let inv = 1 / total
+            for j in 0..<cols { yr[j] *= inv }
         }
     }
 
@@ -39,12 +50,21 @@ extension Kernels {
         y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int
     ) {
         Threads.parallelFor(rows, work: rows * cols * 2) { range in
-            for r in range {
-                let yr = y + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
-                var dot: Float = 0
-                for j in 0..<cols { dot += yr[j] * dyr[j] }
-                for j in 0..<cols { dxr[j] = yr[j] * (dyr[j] - dot) }
-            }
+            let offset = range.lowerBound * cols
+            softmaxBackwardRows(y: y + offset, dy: dy + offset, dx: dx + offset, rows: range.count, cols: cols)
+        }
+    }
+
+    /// `softmaxBackward` on the calling thread.
+    @inline(__always)
+    static func softmaxBackwardRows(
+        y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+    ) {
+        for r in 0..<rows {
+            let yr = y + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
+            var dot: Float = 0
+            for j in 0..<cols { dot += yr[j] * dyr[j] }
+            for j in 0..<cols { dxr[j] = yr[j] * (dyr[j] - dot) }
         }
     }
 }

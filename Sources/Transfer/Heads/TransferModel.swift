@@ -129,8 +129,11 @@ public final class TransferModel {
     // MARK: Forward
 
     /// The head's input: `[batch, features]` for sequence tasks, `[batch, seq, features]` for tagging.
-    /// A frozen encoder runs in eval mode (no dropout) even while the head trains.
+    /// A frozen encoder runs in eval mode (no dropout) even while the head trains. The encoder
+    /// skips padding (``EncoderInput/skipsPadding``): pooling and tagging never read those rows.
     public func features(_ input: EncoderInput) throws(ModelError) -> Tensor {
+        var input = input
+        input.skipsPadding = true
         let training = store.training
         store.training = training && !encoderIsFrozen
         defer { store.training = training }
