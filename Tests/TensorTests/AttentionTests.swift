@@ -123,4 +123,25 @@ final class AttentionTests: XCTestCase {
         XCTAssertEqual(Array(out.scalars[4..<8]), [0, 0, 0, 0])
         assertGradients([x], "scatter") { $0[0].scattered(rows: rows, count: 6) }
     }
+
+    func testFusedProjectionReadsTheThreeBlocksInPlace() {
+        let (heads, d) = (3, 4)
+        let hidden = heads * d
+        let mask = Tensor(shape: [2, 5], scalars: [0, 0, 0, 0, 0, 0, 0, 0, -1e9, -1e9])
+        for (shape, layout) in [([2, 5, 3 * hidden], AttentionMask.padded(mask)), ([7, 3 * hidden], .packed(lengths: [4, 0, 3]))] {
+            let qkv = Tensor.random(shape, seed: 51, requiresGrad: true)
+            let axis = shape.count - 1
+            func block(_ x: Tensor, _ i: Int) -> Tensor { x.sliced(axis: axis, (i * hidden)..<((i + 1) * hidden)) }
+            var g = SeededGenerator(seed: 0)
+            let fused = Tensor.attention(qkv: qkv, layout: layout, heads: heads, generator: &g)
+            let separate = Tensor.attention(query: block(qkv, 0), key: block(qkv, 1), value: block(qkv, 2), layout: layout,
+                                            heads: heads, generator: &g)
+            assertClose(fused.context.scalars, separate.context.scalars, tolerance: 1e-6)
+            assertClose(fused.probabilities.scalars, separate.probabilities.scalars, tolerance: 1e-6)
+            assertGradients([qkv], "fused qkv \(shape)") { x in
+                var g = SeededGenerator(seed: 3)
+                return Tensor.attention(qkv: x[0], layout: layout, heads: heads, dropout: 0.2, training: true, generator: &g).context
+            }
+        }
+    }
 }

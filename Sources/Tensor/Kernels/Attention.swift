@@ -64,6 +64,115 @@ extension Kernels {
     }
 }
 
+extension Kernels {
+    /// Where one attention call reads q, k and v: three column blocks of width `hidden` in rows of
+    /// `ld` floats (separate tensors: ld = hidden; one fused QKV tensor: ld = 3·hidden).
+    struct AttentionOperands {
+        let q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>
+        let ld: Int
+    }
+
+    /// The scratch an attention call keeps for its backward pass.
+    struct AttentionState {
+        let probabilities: Tensor
+        /// P ⊙ keepMask when dropping, else the probabilities themselves.
+        let weighted: Tensor
+        /// The scaled keep-mask, when dropping.
+        let keepMask: Tensor?
+    }
+
+    /// The forward pass into `context` (`[rows, hidden]`, row stride hidden).
+    static func attentionForward(
+        _ plan: AttentionPlan, _ x: AttentionOperands, mask: Tensor?, probabilityShape: [Int],
+        dropout: Float, training: Bool, generator: inout SeededGenerator, context: UnsafeMutablePointer<Float>
+    ) -> AttentionState {
+        let (d, hidden, ld) = (plan.headDim, plan.hidden, x.ld)
+        let scale = 1 / Float(d).squareRoot()
+        let probs = Tensor.uninitialized(probabilityShape)
+        // Dropout on the weights keeps the scaled keep-mask; weighted = P ⊙ keepMask. Each pair
+        // draws from its own generator, seeded from one draw of `generator`, so the masks do not
+        // depend on how the pairs are split across cores.
+        let dropping = training && dropout > 0
+        let keepMask = dropping ? Tensor.uninitialized(probabilityShape) : nil
+        let weighted = dropping ? Tensor.uninitialized(probabilityShape) : probs
+        let dropoutSeed = dropping ? generator.next() : 0
+        let keep = 1 - dropout
+        let (p, w, c) = (probs.storage.pointer, weighted.storage.pointer, context)
+        let m = keepMask?.storage.pointer, maskRows = mask?.storage.pointer
+        plan.forEachHead { i, h, pair in
+            let (length, sc) = (plan.lengths[i], plan.scores(i, h))
+            let (blk, out) = (plan.starts[i] * ld + h * d, plan.block(i, h))
+            BLAS.sgemm(transA: false, transB: true, m: length, n: length, k: d, alpha: scale,
+                       a: x.q + blk, lda: ld, b: x.k + blk, ldb: ld, beta: 0, c: p + sc, ldc: length)
+            Kernels.softmaxRows(x: p + sc, mask: maskRows.map { $0 + i * length }, y: p + sc, rows: length, cols: length)
+            if let m {
+                var g = SeededGenerator(seed: dropoutSeed ^ (UInt64(pair) &* 0xD1B5_4A32_D192_ED03))
+                for e in sc..<(sc + length * length) {
+                    m[e] = g.nextUnit() < keep ? 1 / keep : 0
+                    w[e] = p[e] * m[e]
+                }
+            }
+            BLAS.sgemm(transA: false, transB: false, m: length, n: d, k: length,
+                       a: w + sc, lda: length, b: x.v + blk, ldb: ld, beta: 0, c: c + out, ldc: hidden)
+        }
+        return AttentionState(probabilities: probs, weighted: weighted, keepMask: keepMask)
+    }
+
+    /// The backward pass: accumulates into dq, dk, dv (laid out as the operands; nil = not needed).
+    static func attentionBackward(
+        _ plan: AttentionPlan, _ x: AttentionOperands, _ state: AttentionState, dContext: UnsafePointer<Float>,
+        dq: UnsafeMutablePointer<Float>?, dk: UnsafeMutablePointer<Float>?, dv: UnsafeMutablePointer<Float>?
+    ) {
+        let (d, hidden, ld) = (plan.headDim, plan.hidden, x.ld)
+        let scale = 1 / Float(d).squareRoot()
+        let p = state.probabilities.storage.pointer, w = state.weighted.storage.pointer
+        let m = state.keepMask?.storage.pointer
+        let dScores = dq != nil || dk != nil ? Tensor.uninitialized(state.probabilities.shape) : nil
+        let ds = dScores?.storage.pointer
+        plan.forEachHead { i, h, _ in
+            let (length, sc) = (plan.lengths[i], plan.scores(i, h))
+            let (blk, out) = (plan.starts[i] * ld + h * d, plan.block(i, h))
+            if let dv {
+                BLAS.sgemm(transA: true, transB: false, m: length, n: d, k: length,
+                           a: w + sc, lda: length, b: dContext + out, ldb: hidden, beta: 1, c: dv + blk, ldc: ld)
+            }
+            guard let ds else { return }
+            BLAS.sgemm(transA: false, transB: true, m: length, n: length, k: d,
+                       a: dContext + out, lda: hidden, b: x.v + blk, ldb: ld, beta: 0, c: ds + sc, ldc: length)
+            if let m { for e in sc..<(sc + length * length) { ds[e] *= m[e] } }
+            Kernels.softmaxBackwardRows(y: p + sc, dy: ds + sc, dx: ds + sc, rows: length, cols: length)
+            if let dq {
+                BLAS.sgemm(transA: false, transB: false, m: length, n: d, k: length, alpha: scale,
+                           a: ds + sc, lda: length, b: x.k + blk, ldb: ld, beta: 1, c: dq + blk, ldc: ld)
+            }
+            if let dk {
+                BLAS.sgemm(transA: true, transB: false, m: length, n: d, k: length, alpha: scale,
+                           a: ds + sc, lda: length, b: x.q + blk, ldb: ld, beta: 1, c: dk + blk, ldc: ld)
+            }
+        }
+    }
+
+    /// The plan, mask and probability shape for activations of `shape` (last axis `width`).
+    static func attentionPlan(
+        _ layout: AttentionMask, shape: [Int], hidden: Int, heads: Int
+    ) -> (plan: AttentionPlan, mask: Tensor?, probabilityShape: [Int]) {
+        precondition(heads > 0 && hidden % heads == 0, "hidden size \(hidden) is not a multiple of \(heads) heads")
+        switch layout {
+        case .padded(let mask):
+            precondition(shape.count == 3, "padded attention needs [batch, seq, features], got \(shape)")
+            let (batch, seq) = (shape[0], shape[1])
+            if let mask { precondition(mask.shape == [batch, seq], "attention mask \(mask.shape) for [\(batch), \(seq)]") }
+            let plan = AttentionPlan(lengths: Array(repeating: seq, count: batch), heads: heads, headDim: hidden / heads)
+            return (plan, mask, [batch, heads, seq, seq])
+        case .packed(let lengths):
+            precondition(shape.count == 2 && lengths.reduce(0, +) == shape[0],
+                         "packed attention: \(shape) for sequences of \(lengths.reduce(0, +)) tokens in all")
+            let plan = AttentionPlan(lengths: lengths, heads: heads, headDim: hidden / heads)
+            return (plan, nil, [plan.scoreCount])
+        }
+    }
+}
+
 extension Tensor {
     /// Multi-head attention over `query`, `key`, `value` of shape `[batch, seq, heads·headDim]`,
     /// with an optional additive key mask `[batch, seq]`; see ``attention(query:key:value:layout:heads:dropout:training:generator:)``.
@@ -92,86 +201,45 @@ extension Tensor {
         precondition(key.shape == query.shape && value.shape == query.shape,
                      "attention: q \(query.shape), k \(key.shape), v \(value.shape)")
         let hidden = query.shape.last ?? 0
-        precondition(hidden % heads == 0, "hidden size \(hidden) is not a multiple of \(heads) heads")
-        let plan: Kernels.AttentionPlan, mask: Tensor?, probabilityShape: [Int]
-        switch layout {
-        case .padded(let m):
-            precondition(query.rank == 3, "padded attention needs [batch, seq, hidden], got \(query.shape)")
-            let (batch, seq) = (query.shape[0], query.shape[1])
-            if let m { precondition(m.shape == [batch, seq], "attention mask \(m.shape) for [\(batch), \(seq)]") }
-            plan = Kernels.AttentionPlan(lengths: Array(repeating: seq, count: batch), heads: heads, headDim: hidden / heads)
-            (mask, probabilityShape) = (m, [batch, heads, seq, seq])
-        case .packed(let lengths):
-            precondition(query.rank == 2 && lengths.reduce(0, +) == query.shape[0],
-                         "packed attention: \(query.shape) for sequences of \(lengths.reduce(0, +)) tokens in all")
-            plan = Kernels.AttentionPlan(lengths: lengths, heads: heads, headDim: hidden / heads)
-            (mask, probabilityShape) = (nil, [plan.scoreCount])
-        }
-        let scale = 1 / Float(plan.headDim).squareRoot()
-        let d = plan.headDim
-
-        let probs = Tensor.uninitialized(probabilityShape)
+        let (plan, mask, probabilityShape) = Kernels.attentionPlan(layout, shape: query.shape, hidden: hidden, heads: heads)
+        let x = Kernels.AttentionOperands(q: query.storage.pointer, k: key.storage.pointer, v: value.storage.pointer, ld: hidden)
         let context = Tensor.uninitialized(query.shape)
-        // Dropout on the weights keeps the scaled keep-mask; weighted = P ⊙ keepMask. Each pair
-        // draws from its own generator, seeded from one draw of `generator`, so the masks do not
-        // depend on how the pairs are split across cores.
-        let dropping = training && dropout > 0
-        let keepMask = dropping ? Tensor.uninitialized(probabilityShape) : nil
-        let weighted = dropping ? Tensor.uninitialized(probabilityShape) : probs
-        let dropoutSeed = dropping ? generator.next() : 0
-        let keep = 1 - dropout
-        do {
-            let (q, k, v) = (query.storage.pointer, key.storage.pointer, value.storage.pointer)
-            let (p, w, c) = (probs.storage.pointer, weighted.storage.pointer, context.storage.pointer)
-            let m = keepMask?.storage.pointer, maskRows = mask?.storage.pointer
-            plan.forEachHead { i, h, pair in
-                let (length, blk, sc) = (plan.lengths[i], plan.block(i, h), plan.scores(i, h))
-                BLAS.sgemm(transA: false, transB: true, m: length, n: length, k: d, alpha: scale,
-                           a: q + blk, lda: hidden, b: k + blk, ldb: hidden, beta: 0, c: p + sc, ldc: length)
-                Kernels.softmaxRows(x: p + sc, mask: maskRows.map { $0 + i * length }, y: p + sc, rows: length, cols: length)
-                if let m {
-                    var g = SeededGenerator(seed: dropoutSeed ^ (UInt64(pair) &* 0xD1B5_4A32_D192_ED03))
-                    for e in sc..<(sc + length * length) {
-                        m[e] = g.nextUnit() < keep ? 1 / keep : 0
-                        w[e] = p[e] * m[e]
-                    }
-                }
-                BLAS.sgemm(transA: false, transB: false, m: length, n: d, k: length,
-                           a: w + sc, lda: length, b: v + blk, ldb: hidden, beta: 0, c: c + blk, ldc: hidden)
-            }
-        }
-
+        let state = Kernels.attentionForward(plan, x, mask: mask, probabilityShape: probabilityShape, dropout: dropout,
+                                             training: training, generator: &generator, context: context.storage.pointer)
         context.recorded("attention", inputs: [query, key, value]) { g in
-            let dctx = g.storage.pointer
-            let (q, k, v) = (query.storage.pointer, key.storage.pointer, value.storage.pointer)
-            let p = probs.storage.pointer, w = weighted.storage.pointer, m = keepMask?.storage.pointer
-            let dq = query.requiresGrad ? query.gradBuffer() : nil
-            let dk = key.requiresGrad ? key.gradBuffer() : nil
-            let dv = value.requiresGrad ? value.gradBuffer() : nil
-            let needScores = dq != nil || dk != nil
-            let dScores = needScores ? Tensor.uninitialized(probabilityShape) : nil
-            let ds = dScores?.storage.pointer
-            plan.forEachHead { i, h, _ in
-                let (length, blk, sc) = (plan.lengths[i], plan.block(i, h), plan.scores(i, h))
-                if let dv {
-                    BLAS.sgemm(transA: true, transB: false, m: length, n: d, k: length,
-                               a: w + sc, lda: length, b: dctx + blk, ldb: hidden, beta: 1, c: dv + blk, ldc: hidden)
-                }
-                guard let ds else { return }
-                BLAS.sgemm(transA: false, transB: true, m: length, n: length, k: d,
-                           a: dctx + blk, lda: hidden, b: v + blk, ldb: hidden, beta: 0, c: ds + sc, ldc: length)
-                if let m { for e in sc..<(sc + length * length) { ds[e] *= m[e] } }
-                Kernels.softmaxBackwardRows(y: p + sc, dy: ds + sc, dx: ds + sc, rows: length, cols: length)
-                if let dq {
-                    BLAS.sgemm(transA: false, transB: false, m: length, n: d, k: length, alpha: scale,
-                               a: ds + sc, lda: length, b: k + blk, ldb: hidden, beta: 1, c: dq + blk, ldc: hidden)
-                }
-                if let dk {
-                    BLAS.sgemm(transA: true, transB: false, m: length, n: d, k: length, alpha: scale,
-                               a: ds + sc, lda: length, b: q + blk, ldb: hidden, beta: 1, c: dk + blk, ldc: hidden)
-                }
-            }
+            let x = Kernels.AttentionOperands(q: query.storage.pointer, k: key.storage.pointer, v: value.storage.pointer, ld: hidden)
+            Kernels.attentionBackward(plan, x, state, dContext: g.storage.pointer,
+                                      dq: query.requiresGrad ? query.gradBuffer() : nil,
+                                      dk: key.requiresGrad ? key.gradBuffer() : nil,
+                                      dv: value.requiresGrad ? value.gradBuffer() : nil)
         }
-        return (context, probs)
+        return (context, state.probabilities)
+    }
+
+    /// Multi-head attention over one fused projection `qkv` whose last axis holds the query,
+    /// key and value side by side (`3·hidden` wide), as one `[3·hidden, in]` linear layer makes
+    /// them. Reads the three blocks in place; the gradient flows back into `qkv` alone.
+    /// Otherwise as ``attention(query:key:value:layout:heads:dropout:training:generator:)``.
+    public static func attention(
+        qkv: Tensor, layout: AttentionMask, heads: Int,
+        dropout: Float = 0, training: Bool = false, generator: inout SeededGenerator
+    ) -> (context: Tensor, probabilities: Tensor) {
+        let width = qkv.shape.last ?? 0
+        precondition(width % 3 == 0, "fused qkv needs a last axis of 3·hidden, got \(qkv.shape)")
+        let hidden = width / 3
+        let (plan, mask, probabilityShape) = Kernels.attentionPlan(layout, shape: qkv.shape, hidden: hidden, heads: heads)
+        func operands() -> Kernels.AttentionOperands {
+            let base = qkv.storage.pointer
+            return Kernels.AttentionOperands(q: base, k: base + hidden, v: base + 2 * hidden, ld: width)
+        }
+        let context = Tensor.uninitialized(Array(qkv.shape.dropLast()) + [hidden])
+        let state = Kernels.attentionForward(plan, operands(), mask: mask, probabilityShape: probabilityShape, dropout: dropout,
+                                             training: training, generator: &generator, context: context.storage.pointer)
+        context.recorded("attention", inputs: [qkv]) { g in
+            let d = qkv.gradBuffer()
+            Kernels.attentionBackward(plan, operands(), state, dContext: g.storage.pointer,
+                                      dq: d, dk: d + hidden, dv: d + 2 * hidden)
+        }
+        return (context, state.probabilities)
     }
 }

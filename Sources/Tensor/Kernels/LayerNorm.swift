@@ -12,11 +12,8 @@ extension Kernels {
         Threads.parallelFor(rows, work: rows * cols * 3) { range in
             for r in range {
                 let xr = x + r * cols, or = out + r * cols
-                var sum: Float = 0
-                for j in 0..<cols { sum += xr[j] }
-                let m = sum / Float(cols)
-                var varSum: Float = 0
-                for j in 0..<cols { let d = xr[j] - m; varSum += d * d }
+                let m = Reduce.sum(xr, cols) / Float(cols)
+                let varSum = Reduce.squaredDeviations(xr, cols, from: m)
                 let s = 1 / Foundation.sqrtf(varSum / Float(cols) + eps)
                 for j in 0..<cols { or[j] = (xr[j] - m) * s * gamma[j] + beta[j] }
                 mean[r] = m
@@ -39,12 +36,20 @@ extension Kernels {
                 for r in range {
                     let xr = x + r * cols, gr = dout + r * cols, dxr = dx + r * cols
                     let m = mean[r], s = rstd[r]
-                    var meanD: Float = 0, meanDN: Float = 0
-                    for j in 0..<cols {
-                        let n = (xr[j] - m) * s
+                    // Σ d and Σ d·n in 16-lane blocks (see Reduce), then the tail.
+                    var sumD = Reduce.Block(repeating: 0), sumDN = Reduce.Block(repeating: 0), j = 0
+                    while j + 16 <= cols {
+                        let d = Reduce.load(gr + j) * Reduce.load(gamma + j)
+                        sumD += d
+                        sumDN += d * (Reduce.load(xr + j) - m) * s
+                        j += 16
+                    }
+                    var meanD = sumD.sum(), meanDN = sumDN.sum()
+                    while j < cols {
                         let d = gr[j] * gamma[j]
                         meanD += d
-                        meanDN += d * n
+                        meanDN += d * (xr[j] - m) * s
+                        j += 1
                     }
                     meanD /= Float(cols)
                     meanDN /= Float(cols)
@@ -56,11 +61,14 @@ extension Kernels {
             }
         }
         if dgamma != nil || dbeta != nil {
-            for r in 0..<rows {
-                let xr = x + r * cols, gr = dout + r * cols
-                let m = mean[r], s = rstd[r]
-                if let dgamma { for j in 0..<cols { dgamma[j] += gr[j] * (xr[j] - m) * s } }
-                if let dbeta { for j in 0..<cols { dbeta[j] += gr[j] } }
+            // Each thread takes a range of columns over every row.
+            Threads.parallelFor(cols, work: rows * cols * 2) { columns in
+                for r in 0..<rows {
+                    let xr = x + r * cols, gr = dout + r * cols
+                    let m = mean[r], s = rstd[r]
+                    if let dgamma { for j in columns { dgamma[j] += gr[j] * (xr[j] - m) * s } }
+                    if let dbeta { for j in columns { dbeta[j] += gr[j] } }
+                }
             }
         }
     }

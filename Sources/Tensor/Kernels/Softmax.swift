@@ -22,25 +22,16 @@ extension Kernels {
     ) {
         for r in 0..<rows {
             let xr = x + r * cols, yr = y + r * cols
-            var maxValue = -Float.infinity
             if let mask {
-                for j in 0..<cols {
-                    let v = xr[j] + mask[j]
-                    yr[j] = v
-                    maxValue = Swift.max(maxValue, v)
-                }
-            } else {
-                for j in 0..<cols {
-                    yr[j] = xr[j]
-                    maxValue = Swift.max(maxValue, xr[j])
-                }
+                for j in 0..<cols { yr[j] = xr[j] + mask[j] }
+            } else if UnsafePointer(yr) != xr {
+                yr.update(from: xr, count: cols)
             }
+            let maxValue = Reduce.max(yr, cols)
             // A fully masked row (all -inf) would give NaN; it gets zeros instead.
             if maxValue == -Float.infinity { for j in 0..<cols { yr[j] = 0 }; continue }
             for j in 0..<cols { yr[j] = FastMath.exp(yr[j] - maxValue) }
-            var total: Float = 0
-            for j in 0..<cols { total += yr[j] }
-            let inv = 1 / total
+            let inv = 1 / Reduce.sum(yr, cols)
             for j in 0..<cols { yr[j] *= inv }
         }
     }
@@ -62,8 +53,7 @@ extension Kernels {
     ) {
         for r in 0..<rows {
             let yr = y + r * cols, dyr = dy + r * cols, dxr = dx + r * cols
-            var dot: Float = 0
-            for j in 0..<cols { dot += yr[j] * dyr[j] }
+            let dot = Reduce.dot(yr, dyr, cols)
             for j in 0..<cols { dxr[j] = yr[j] * (dyr[j] - dot) }
         }
     }
