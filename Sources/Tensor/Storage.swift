@@ -11,8 +11,12 @@ final class Storage: @unchecked Sendable {
     init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0, "negative tensor size \(count)")
         // Allocating at least one element keeps the pointer valid for empty tensors.
-        capacity = StoragePool.sizeClass(max(count, 1))
-        pointer = StoragePool.shared.take(capacity) ?? .allocate(capacity: capacity)
+        let wanted = StoragePool.sizeClass(max(count, 1))
+        if let (idle, size) = StoragePool.shared.take(wanted) {
+            (pointer, capacity) = (idle, size)
+        } else {
+            (pointer, capacity) = (.allocate(capacity: wanted), wanted)
+        }
         self.count = count
         if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
     }
@@ -53,12 +57,21 @@ final class StoragePool: Sendable {
         return (n + step - 1) / step * step
     }
 
-    func take(_ capacity: Int) -> UnsafeMutablePointer<Float>? {
+    /// An idle buffer of size class `capacity` or one of the next three (less than twice the
+    /// size), and its capacity. Batches of varying length ask for slightly different sizes
+    /// every step; taking a somewhat larger idle buffer beats faulting in fresh pages.
+    func take(_ capacity: Int) -> (UnsafeMutablePointer<Float>, Int)? {
         guard capacity >= Self.minimumPooled else { return nil }
         return state.withLock { s in
-            guard let address = s.free[capacity]?.popLast() else { return nil }
-            s.idleBytes -= capacity * 4
-            return UnsafeMutablePointer(bitPattern: address)
+            var size = capacity
+            for _ in 0..<4 {
+                if let address = s.free[size]?.popLast() {
+                    s.idleBytes -= size * 4
+                    return (UnsafeMutablePointer(bitPattern: address)!, size)
+                }
+                size = Self.sizeClass(size + 1)
+            }
+            return nil
         }
     }
 

@@ -7,7 +7,8 @@ import Foundation
 /// The loop is ``Trainer``'s step (loss with dropout on, backward, clip to norm 1, AdamW with
 /// weight decay 0.01 and a linear schedule) over ``TransferModel`` with a mean-pooling linear head,
 /// but the batches come from ``Bench/permutation(count:seed:)`` so that `pytorch_bench.py`
-/// trains on exactly the same batches, each padded to its longest.
+/// trains on exactly the same batches, each padded to its longest. `--layers K` fine-tunes only
+/// the embeddings and the lowest K layers (extract layers, `--mode layers:K`).
 struct FinetuneBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
@@ -23,6 +24,7 @@ struct FinetuneBench: ParsableCommand {
     @Option(help: "Peak learning rate.") var lr = 5e-5
     @Option(help: "Truncate inputs to this many tokens.") var maxLength = 128
     @Option(help: "Seed of the batch order (shared with pytorch_bench.py), the head and dropout.") var seed: UInt64 = 0
+    @Option(help: "Keep only the lowest K encoder layers (extract layers), all fine-tuned.") var layers: Int?
 
     func run() throws {
         try bench.apply()
@@ -41,7 +43,8 @@ struct FinetuneBench: ParsableCommand {
         let encodings = tokenizer.encodeBatch(chosen.map { dataset.examples[$0].text })
 
         let head = HeadSettings(task: .classification, labels: labels.labels, pooling: .mean)
-        let model = try TransferModel.pretrained(bench.model, head: head, mode: .fineTuning, seed: seed)
+        let mode: TransferMode = layers.map { .extractLayers($0, frozen: false) } ?? .fineTuning
+        let model = try TransferModel.pretrained(bench.model, head: head, mode: mode, seed: seed)
         let warmupSteps = Int((Double(total) * 0.1).rounded(.up))
         let optimizer = AdamW(model.store.parameters.filter(\.trainable),
                               schedule: .linear(peak: lr, warmupSteps: warmupSteps, totalSteps: total), weightDecay: 0.01)
@@ -69,6 +72,7 @@ struct FinetuneBench: ParsableCommand {
         let timed = stepSeconds.reduce(0, +)
         try Bench.emit(figure: "finetune", [
             "batch_size": batchSize, "warmup_steps": warmup, "steps": steps, "seed": Int(seed),
+            "layers": model.encoder.layerCount,
             "trainable_parameters": model.store.parameters.filter(\.trainable).reduce(0) { $0 + $1.count },
             "padded_tokens": Bench.paddedTokens(batches),
             "tokens": batches.joined().reduce(0, +),

@@ -216,7 +216,7 @@ def cmd_embed(args):
 class Classifier:
     """AutoModel (no pooler) + mean pooling + dropout + Linear: BertKit's TransferModel with a mean head."""
 
-    def __new__(cls, model_id, labels):
+    def __new__(cls, model_id, labels, layers=None):
         import torch
         from transformers import AutoModel
 
@@ -224,6 +224,9 @@ class Classifier:
             def __init__(self):
                 super().__init__()
                 self.bert = AutoModel.from_pretrained(model_id, add_pooling_layer=False)
+                if layers is not None:  # extract layers: keep the lowest K
+                    self.bert.encoder.layer = self.bert.encoder.layer[:layers]
+                    self.bert.config.num_hidden_layers = layers
                 self.dropout = torch.nn.Dropout(self.bert.config.hidden_dropout_prob)
                 self.classifier = torch.nn.Linear(self.bert.config.hidden_size, labels)
 
@@ -260,7 +263,7 @@ def cmd_finetune(args):
     chosen = permutation(len(texts), args.seed)[: total * args.batch_size]
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     encodings = tokenizer([texts[i] for i in chosen], truncation=True, max_length=args.max_length)["input_ids"]
-    model = Classifier(args.model, len(set(labels)))
+    model = Classifier(args.model, len(set(labels)), layers=args.layers)
     model.train()
     optimizer = adamw(model, args.lr)
     schedule = get_linear_schedule_with_warmup(optimizer, math.ceil(0.1 * total), total)
@@ -284,6 +287,7 @@ def cmd_finetune(args):
     timed = sum(step_seconds)
     emit("finetune", "pytorch", {
         "batch_size": args.batch_size, "warmup_steps": args.warmup, "steps": args.steps, "seed": args.seed,
+        "layers": len(model.bert.encoder.layer),
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "padded_tokens": sum(len(b) * max(b) for b in lengths), "tokens": sum(map(sum, lengths)),
         "seconds": round(timed, 3), "step_seconds_median": round(sorted(step_seconds)[len(step_seconds) // 2], 4),
@@ -389,6 +393,7 @@ def main():
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--layers", type=int, default=None, help="keep only the lowest K encoder layers")
     p = command("frozen", cmd_frozen, data=True)
     p.add_argument("--examples", type=int, default=4096)
     p.add_argument("--epochs", type=int, default=3)

@@ -104,8 +104,10 @@ extension Tensor {
             Threads.parallelFor(a.count, work: a.count) { r in
                 for i in r { po[i] = f(pa[i], pb[i]) }
             }
-        } else if b.count > 0, a.rank >= b.rank, Array(a.shape.suffix(b.rank)) == b.shape {
-            // Fast path: b repeats along a's leading axes (a bias, a row of weights).
+        } else if b.count > 0, a.rank >= b.rank, case let inner = Array(b.shape.drop { $0 == 1 }),
+                  a.rank >= inner.count, Array(a.shape.suffix(inner.count)) == inner {
+            // Fast path: b repeats along a's leading axes (a bias, a row of weights, position
+            // embeddings [1, seq, hidden] on [batch, seq, hidden]).
             out = .uninitialized(a.shape)
             let po = out.storage.pointer, n = b.count
             Threads.parallelFor(a.count / n, work: a.count) { rows in

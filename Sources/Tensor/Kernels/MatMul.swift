@@ -120,7 +120,10 @@ extension Tensor {
         let y = out.storage.pointer
         if let bias {
             precondition(bias.shape == [outFeatures], "linear: bias \(bias.shape) for \(outFeatures) outputs")
-            for r in 0..<rows { (y + r * outFeatures).update(from: bias.storage.pointer, count: outFeatures) }
+            let b = bias.storage.pointer
+            Threads.parallelFor(rows, work: rows * outFeatures) { range in
+                for r in range { (y + r * outFeatures).update(from: b, count: outFeatures) }
+            }
         }
         let s = Kernels.GemmShape(m: rows, n: outFeatures, k: inFeatures, transA: false, transB: true)
         Kernels.gemm(s, batch: 1, a: storage.pointer, strideA: 0, b: weight.storage.pointer, strideB: 0,
@@ -133,9 +136,12 @@ extension Tensor {
                 dA: requiresGrad ? gradBuffer() : nil, dB: weight.requiresGrad ? weight.gradBuffer() : nil)
             if let bias, bias.requiresGrad {
                 let db = bias.gradBuffer(), gy = g.storage.pointer
-                for r in 0..<rows {
-                    let row = gy + r * outFeatures
-                    for j in 0..<outFeatures { db[j] += row[j] }
+                // Column sums; each thread takes a range of columns over every row.
+                Threads.parallelFor(outFeatures, work: rows * outFeatures) { columns in
+                    for r in 0..<rows {
+                        let row = gy + r * outFeatures
+                        for j in columns { db[j] += row[j] }
+                    }
                 }
             }
         }
