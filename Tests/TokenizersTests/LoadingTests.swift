@@ -17,7 +17,7 @@ final class LoadingTests: XCTestCase {
 
     private func write(_ name: String, _ text: String) throws -> URL {
         let url = folder.appendingPathComponent(name)
-        try text.write(to: url, atomically: true, encoding: .utf8)
+        try text.write(to: url, atomically: false, encoding: .utf8)
         return url
     }
 

@@ -104,7 +104,7 @@ final class TrainerTests: XCTestCase {
 
     func testEmptyTrainingSetIsAnError() throws {
         let file = FileManager.default.temporaryDirectory.appending(path: "bertkit-empty-\(ProcessInfo.processInfo.processIdentifier).tsv")
-        try "text\tlabel\n".write(to: file, atomically: true, encoding: .utf8)
+        try "text\tlabel\n".write(to: file, atomically: false, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         XCTAssertThrowsError(try TaskData.read(file, task: .classification)) { error in
             XCTAssertTrue("\(error)".contains(file.lastPathComponent), "\(error)")

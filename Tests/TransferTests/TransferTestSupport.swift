@@ -22,7 +22,7 @@ enum TinyTask {
         }
         var vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words
         vocab += (0..<(99 - vocab.count)).map { "w\($0)" }
-        try (vocab.joined(separator: "\n") + "\n").write(to: dir.appending(path: "vocab.txt"), atomically: true, encoding: .utf8)
+        try (vocab.joined(separator: "\n") + "\n").write(to: dir.appending(path: "vocab.txt"), atomically: false, encoding: .utf8)
         return dir
     }
 

@@ -14,6 +14,8 @@ public struct PreparedData: Sendable {
     /// For tagging: the gold tag of every word (nil where the data has none), so that words the
     /// model cannot see still count in the metrics.
     public var goldWordTags: [[String?]]? = nil
+    /// The tokenizer's padding id, which batches pad with (masked out either way; RoBERTa's is 1).
+    public var padId: Int32 = 0
 
     public var count: Int { encodings.count }
 }
@@ -48,7 +50,7 @@ extension PreparedData {
         case .multiLabel: targets = .multiHot(try dataset.multiHotTargets(in: labels))
         case .tagging: throw TransferError.invalidSetting("a tagging head needs tagging data (CoNLL-U or CoNLL-2003), not \(dataset.source)")
         }
-        return PreparedData(encodings: encodings, targets: targets, wordStarts: [])
+        return PreparedData(encodings: encodings, targets: targets, wordStarts: [], padId: t.padTokenId ?? 0)
     }
 
     /// Tokenizes texts with no labels, for prediction.
@@ -56,7 +58,7 @@ extension PreparedData {
         var t = tokenizer
         t.truncation = Truncation(maxLength: maxLength)
         t.padding = nil
-        return PreparedData(encodings: t.encodeBatch(texts), targets: .none, wordStarts: [])
+        return PreparedData(encodings: t.encodeBatch(texts), targets: .none, wordStarts: [], padId: t.padTokenId ?? 0)
     }
 
     /// Tokenizes sentences given as words, with no tags, for prediction.
@@ -65,7 +67,8 @@ extension PreparedData {
         t.truncation = Truncation(maxLength: maxLength)
         t.padding = nil
         let encoded = sentences.map { encodeWords($0, tokenizer: t) }
-        return PreparedData(encodings: encoded.map(\.0), targets: .none, wordStarts: encoded.map(\.1))
+        return PreparedData(encodings: encoded.map(\.0), targets: .none, wordStarts: encoded.map(\.1),
+                            padId: t.padTokenId ?? 0)
     }
 
     /// Tokenizes tagged sentences: the words are joined by spaces, and each word's tag goes on its
@@ -89,7 +92,7 @@ extension PreparedData {
             starts.append(wordStarts)
         }
         return PreparedData(encodings: encodings, targets: .tags(targets), wordStarts: starts,
-                            goldWordTags: dataset.sentences.map(\.goldTags))
+                            goldWordTags: dataset.sentences.map(\.goldTags), padId: t.padTokenId ?? 0)
     }
 
     /// Encodes words joined by single spaces and finds each word's first token by its offsets.
@@ -116,7 +119,7 @@ extension PreparedData {
 
     /// A padded batch of the examples at `indices`.
     func input(_ indices: [Int]) -> EncoderInput {
-        EncoderInput(sequences: indices.map { encodings[$0].ids }, typeIds: indices.map { encodings[$0].typeIds })
+        EncoderInput(sequences: indices.map { encodings[$0].ids }, typeIds: indices.map { encodings[$0].typeIds }, padId: padId)
     }
 
     /// The targets of the examples at `indices`, shaped for a batch padded to `length` tokens.
