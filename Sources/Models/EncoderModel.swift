@@ -17,6 +17,9 @@ public protocol EncoderModel: AnyObject {
     var hasPooler: Bool { get }
     /// The summary's blocks, in order: each one's parameter-name prefix and type name.
     var blocks: [(prefix: String, type: String)] { get }
+    /// The parameter-name prefixes that hold the embeddings and the lowest `layers` layers: what
+    /// "freeze the lowest N layers" freezes.
+    func prefixes(ofLowestLayers layers: Int) -> [String]
 
     /// Runs the encoder.
     func callAsFunction(
@@ -25,6 +28,11 @@ public protocol EncoderModel: AnyObject {
 }
 
 extension EncoderModel {
+    /// The embeddings block and the next `layers` blocks: one block per layer, as in BERT.
+    public func prefixes(ofLowestLayers layers: Int) -> [String] {
+        blocks.prefix(layers + 1).map(\.prefix)
+    }
+
     /// Runs the encoder with no extra outputs.
     public func callAsFunction(_ input: EncoderInput) throws(ModelError) -> EncoderOutput {
         try self(input, outputHiddenStates: false, outputAttentions: false, upToLayer: nil)

@@ -56,4 +56,27 @@ final class FamilyTransferTests: XCTestCase {
             XCTAssertEqual(frozen.summary().trainableParameters, frozen.config.hiddenSize * 2 + 2, name)
         }
     }
+
+    func testFreezingTheLowestLayersOfAlbertFreezesTheirSharedGroup() throws {
+        // 4 layers in 2 groups: layers 0-1 run group 0, layers 2-3 group 1.
+        let dir = try folder("albert-groups")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let head = HeadSettings(task: .classification, labels: ["a", "b"])
+        func trainable(freezing n: Int?) throws -> Set<String> {
+            let model = try TransferModel.pretrained(dir.path, head: head, mode: .fineTuning, freeze: FreezeSpec(lowestLayers: n))
+            return Set(model.store.parameters.filter(\.trainable).map(\.name))
+        }
+        XCTAssertTrue(try trainable(freezing: nil).contains { $0.hasPrefix("albert.embeddings.") })
+        let zero = try trainable(freezing: 0)
+        XCTAssertFalse(zero.contains { $0.hasPrefix("albert.embeddings.") })
+        XCTAssertFalse(zero.contains { $0.hasPrefix("albert.encoder.embedding_hidden_mapping_in.") })
+        XCTAssertTrue(zero.contains { $0.hasPrefix("albert.encoder.albert_layer_groups.0.") })
+        let one = try trainable(freezing: 1)
+        XCTAssertFalse(one.contains { $0.hasPrefix("albert.encoder.albert_layer_groups.0.") })
+        XCTAssertTrue(one.contains { $0.hasPrefix("albert.encoder.albert_layer_groups.1.") })
+        XCTAssertEqual(try trainable(freezing: 2), one, "layer 1 runs group 0 too")
+        let three = try trainable(freezing: 3)
+        XCTAssertFalse(three.contains { $0.hasPrefix("albert.encoder.") })
+        XCTAssertTrue(three.contains { $0.hasPrefix("classifier.") })
+    }
 }

@@ -124,4 +124,13 @@ extension AlbertModel: EncoderModel {
             + encoder.albertLayerGroups.indices.map { (prefix + "encoder.albert_layer_groups.\($0).", "AlbertLayerGroup") }
             + (pooler == nil ? [] : [(prefix + "pooler.", "Linear + Tanh")])
     }
+
+    /// The embeddings, their mapping to `hidden_size`, and the layer groups that the lowest
+    /// `layers` layer applications run. Layers share their group's parameters, so freezing one
+    /// layer of a group freezes every layer that runs it.
+    public func prefixes(ofLowestLayers layers: Int) -> [String] {
+        let groups = Set((0..<min(layers, encoder.layerCount)).map { config.groupIndex(ofLayer: $0) })
+        return [prefix + "embeddings.", prefix + "encoder.embedding_hidden_mapping_in."]
+            + groups.sorted().map { prefix + "encoder.albert_layer_groups.\($0)." }
+    }
 }

@@ -116,8 +116,7 @@ public final class TransferModel {
         store.setTrainable(true)
         if !mode.trainsEncoder { store.setTrainable(false, under: encoderPrefix) }
         if let n = freeze.lowestLayers {
-            // The embeddings block, then the next n blocks (layers; ALBERT's shared layer groups).
-            for block in encoder.blocks.prefix(n + 1) { store.setTrainable(false, under: block.prefix) }
+            for prefix in encoder.prefixes(ofLowestLayers: n) { store.setTrainable(false, under: prefix) }
         }
         for prefix in freeze.prefixes { store.setTrainable(false, under: prefix) }
     }
