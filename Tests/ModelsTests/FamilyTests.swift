@@ -107,7 +107,7 @@ final class FamilyTests: XCTestCase {
 
     func testSkippingPaddingKeepsEveryRealPositionAndGradient() throws {
         let bert = TestPaths.packageRoot.appending(path: "Tests/ModelsTests/Fixtures/tiny-bert")
-        let models = try [("tiny-bert", bert)] + Self.cases.map { ($0.folder, folder($0.folder)) }
+        let models = [("tiny-bert", bert)] + Self.cases.map { ($0.folder, folder($0.folder)) }
         for (name, url) in models {
             let batch = try input(from: SafeTensorsFile(url: url.appending(path: "expected.safetensors")))
             XCTAssertTrue(batch.attentionMask.ids.contains(0), "\(name): the fixture batch has no padding")
