@@ -165,26 +165,3 @@ public enum EncoderConfig: Sendable, Equatable {
         }
     }
 }
-
-extension EncoderInput {
-    /// Checks what every family needs of its input: matching `[batch, seq]` shapes, at most
-    /// `maximumLength` tokens, ids in the vocabulary and, when the family reads token types
-    /// (`typeVocabularySize` not nil), type ids in range.
-    func validate(vocabularySize: Int, typeVocabularySize: Int?, maximumLength: Int) throws(ModelError) {
-        guard inputIds.shape.count == 2, attentionMask.shape == inputIds.shape,
-              typeVocabularySize == nil || tokenTypeIds.shape == inputIds.shape else {
-            throw .shapeMismatch("input ids \(inputIds.shape), attention mask \(attentionMask.shape), token types \(tokenTypeIds.shape)")
-        }
-        if sequenceLength > maximumLength {
-            throw .sequenceTooLong(length: sequenceLength, maximum: maximumLength)
-        }
-        for (i, id) in inputIds.ids.enumerated() where id < 0 || Int(id) >= vocabularySize {
-            throw .idOutOfRange(id: id, vocabularySize: vocabularySize, position: i % max(sequenceLength, 1))
-        }
-        if let typeVocabularySize {
-            for id in tokenTypeIds.ids where id < 0 || Int(id) >= typeVocabularySize {
-                throw .tokenTypeOutOfRange(id: id, typeVocabularySize: typeVocabularySize)
-            }
-        }
-    }
-}

@@ -60,28 +60,8 @@ public struct PyTorchCheckpoint: WeightSource {
     }
 
     private init(index url: URL) throws(CheckpointError) {
-        let shardOfKey = try ShardIndex(contentsOf: url).shardOfKey
-        let folder = url.deletingLastPathComponent()
-        var files: [PyTorchFile] = []
-        var indexOfShard: [String: Int] = [:]
-        for shard in Set(shardOfKey.values).sorted() {
-            let shardURL = folder.appending(path: shard)
-            guard FileManager.default.fileExists(atPath: shardURL.path) else {
-                throw CheckpointError(file: url, key: "weight_map", .invalidValue(
-                    "shard \"\(shard)\" is listed but missing from \(folder.path)"))
-            }
-            indexOfShard[shard] = files.count
-            files.append(try PyTorchFile(url: shardURL))
-        }
-        var fileIndex: [String: Int] = [:]
-        for (key, shard) in shardOfKey {
-            let i = indexOfShard[shard]!
-            guard files[i].info(key) != nil else {
-                throw CheckpointError(file: url, key: key, .invalidValue(
-                    "the index places this tensor in \"\(shard)\", which has no tensor with this name"))
-            }
-            fileIndex[key] = i
-        }
+        let (files, fileIndex) = try ShardIndex(contentsOf: url).openShards(
+            index: url, { (shard: URL) throws(CheckpointError) in try PyTorchFile(url: shard) }, has: { $0.info($1) != nil })
         self.files = files
         self.fileIndex = fileIndex
         self.keys = fileIndex.keys.sorted()

@@ -57,52 +57,8 @@ public struct SafeTensorsCheckpoint: WeightSource {
     }
 
     private init(index url: URL) throws(CheckpointError) {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw CheckpointError(file: url, .io("cannot read: \(error.localizedDescription)")) }
-        let root: JSONValue
-        do { root = try JSONValue.parse(data) } catch {
-            throw CheckpointError(file: url, .invalidJSON(line: error.line, column: error.column, error.message))
-        }
-        guard let weightMapValue = root.objectValue?["weight_map"] else {
-            throw CheckpointError(file: url, key: "weight_map", .missingField)
-        }
-        guard let weightMap = weightMapValue.objectValue else {
-            throw CheckpointError(file: url, key: "weight_map", .wrongType(
-                expected: "an object mapping tensor names to shard file names", found: weightMapValue.excerpt))
-        }
-        let folder = url.deletingLastPathComponent()
-        var shardNames: [String: String] = [:]
-        for (key, value) in weightMap {
-            guard let shard = value.stringValue else {
-                throw CheckpointError(file: url, key: "weight_map.\(key)", .wrongType(expected: "a shard file name", found: value.excerpt))
-            }
-            // Shards sit beside the index; a path would let the index point outside the folder.
-            guard !shard.isEmpty, !shard.contains("/"), !shard.contains("\\"), shard != ".", shard != ".." else {
-                throw CheckpointError(file: url, key: "weight_map.\(key)", .invalidValue(
-                    "shard \"\(shard)\" must be a file name in the same folder as the index"))
-            }
-            shardNames[key] = shard
-        }
-        var files: [SafeTensorsFile] = []
-        var indexOfShard: [String: Int] = [:]
-        for shard in Set(shardNames.values).sorted() {
-            let shardURL = folder.appending(path: shard)
-            guard FileManager.default.fileExists(atPath: shardURL.path) else {
-                throw CheckpointError(file: url, key: "weight_map", .invalidValue(
-                    "shard \"\(shard)\" is listed but missing from \(folder.path)"))
-            }
-            indexOfShard[shard] = files.count
-            files.append(try SafeTensorsFile(url: shardURL))
-        }
-        var fileIndex: [String: Int] = [:]
-        for (key, shard) in shardNames {
-            let i = indexOfShard[shard]!
-            guard files[i].info(key) != nil else {
-                throw CheckpointError(file: url, key: key, .invalidValue(
-                    "the index places this tensor in \"\(shard)\", which has no tensor with this name"))
-            }
-            fileIndex[key] = i
-        }
+        let (files, fileIndex) = try ShardIndex(contentsOf: url).openShards(
+            index: url, { (shard: URL) throws(CheckpointError) in try SafeTensorsFile(url: shard) }, has: { $0.info($1) != nil })
         self.files = files
         self.fileIndex = fileIndex
         self.keys = fileIndex.keys.sorted()

@@ -76,7 +76,8 @@ public final class BertModel {
     public func callAsFunction(
         _ input: EncoderInput, outputHiddenStates: Bool = false, outputAttentions: Bool = false, upToLayer: Int? = nil
     ) throws(ModelError) -> EncoderOutput {
-        try validate(input)
+        try input.validate(vocabularySize: config.vocabSize, typeVocabularySize: config.typeVocabSize,
+                           maximumLength: config.maxPositionEmbeddings)
         let last = upToLayer ?? encoder.layers.count
         guard last >= 0 && last <= encoder.layers.count else {
             throw .noSuchLayer(requested: last, available: encoder.layers.count)
@@ -91,21 +92,5 @@ public final class BertModel {
         }
         let pooled = last == encoder.layers.count ? pooler?(hidden) : nil
         return EncoderOutput(lastHiddenState: hidden, poolerOutput: pooled, hiddenStates: hiddenStates, attentions: attentions)
-    }
-
-    func validate(_ input: EncoderInput) throws(ModelError) {
-        guard input.inputIds.shape.count == 2, input.attentionMask.shape == input.inputIds.shape,
-              input.tokenTypeIds.shape == input.inputIds.shape else {
-            throw .shapeMismatch("input ids \(input.inputIds.shape), attention mask \(input.attentionMask.shape), token types \(input.tokenTypeIds.shape)")
-        }
-        if input.sequenceLength > config.maxPositionEmbeddings {
-            throw .sequenceTooLong(length: input.sequenceLength, maximum: config.maxPositionEmbeddings)
-        }
-        for (i, id) in input.inputIds.ids.enumerated() where id < 0 || Int(id) >= config.vocabSize {
-            throw .idOutOfRange(id: id, vocabularySize: config.vocabSize, position: i % max(input.sequenceLength, 1))
-        }
-        for id in input.tokenTypeIds.ids where id < 0 || Int(id) >= config.typeVocabSize {
-            throw .tokenTypeOutOfRange(id: id, typeVocabularySize: config.typeVocabSize)
-        }
     }
 }
