@@ -27,3 +27,18 @@ public enum Activation: String, Sendable, CaseIterable {
     /// The supported `hidden_act` values, for messages.
     public static var supportedNames: [String] { allCases.map(\.rawValue) + ["swish"] }
 }
+
+extension JSONConfig {
+    /// The activation named at `key` (transformers' spelling), or `default` when absent.
+    ///
+    /// - Throws: ``CheckpointError`` naming the file and key when the name is not one BertKit runs,
+    ///   with the supported names.
+    func activation(_ key: String, default defaultValue: Activation) throws(CheckpointError) -> Activation {
+        let name = try string(key, default: defaultValue.rawValue)
+        guard let activation = Activation(configValue: name) else {
+            throw error(key, .invalidValue(
+                "unsupported activation \"\(name)\"; supported: \(Activation.supportedNames.joined(separator: ", "))"))
+        }
+        return activation
+    }
+}

@@ -94,11 +94,7 @@ public struct BertConfig: Sendable, Equatable {
     /// Reads and validates the fields of `json`, with transformers' defaults for absent ones.
     public init(json: JSONConfig) throws(CheckpointError) {
         let defaults = BertConfig()
-        let actName = try json.string("hidden_act", default: defaults.hiddenAct.rawValue)
-        guard let act = Activation(configValue: actName) else {
-            throw json.error("hidden_act", .invalidValue(
-                "unsupported activation \"\(actName)\"; supported: \(Activation.supportedNames.joined(separator: ", "))"))
-        }
+        let act = try json.activation("hidden_act", default: defaults.hiddenAct)
         self.init(
             vocabSize: try json.int("vocab_size", default: defaults.vocabSize),
             hiddenSize: try json.int("hidden_size", default: defaults.hiddenSize),

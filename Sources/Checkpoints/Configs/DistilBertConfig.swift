@@ -89,11 +89,7 @@ public struct DistilBertConfig: Sendable, Equatable {
     /// Reads and validates the fields of `json`, with transformers' defaults for absent ones.
     public init(json: JSONConfig) throws(CheckpointError) {
         let defaults = DistilBertConfig()
-        let actName = try json.string("activation", default: defaults.activation.rawValue)
-        guard let act = Activation(configValue: actName) else {
-            throw json.error("activation", .invalidValue(
-                "unsupported activation \"\(actName)\"; supported: \(Activation.supportedNames.joined(separator: ", "))"))
-        }
+        let act = try json.activation("activation", default: defaults.activation)
         self.init(
             vocabSize: try json.int("vocab_size", default: defaults.vocabSize),
             maxPositionEmbeddings: try json.int("max_position_embeddings", default: defaults.maxPositionEmbeddings),
