@@ -43,16 +43,20 @@ final class TrainerTests: XCTestCase {
     }
 
     func testFrozenCachedFeaturesMatchRecomputingTheEncoder() throws {
-        var results: [[Float]] = []
+        var results: [[Float]] = [], devMetrics: [ClassificationMetrics] = []
         for cache in [true, false] {
             let (model, train, dev) = try setUpTask(.featureExtraction)
             var o = options()
             o.cacheFeatures = cache
-            _ = try Trainer(model: model, options: o).fit(train: train, dev: dev)
+            let result = try Trainer(model: model, options: o).fit(train: train, dev: dev)
             XCTAssertTrue(model.store.parameters(under: "bert.").allSatisfy { !$0.trainable })
             results.append(model.classifier.weight.value.scalars)
+            guard case .classification(let m) = result.devMetrics else { return XCTFail("no dev metrics") }
+            devMetrics.append(m)
         }
         assertClose(results[0], results[1], tolerance: 1e-5, "the cache must not change what the head learns")
+        // The dev set scored from cached features (the head over batches of rows) and through the encoder.
+        XCTAssertEqual(devMetrics[0].confusion, devMetrics[1].confusion)
     }
 
     /// A run killed mid-epoch and resumed ends with exactly the weights of an uninterrupted run.

@@ -21,16 +21,23 @@ public struct Evaluator {
         let n = model.head.outputs
         var result = [[[Float]?]](repeating: [], count: data.count)
         if let cache {
-            for i in 0..<data.count {
-                let rows = cache.rows[i].count / cache.width
-                let features = Tensor(shape: [rows, cache.width], scalars: cache.rows[i])
+            // The head alone, over the cached rows of `batchSize` examples at a time.
+            for start in stride(from: 0, to: data.count, by: max(batchSize, 1)) {
+                let indices = Array(start..<min(start + batchSize, data.count))
+                let counts = indices.map { cache.rows[$0].count / cache.width }
+                let features = Tensor(shape: [counts.reduce(0, +), cache.width], scalars: indices.flatMap { cache.rows[$0] })
                 let logits = withNoGrad { model.logits(features: features) }.scalars
-                if cache.tagging {
-                    var words = [[Float]?](repeating: nil, count: data.wordStarts[i].count)
-                    for (r, w) in cache.rowWords[i].enumerated() { words[w] = Array(logits[(r * n)..<((r + 1) * n)]) }
-                    result[i] = words
-                } else {
-                    result[i] = [logits]
+                var row = 0
+                for (i, count) in zip(indices, counts) {
+                    let block = (row..<(row + count)).map { r in Array(logits[(r * n)..<((r + 1) * n)]) }
+                    row += count
+                    if cache.tagging {
+                        var words = [[Float]?](repeating: nil, count: data.wordStarts[i].count)
+                        for (r, w) in cache.rowWords[i].enumerated() { words[w] = block[r] }
+                        result[i] = words
+                    } else {
+                        result[i] = block
+                    }
                 }
             }
             return result
