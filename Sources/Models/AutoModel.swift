@@ -152,12 +152,7 @@ public enum EncoderConfig: Sendable, Equatable {
     /// the pooler is built when the checkpoint has one.
     public func loadModel(weights: any WeightSource, layers: Int? = nil) throws -> any EncoderModel {
         switch self {
-        case .bert(let c):
-            let hasPooler = weights.contains("pooler.dense.weight") || weights.contains("bert.pooler.dense.weight")
-            let model = BertModel(loading: c, layers: layers, pooler: hasPooler)
-            try model.store.load(from: weights, keyPrefixes: ["", "bert."])
-            model.store.initializePending()
-            return model
+        case .bert(let c): return try BertModel.load(config: c, weights: weights, layers: layers)
         case .albert(let c): return try AlbertModel.load(config: c, weights: weights, layers: layers)
         case .distilBert(let c): return try DistilBertModel.load(config: c, weights: weights, layers: layers)
         case .roberta(let c): return try RobertaModel.load(config: c, weights: weights, layers: layers)

@@ -44,3 +44,27 @@ extension ParameterStore {
         return LoadReport(unexpectedKeys: unexpected, prefix: prefix)
     }
 }
+
+extension ParameterStore {
+    /// A model built by `build` in a fresh store whose parameters wait for the checkpoint (no
+    /// random draws), then filled from `weights` by name: keys with the first of `keyPrefixes`
+    /// that fits (see ``load(from:under:keyPrefixes:)``). Every family's `load` goes through here.
+    static func loading<Model>(
+        _ weights: any WeightSource, keyPrefixes: [String], build: (WeightPath) -> Model
+    ) throws(CheckpointError) -> Model {
+        let store = ParameterStore()
+        store.defersInitialization = true
+        let model = build(store.root)
+        try store.load(from: weights, keyPrefixes: keyPrefixes)
+        store.initializePending()
+        return model
+    }
+}
+
+extension WeightSource {
+    /// Whether the checkpoint has `key` under any of `keyPrefixes` (a bare encoder's `pooler.…`
+    /// or a task checkpoint's `bert.pooler.…`).
+    func contains(_ key: String, underAnyOf keyPrefixes: [String]) -> Bool {
+        keyPrefixes.contains { contains($0 + key) }
+    }
+}

@@ -27,26 +27,10 @@ public struct SafeTensorsCheckpoint: WeightSource {
     ///   PyTorch `pytorch_model.bin`, and how to convert it), when the index is malformed or names a
     ///   shard that is missing or lacks a tensor, or when a file is invalid.
     public init(contentsOf url: URL) throws(CheckpointError) {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
-            throw CheckpointError(file: url, .fileNotFound)
-        }
-        if !isFolder.boolValue {
-            if url.lastPathComponent.hasSuffix(".index.json") {
-                try self.init(index: url)
-            } else {
-                self.init(single: try SafeTensorsFile(url: url))
-            }
-            return
-        }
-        let single = url.appending(path: Self.singleFileName)
-        let index = url.appending(path: Self.indexFileName)
-        if FileManager.default.fileExists(atPath: single.path) {
-            self.init(single: try SafeTensorsFile(url: single))
-        } else if FileManager.default.fileExists(atPath: index.path) {
-            try self.init(index: index)
-        } else {
-            throw CheckpointError(file: url, .unsupportedCheckpoint(Self.explainMissingCheckpoint(in: url)))
+        switch try CheckpointFiles.locate(url, singleFileName: Self.singleFileName, indexFileName: Self.indexFileName) {
+        case .single(let file): self.init(single: try SafeTensorsFile(url: file))
+        case .index(let index): try self.init(index: index)
+        case nil: throw CheckpointError(file: url, .unsupportedCheckpoint(Self.explainMissingCheckpoint(in: url)))
         }
     }
 

@@ -73,13 +73,11 @@ public final class AlbertModel {
 
     /// Builds the model `config` describes and fills it from `weights`.
     static func load(config: AlbertConfig, weights: any WeightSource, layers: Int?) throws -> AlbertModel {
-        let store = ParameterStore()
-        store.defersInitialization = true
-        let hasPooler = weights.contains("pooler.weight") || weights.contains(checkpointPrefix + "pooler.weight")
-        let model = AlbertModel(config: config, path: store.root, layers: layers, pooler: hasPooler)
-        try store.load(from: weights, keyPrefixes: ["", checkpointPrefix])
-        store.initializePending()
-        return model
+        let prefixes = ["", checkpointPrefix]
+        let hasPooler = weights.contains("pooler.weight", underAnyOf: prefixes)
+        return try ParameterStore.loading(weights, keyPrefixes: prefixes) {
+            AlbertModel(config: config, path: $0, layers: layers, pooler: hasPooler)
+        }
     }
 
     /// Runs the encoder.

@@ -40,13 +40,6 @@ public final class BertModel {
         self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers, pooler: pooler)
     }
 
-    /// A model in a store of its own whose weights are about to be loaded (no random draws).
-    convenience init(loading config: BertConfig, layers: Int?, pooler: Bool) {
-        let store = ParameterStore()
-        store.defersInitialization = true
-        self.init(config: config, path: store.root, layers: layers, pooler: pooler)
-    }
-
     /// Loads a model folder (`config.json` + `model.safetensors`) or a Hugging Face id from the
     /// local cache. No network is used.
     ///
@@ -58,12 +51,18 @@ public final class BertModel {
     /// Loads a model folder; see ``load(_:revision:layers:)``.
     public static func load(folder: URL, layers: Int? = nil) throws -> BertModel {
         let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
-        let weights = try Checkpoint.open(folder)   // model.safetensors, else a safely unpickled pytorch_model.bin
-        let hasPooler = weights.contains("pooler.dense.weight") || weights.contains("bert.pooler.dense.weight")
-        let model = BertModel(loading: config, layers: layers, pooler: hasPooler)
-        try model.store.load(from: weights, keyPrefixes: ["", "bert."])
-        model.store.initializePending()
-        return model
+        // model.safetensors, else a safely unpickled pytorch_model.bin
+        return try load(config: config, weights: Checkpoint.open(folder), layers: layers)
+    }
+
+    /// Builds the model `config` describes and fills it from `weights` (keys with or without
+    /// `bert.`); the pooler is built when the checkpoint has one.
+    static func load(config: BertConfig, weights: any WeightSource, layers: Int?) throws -> BertModel {
+        let prefixes = ["", "bert."]
+        let hasPooler = weights.contains("pooler.dense.weight", underAnyOf: prefixes)
+        return try ParameterStore.loading(weights, keyPrefixes: prefixes) {
+            BertModel(config: config, path: $0, layers: layers, pooler: hasPooler)
+        }
     }
 
     /// The number of hidden states: the embeddings output plus one per layer.

@@ -57,12 +57,9 @@ public final class DistilBertModel {
 
     /// Builds the model `config` describes and fills it from `weights`.
     static func load(config: DistilBertConfig, weights: any WeightSource, layers: Int?) throws -> DistilBertModel {
-        let store = ParameterStore()
-        store.defersInitialization = true
-        let model = DistilBertModel(config: config, path: store.root, layers: layers)
-        try store.load(from: weights, keyPrefixes: ["", checkpointPrefix])
-        store.initializePending()
-        return model
+        try ParameterStore.loading(weights, keyPrefixes: ["", checkpointPrefix]) {
+            DistilBertModel(config: config, path: $0, layers: layers)
+        }
     }
 
     /// Runs the encoder; `input.tokenTypeIds` is not read.

@@ -71,12 +71,9 @@ public final class ElectraModel {
 
     /// Builds the model `config` describes and fills it from `weights`.
     static func load(config: ElectraConfig, weights: any WeightSource, layers: Int?) throws -> ElectraModel {
-        let store = ParameterStore()
-        store.defersInitialization = true
-        let model = ElectraModel(config: config, path: store.root, layers: layers)
-        try store.load(from: weights, keyPrefixes: ["", checkpointPrefix])
-        store.initializePending()
-        return model
+        try ParameterStore.loading(weights, keyPrefixes: ["", checkpointPrefix]) {
+            ElectraModel(config: config, path: $0, layers: layers)
+        }
     }
 
     /// Runs the encoder. The first hidden state is the projected embeddings.

@@ -69,13 +69,11 @@ public final class RobertaModel {
 
     /// Builds the model `config` describes and fills it from `weights`.
     static func load(config: RobertaConfig, weights: any WeightSource, layers: Int?) throws -> RobertaModel {
-        let store = ParameterStore()
-        store.defersInitialization = true
-        let hasPooler = weights.contains("pooler.dense.weight") || weights.contains(checkpointPrefix + "pooler.dense.weight")
-        let model = RobertaModel(config: config, path: store.root, layers: layers, pooler: hasPooler)
-        try store.load(from: weights, keyPrefixes: ["", checkpointPrefix])
-        store.initializePending()
-        return model
+        let prefixes = ["", checkpointPrefix]
+        let hasPooler = weights.contains("pooler.dense.weight", underAnyOf: prefixes)
+        return try ParameterStore.loading(weights, keyPrefixes: prefixes) {
+            RobertaModel(config: config, path: $0, layers: layers, pooler: hasPooler)
+        }
     }
 
     /// Runs the encoder.
