@@ -6,13 +6,20 @@ import Tensor
 /// out before the first layer: the layers see `[tokens, hidden]`, attention keeps each sequence
 /// to itself, and every output is put back into `[batch, seq, hidden]` with zeros at padding.
 ///
+/// In inference (no gradients recorded, no dropout) with more than one thread, the sequences are
+/// split into one share per thread and each share runs through every layer on its own core, its
+/// products and kernels serial. That removes the hand-off between cores at every operation; the
+/// shares' outputs are joined in order afterwards.
+///
 /// - Parameters:
 ///   - embedded: the embeddings output, `[batch, seq, hidden]`.
 ///   - count: how many layers to run.
+///   - training: whether dropout is active (the store's training mode).
 ///   - layer: runs layer `l` on hidden states under a mask; returns its output and attention
-///     probabilities (one per layer application).
+///     probabilities (one per layer application). In inference it may run on several threads at
+///     once, on different sequences.
 func runLayers(
-    _ embedded: Tensor, input: EncoderInput, count: Int, outputHiddenStates: Bool, outputAttentions: Bool,
+    _ embedded: Tensor, input: EncoderInput, count: Int, training: Bool, outputHiddenStates: Bool, outputAttentions: Bool,
     layer: (_ l: Int, _ hidden: Tensor, _ mask: AttentionMask) -> (output: Tensor, probabilities: [Tensor])
 ) -> (lastHiddenState: Tensor, hiddenStates: [Tensor]?, attentions: [Tensor]?) {
     let (batch, seq) = (input.batchSize, input.sequenceLength)
@@ -29,17 +36,90 @@ func runLayers(
     func padded(_ hidden: Tensor) -> Tensor {
         packs ? hidden.scattered(rows: rows, count: batch * seq).reshaped([batch, seq, width]) : hidden
     }
-    let layout: AttentionMask = packs ? .packed(lengths: lengths) : .padded(input.additiveMask)
-    var hidden = packs ? embedded.reshaped([batch * seq, width]).gathered(axis: 0, indices: rows) : embedded
-    var hiddenStates = outputHiddenStates ? [embedded] : nil
-    var attentions: [Tensor]? = outputAttentions ? [] : nil
-    for l in 0..<count {
-        let (output, probabilities) = layer(l, hidden, layout)
-        hidden = output
-        hiddenStates?.append(padded(hidden))
-        attentions?.append(contentsOf: probabilities)
+    let hidden = packs ? embedded.reshaped([batch * seq, width]).gathered(axis: 0, indices: rows) : embedded
+
+    // Each share is a range of sequences; its activations are a range of rows along axis 0
+    // (sequences when padded, tokens when packed).
+    let costs = packs ? lengths : [Int](repeating: seq, count: batch)
+    let shares = training || GradMode.isEnabled || Threads.isSplit ? [0..<batch] : LayerShares.split(costs, parts: Threads.count)
+    let additive = packs ? nil : input.additiveMask
+    func run(_ share: Range<Int>) -> LayerOutputs {
+        let single = shares.count == 1
+        let layout: AttentionMask, start: Tensor
+        if let additive {
+            layout = .padded(single ? additive : additive.sliced(axis: 0, share))
+            start = single ? hidden : hidden.sliced(axis: 0, share)
+        } else {
+            let first = costs[..<share.lowerBound].reduce(0, +), tokens = costs[share].reduce(0, +)
+            layout = .packed(lengths: Array(lengths[share]))
+            start = single ? hidden : hidden.sliced(axis: 0, first..<first + tokens)
+        }
+        var outputs = LayerOutputs(last: start, hiddenStates: outputHiddenStates ? [] : nil,
+                                   attentions: outputAttentions ? [] : nil)
+        for l in 0..<count {
+            let (output, probabilities) = layer(l, outputs.last, layout)
+            outputs.last = output
+            outputs.hiddenStates?.append(output)
+            outputs.attentions?.append(contentsOf: probabilities)
+        }
+        return outputs
     }
+    let outputs: LayerOutputs
+    if shares.count == 1 {
+        outputs = run(shares[0])
+    } else {
+        nonisolated(unsafe) var results = [LayerOutputs?](repeating: nil, count: shares.count)
+        Threads.concurrently(shares.count) { part in results[part] = run(shares[part]) }
+        outputs = LayerOutputs(joining: results.map { $0! })
+    }
+    let hiddenStates = outputs.hiddenStates.map { [embedded] + $0.map(padded) }
     // The last hidden state is also the last of the hidden states: put it back only once.
-    let last = hiddenStates?.last ?? padded(hidden)
-    return (last, hiddenStates, attentions)
+    let last = hiddenStates?.last ?? padded(outputs.last)
+    return (last, hiddenStates, outputs.attentions)
+}
+
+/// What one share of the sequences produced, layer by layer.
+private struct LayerOutputs {
+    var last: Tensor
+    var hiddenStates: [Tensor]?
+    var attentions: [Tensor]?
+
+    init(last: Tensor, hiddenStates: [Tensor]?, attentions: [Tensor]?) {
+        (self.last, self.hiddenStates, self.attentions) = (last, hiddenStates, attentions)
+    }
+
+    /// The shares' outputs joined along axis 0, in share order.
+    init(joining shares: [LayerOutputs]) {
+        func join(_ pick: (LayerOutputs) -> [Tensor]?) -> [Tensor]? {
+            guard let first = pick(shares[0]) else { return nil }
+            return first.indices.map { i in Tensor.concat(shares.map { pick($0)![i] }, axis: 0) }
+        }
+        last = Tensor.concat(shares.map(\.last), axis: 0)
+        hiddenStates = join(\.hiddenStates)
+        attentions = join(\.attentions)
+    }
+}
+
+/// How to split a batch's sequences between threads.
+enum LayerShares {
+    /// Up to `parts` contiguous ranges of `costs`' indices with about equal total cost each;
+    /// one range when there is only one sequence or one part.
+    static func split(_ costs: [Int], parts: Int) -> [Range<Int>] {
+        let parts = min(parts, costs.count)
+        let total = costs.reduce(0, +)
+        guard parts > 1, total > 0 else { return [0..<costs.count] }
+        var shares: [Range<Int>] = [], start = 0, sum = 0
+        for (i, cost) in costs.enumerated() {
+            // Share k should end where the running cost is nearest k/parts of the total: close it
+            // before sequence i when taking i would overshoot by more than stopping falls short.
+            let target = total * (shares.count + 1) / parts
+            if i > start && shares.count < parts - 1 && sum + cost - target > target - sum {
+                shares.append(start..<i)
+                start = i
+            }
+            sum += cost
+        }
+        shares.append(start..<costs.count)
+        return shares
+    }
 }

@@ -1,7 +1,7 @@
 import Checkpoints
 import Foundation
 import Layers
-import Models
+@testable import Models
 import Tensor
 import TestSupport
 import XCTest
@@ -146,6 +146,51 @@ final class FamilyTests: XCTestCase {
             let scale = max(a.map(abs).max() ?? 0, 1e-3)
             assertClose(b.map { $0 / scale }, a.map { $0 / scale }, tolerance: 1e-4, "\(name) gradient of \(p.name)")
         }
+    }
+
+    func testInferenceSplitAcrossThreadsMatchesOneThread() throws {
+        let bert = TestPaths.packageRoot.appending(path: "Tests/ModelsTests/Fixtures/tiny-bert")
+        let models = [("tiny-bert", bert)] + Self.cases.map { ($0.folder, folder($0.folder)) }
+        for (name, url) in models {
+            let model = try AutoModel.load(folder: url)
+            let padded = try input(from: SafeTensorsFile(url: url.appending(path: "expected.safetensors")))
+            var packed = padded
+            packed.skipsPadding = true
+            XCTAssertGreaterThan(padded.batchSize, 1, "\(name): one sequence cannot be split")
+            for (batch, attentions) in [(padded, true), (packed, false)] {
+                func run(threads: Int) throws -> EncoderOutput {
+                    let before = Threads.count
+                    Threads.set(threads)
+                    defer { Threads.set(before) }
+                    return try withNoGrad { try model(batch, outputHiddenStates: true, outputAttentions: attentions, upToLayer: nil) }
+                }
+                let one = try run(threads: 1), split = try run(threads: 2)
+                let label = "\(name) \(attentions ? "padded" : "packed")"
+                XCTAssertEqual(split.lastHiddenState.shape, one.lastHiddenState.shape, label)
+                assertClose(split.lastHiddenState.scalars, one.lastHiddenState.scalars, tolerance: 1e-6, "\(label) last hidden state")
+                assertClose(split.poolerOutput?.scalars ?? [], one.poolerOutput?.scalars ?? [], tolerance: 1e-6, "\(label) pooler")
+                XCTAssertEqual(split.hiddenStates?.count, one.hiddenStates?.count, label)
+                for (i, (a, b)) in zip(one.hiddenStates ?? [], split.hiddenStates ?? []).enumerated() {
+                    XCTAssertEqual(b.shape, a.shape, "\(label) hidden state \(i)")
+                    assertClose(b.scalars, a.scalars, tolerance: 1e-6, "\(label) hidden state \(i)")
+                }
+                XCTAssertEqual(split.attentions?.count, one.attentions?.count, label)
+                for (i, (a, b)) in zip(one.attentions ?? [], split.attentions ?? []).enumerated() {
+                    XCTAssertEqual(b.shape, a.shape, "\(label) attentions \(i)")
+                    assertClose(b.scalars, a.scalars, tolerance: 1e-6, "\(label) attentions \(i)")
+                }
+            }
+        }
+    }
+
+    func testSharesSplitSequencesByCost() {
+        XCTAssertEqual(LayerShares.split([5, 5, 5, 5], parts: 2), [0..<2, 2..<4])
+        XCTAssertEqual(LayerShares.split([9, 1, 1, 1], parts: 2), [0..<1, 1..<4])
+        XCTAssertEqual(LayerShares.split([1, 1, 1, 9], parts: 2), [0..<3, 3..<4])
+        XCTAssertEqual(LayerShares.split([3, 3, 3], parts: 4), [0..<1, 1..<2, 2..<3])
+        XCTAssertEqual(LayerShares.split([7], parts: 2), [0..<1])
+        XCTAssertEqual(LayerShares.split([4, 4], parts: 1), [0..<2])
+        XCTAssertEqual(LayerShares.split([], parts: 2), [0..<0])
     }
 
     func testFamilyLoadFunctionsGiveTheSameModelAsAutoModel() throws {

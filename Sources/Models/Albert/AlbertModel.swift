@@ -98,7 +98,7 @@ public final class AlbertModel {
         }
         let encoder = encoder
         let (hidden, hiddenStates, attentions) = runLayers(
-            encoder.embeddingHiddenMappingIn(embeddings(input)), input: input, count: last,
+            encoder.embeddingHiddenMappingIn(embeddings(input)), input: input, count: last, training: store.training,
             outputHiddenStates: outputHiddenStates, outputAttentions: outputAttentions
         ) { l, hidden, mask in
             encoder.group(forLayer: l)(hidden, mask: mask)

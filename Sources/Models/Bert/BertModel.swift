@@ -83,7 +83,7 @@ public final class BertModel {
         }
         let layers = encoder.layers
         let (hidden, hiddenStates, attentions) = runLayers(
-            embeddings(input), input: input, count: last, outputHiddenStates: outputHiddenStates,
+            embeddings(input), input: input, count: last, training: store.training, outputHiddenStates: outputHiddenStates,
             outputAttentions: outputAttentions
         ) { l, hidden, mask in
             let (output, probabilities) = layers[l](hidden, mask: mask)

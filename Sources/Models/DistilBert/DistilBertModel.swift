@@ -76,7 +76,7 @@ public final class DistilBertModel {
         guard last >= 0 && last <= count else { throw .noSuchLayer(requested: last, available: count) }
         let layers = transformer.layers
         let (hidden, hiddenStates, attentions) = runLayers(
-            embeddings(input.inputIds), input: input, count: last, outputHiddenStates: outputHiddenStates,
+            embeddings(input.inputIds), input: input, count: last, training: store.training, outputHiddenStates: outputHiddenStates,
             outputAttentions: outputAttentions
         ) { l, hidden, mask in
             let (output, probabilities) = layers[l](hidden, mask: mask)

@@ -92,7 +92,7 @@ public final class ElectraModel {
         if let embeddingsProject { embedded = embeddingsProject(embedded) }
         let layers = encoder.layers
         let (hidden, hiddenStates, attentions) = runLayers(
-            embedded, input: input, count: last, outputHiddenStates: outputHiddenStates,
+            embedded, input: input, count: last, training: store.training, outputHiddenStates: outputHiddenStates,
             outputAttentions: outputAttentions
         ) { l, hidden, mask in
             let (output, probabilities) = layers[l](hidden, mask: mask)

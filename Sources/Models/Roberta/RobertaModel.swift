@@ -90,7 +90,7 @@ public final class RobertaModel {
         guard last >= 0 && last <= count else { throw .noSuchLayer(requested: last, available: count) }
         let layers = encoder.layers
         let (hidden, hiddenStates, attentions) = runLayers(
-            embeddings(input), input: input, count: last, outputHiddenStates: outputHiddenStates,
+            embeddings(input), input: input, count: last, training: store.training, outputHiddenStates: outputHiddenStates,
             outputAttentions: outputAttentions
         ) { l, hidden, mask in
             let (output, probabilities) = layers[l](hidden, mask: mask)

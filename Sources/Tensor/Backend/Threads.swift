@@ -36,14 +36,35 @@ public enum Threads {
     /// True on a thread running a block of `parallelFor`/`parallelBlocks`: nested work stays serial.
     @TaskLocal static var isInParallelRegion = false
 
-    /// Runs `body(0..<parts)` with one part per thread, the caller taking part 0.
+    /// Runs `body(0..<parts)` with one part per thread, the caller taking part 0. Each part sees
+    /// the caller's grad mode, and runs its own kernels serially.
     static func parallelBlocks(_ parts: Int, _ body: (Int) -> Void) {
         if parts <= 1 { body(0); return }
         nonisolated(unsafe) let body = body
+        let recording = GradMode.isEnabled
         DispatchQueue.concurrentPerform(iterations: parts) { part in
-            Threads.$isInParallelRegion.withValue(true) { body(part) }
+            GradMode.$enabledValue.withValue(recording) {
+                Threads.$isInParallelRegion.withValue(true) { body(part) }
+            }
         }
     }
+
+    /// Runs `body(0)…body(parts - 1)` at once, one per thread, and returns when all are done.
+    /// Inside a part every kernel runs on that part's thread: use this to split independent work
+    /// (sequences of a batch) across cores instead of splitting each operation.
+    ///
+    /// `body` must not write anything the other parts read. Runs the parts one after another
+    /// when already inside a parallel region.
+    public static func concurrently(_ parts: Int, _ body: (Int) -> Void) {
+        if isInParallelRegion {
+            for part in 0..<parts { body(part) }
+        } else {
+            parallelBlocks(parts, body)
+        }
+    }
+
+    /// True when called from inside ``concurrently(_:_:)`` or a split kernel.
+    public static var isSplit: Bool { isInParallelRegion }
 
     /// Element counts below this run on the calling thread: splitting costs more than it saves.
     static let parallelThreshold = 1 << 16
