@@ -2,7 +2,7 @@
 // BertKit: transfer learning with pretrained BERT-family models, offline, on Linux.
 //
 // Dependencies point one way (see README "Architecture"):
-//   CBLAS ← Tensor ← Layers ← Models ← Transfer ← bertkit (CLI)
+//   CBLAS, CKernels ← Tensor ← Layers ← Models ← Transfer ← bertkit (CLI)
 //   Checkpoints and Tokenizers need no tensors; Models and Transfer use them.
 import PackageDescription
 
@@ -29,9 +29,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Arithmetic-bound element-wise kernels in C, built per instruction set and picked at run time.
+        .target(name: "CKernels"),
         .target(
             name: "Tensor",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(name: "Layers", dependencies: ["Tensor"]),
@@ -46,7 +48,7 @@ let package = Package(
             path: "Sources/bertkit"
         ),
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"], exclude: ["Fixtures"]),
         // Fixtures are read from the source tree (TestPaths), not bundled as resources.
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], exclude: ["Fixtures"]),

@@ -11,6 +11,9 @@ public final class Dropout {
         store = path.store
     }
 
+    /// True while dropout changes its input: in training mode with a positive probability.
+    public var isActive: Bool { store.training && probability > 0 }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
         x.dropout(probability, training: store.training, generator: &store.generator)
     }

@@ -15,4 +15,14 @@ public final class LayerNorm {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         x.layerNorm(gamma: weight.value, beta: bias.value, eps: eps)
     }
+
+    /// `self(dropout(dense(x)) + residual)`: the end of a residual block. Unless dropout is
+    /// active, the dense layer's bias and the residual are added inside the normalization's own
+    /// pass (``Tensor/layerNorm(addingBias:residual:gamma:beta:eps:)``), two passes over the
+    /// activations fewer.
+    public func callAsFunction(_ dense: Linear, _ x: Tensor, dropout: Dropout? = nil, residual: Tensor) -> Tensor {
+        if let dropout, dropout.isActive { return self(dropout(dense(x)) + residual) }
+        return x.linear(weight: dense.weight.value, bias: nil)
+            .layerNorm(addingBias: dense.bias?.value, residual: residual, gamma: weight.value, beta: bias.value, eps: eps)
+    }
 }

@@ -1,4 +1,5 @@
 import Checkpoints
+import Layers
 import Tensor
 
 extension Activation {
@@ -11,5 +12,12 @@ extension Activation {
         case .tanh: return x.tanh()
         case .silu: return x * x.sigmoid()
         }
+    }
+
+    /// `self(dense(x))`. Exact GELU takes the dense layer's bias into its own pass
+    /// (``Tensor/gelu(addingBias:)``) instead of the product writing it first.
+    public func callAsFunction(_ dense: Linear, _ x: Tensor) -> Tensor {
+        guard self == .gelu else { return self(dense(x)) }
+        return x.linear(weight: dense.weight.value, bias: nil).gelu(addingBias: dense.bias?.value)
     }
 }

@@ -42,12 +42,13 @@ func runLayers(
     // (sequences when padded, tokens when packed).
     let costs = packs ? lengths : [Int](repeating: seq, count: batch)
     let shares = training || GradMode.isEnabled || Threads.isSplit ? [0..<batch] : LayerShares.split(costs, parts: Threads.count)
-    let additive = packs ? nil : input.additiveMask
+    // A padded batch with no padding needs no mask.
+    let additive = packs ? nil : mask.contains(0) ? input.additiveMask : nil
     func run(_ share: Range<Int>) -> LayerOutputs {
         let single = shares.count == 1
         let layout: AttentionMask, start: Tensor
-        if let additive {
-            layout = .padded(single ? additive : additive.sliced(axis: 0, share))
+        if !packs {
+            layout = .padded(single ? additive : additive?.sliced(axis: 0, share))
             start = single ? hidden : hidden.sliced(axis: 0, share)
         } else {
             let first = costs[..<share.lowerBound].reduce(0, +), tokens = costs[share].reduce(0, +)

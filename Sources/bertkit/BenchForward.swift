@@ -67,6 +67,7 @@ struct ForwardBench: ParsableCommand {
             "bertkit_gemm_gflops": Bench.rounded(oursBest.bertKitGFLOPS, 1),
             "ceiling_fraction": Bench.rounded(gflops / ceiling, 3),
             "checksum": Double(checksum),
+            "vector_isa": KernelStats.vectorInstructionSet,
         ])
     }
 

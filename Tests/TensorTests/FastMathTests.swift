@@ -1,11 +1,32 @@
+import CKernels
 import Foundation
 import Tensor
 import TestSupport
 import XCTest
 
-/// The vectorized exp and erf behind GELU and softmax, against libm on a dense grid.
+/// The vectorized exp and erf behind GELU and softmax (CKernels), against libm on a dense grid.
 final class FastMathTests: XCTestCase {
-    func testGeluMatchesLibmErf() {
+    /// Runs `body` once with each build of the C kernels this CPU can run.
+    func forEachInstructionSet(_ body: (String) -> Void) {
+        let native = KernelStats.vectorInstructionSet
+        defer { XCTAssertEqual(bertkit_select_kernel_isa(native), 1) }
+        var ran: [String] = []
+        for isa in ["baseline", "avx2", "avx512"] where bertkit_select_kernel_isa(isa) == 1 {
+            XCTAssertEqual(KernelStats.vectorInstructionSet, isa)
+            body(isa)
+            ran.append(isa)
+        }
+        XCTAssertTrue(ran.contains("baseline") && ran.contains(native), "ran \(ran), native \(native)")
+    }
+
+    func testEveryInstructionSetMatchesLibm() {
+        forEachInstructionSet { isa in
+            checkGelu(isa)
+            checkSoftmax(isa)
+        }
+    }
+
+    func checkGelu(_ isa: String) {
         // GELU and its derivative through the public ops, on a grid covering the useful range.
         let xs = stride(from: -10.0 as Float, through: 10, by: 0.001).map { $0 }
         let x = Tensor(shape: [xs.count], scalars: xs, requiresGrad: true)
@@ -18,11 +39,11 @@ final class FastMathTests: XCTestCase {
             worstValue = max(worstValue, Float(abs(Double(y.scalars[i]) - exact) / max(1, abs(exact))))
             worstSlope = max(worstSlope, Float(abs(Double(x.grad!.scalars[i]) - slope)))
         }
-        XCTAssertLessThan(worstValue, 1e-6, "GELU relative error")
-        XCTAssertLessThan(worstSlope, 1e-6, "GELU derivative error")
+        XCTAssertLessThan(worstValue, 1e-6, "\(isa): GELU relative error")
+        XCTAssertLessThan(worstSlope, 1e-6, "\(isa): GELU derivative error")
     }
 
-    func testSoftmaxMatchesLibmExp() {
+    func checkSoftmax(_ isa: String) {
         let xs = stride(from: -80.0 as Float, through: 80, by: 0.01).map { $0 }
         let p = Tensor(shape: [xs.count / 7, 7], scalars: Array(xs.prefix(xs.count / 7 * 7))).softmax()
         for row in 0..<(xs.count / 7) {
@@ -31,11 +52,11 @@ final class FastMathTests: XCTestCase {
             let e = values.map { Foundation.exp($0 - m) }
             let s = e.reduce(0, +)
             for j in 0..<7 {
-                XCTAssertEqual(Double(p[row, j]), e[j] / s, accuracy: 1e-6 * max(1, e[j] / s))
+                XCTAssertEqual(Double(p[row, j]), e[j] / s, accuracy: 1e-6 * max(1, e[j] / s), "\(isa)")
             }
         }
         // Masked positions get exactly zero.
         let masked = Tensor(shape: [1, 3], scalars: [0, 1, 2]).softmax(mask: Tensor(shape: [1, 3], scalars: [0, -Float.greatestFiniteMagnitude, 0]))
-        XCTAssertEqual(masked[0, 1], 0)
+        XCTAssertEqual(masked[0, 1], 0, isa)
     }
 }

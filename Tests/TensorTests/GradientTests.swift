@@ -34,6 +34,18 @@ final class GradientTests: XCTestCase {
         assertGradients([x], "sigmoid") { $0[0].sigmoid() }
     }
 
+    func testFusedBiasGeluAndResidualLayerNorm() {
+        let x = Tensor.randomAwayFromZero([2, 3, 5], seed: 51, requiresGrad: true)
+        let bias = Tensor.random([5], seed: 52, requiresGrad: true)
+        let residual = Tensor.random([2, 3, 5], seed: 53, requiresGrad: true)
+        let gamma = Tensor.random([5], seed: 54, in: 0.5...1.5, requiresGrad: true)
+        let beta = Tensor.random([5], seed: 55, requiresGrad: true)
+        assertGradients([x, bias], "gelu adding bias") { $0[0].scaled(2).gelu(addingBias: $0[1]) }
+        assertGradients([x, bias, residual, gamma, beta], "residual layer norm") {
+            $0[0].layerNorm(addingBias: $0[1], residual: $0[2], gamma: $0[3], beta: $0[4], eps: 1e-5)
+        }
+    }
+
     func testSoftmaxWithAndWithoutMask() {
         for shape in [[1, 1], [3, 7], [2, 3, 1, 5]] {
             let x = Tensor.random(shape, seed: 6, in: -3...3, requiresGrad: true)

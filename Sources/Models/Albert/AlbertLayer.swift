@@ -34,7 +34,7 @@ public final class AlbertAttention {
         let (context, probabilities) = Tensor.attention(
             query: query(x), key: key(x), value: value(x), layout: mask, heads: heads,
             dropout: attentionDropout, training: store.training, generator: &store.generator)
-        return (layerNorm(x + outputDropout(dense(context))), probabilities)
+        return (layerNorm(dense, context, dropout: outputDropout, residual: x), probabilities)
     }
 }
 
@@ -58,7 +58,7 @@ public final class AlbertLayer {
 
     public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
         let (attended, probabilities) = attention(x, mask: mask)
-        return (fullLayerLayerNorm(ffnOutput(activation(ffn(attended))) + attended), probabilities)
+        return (fullLayerLayerNorm(ffnOutput, activation(ffn, attended), residual: attended), probabilities)
     }
 }
 

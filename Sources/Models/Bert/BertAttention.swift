@@ -53,7 +53,7 @@ public final class BertResidualOutput {
     }
 
     public func callAsFunction(_ x: Tensor, residual: Tensor) -> Tensor {
-        layerNorm(dropout(dense(x)) + residual)
+        layerNorm(dense, x, dropout: dropout, residual: residual)
     }
 }
 

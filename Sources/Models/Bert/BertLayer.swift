@@ -14,7 +14,7 @@ public final class BertIntermediate {
         activation = config.hiddenAct
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { activation(dense(x)) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { activation(dense, x) }
 }
 
 /// One transformer block: attention, then the feed-forward block, each with residual + LayerNorm.

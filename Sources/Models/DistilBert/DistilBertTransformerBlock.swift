@@ -48,7 +48,7 @@ public final class DistilBertFFN {
         dropout = Dropout(path, probability: Float(config.dropout))
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { dropout(lin2(activation(lin1(x)))) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { dropout(lin2(activation(lin1, x))) }
 }
 
 /// `transformer.layer.{i}` (transformers' TransformerBlock): attention, `sa_layer_norm` over the

@@ -14,7 +14,7 @@ final class Node {
 
 extension Tensor {
     /// Whether an op reading `inputs` must record itself: grad mode is on and some input needs a gradient.
-    static func needsGrad(_ inputs: Tensor...) -> Bool {
+    static func needsGrad(_ inputs: [Tensor]) -> Bool {
         GradMode.isEnabled && inputs.contains { $0.requiresGrad }
     }
 
@@ -22,7 +22,7 @@ extension Tensor {
     /// `backward` gets this tensor's gradient and must call `accumulateGrad` on the inputs that need it.
     @discardableResult
     func recorded(_ name: String, inputs: [Tensor], backward: @escaping (Tensor) -> Void) -> Tensor {
-        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return self }
+        guard Tensor.needsGrad(inputs) else { return self }
         requiresGrad = true
         creator = Node(name: name, inputs: inputs, backward: backward)
         return self

@@ -4,6 +4,7 @@ import Accelerate
 #else
 import CBLAS
 #endif
+import CKernels
 import Synchronization
 
 /// The one place that calls BLAS. Row-major single-precision GEMM:
@@ -94,4 +95,8 @@ enum BLAS {
 public enum KernelStats {
     /// The number of matrix-multiply (GEMM) calls made so far.
     public static var gemmCalls: Int { BLAS.gemmCalls.load(ordering: .relaxed) }
+
+    /// The vector instructions the element-wise C kernels (exp, GELU) run with on this CPU:
+    /// "avx512", "avx2" or "baseline" (SSE2 on x86-64, NEON on arm64).
+    public static var vectorInstructionSet: String { String(cString: bertkit_kernel_isa()) }
 }

@@ -1,4 +1,5 @@
 // Element-wise activations: GELU (exact erf form and tanh approximation), tanh, ReLU, leaky ReLU, sigmoid.
+import CKernels
 import Foundation
 
 extension Tensor {
@@ -22,14 +23,22 @@ extension Tensor {
     }
 
     /// GELU in its exact form, x·Φ(x) = ½x(1 + erf(x/√2)): Hugging Face's `"gelu"`.
-    /// Vectorized (``FastMath``); the scalar twin `ActivationMath.gelu` is in the tests.
-    public func gelu() -> Tensor {
+    /// Vectorized (`CKernels`); the scalar twin `ActivationMath.gelu` is in the tests.
+    ///
+    /// With `bias` (`[cols]`, added to every row of the last axis), the result is
+    /// `gelu(self + bias)` in one pass: a dense layer's bias joins the activation instead of being
+    /// written out first. The plain twin is `(self + bias).gelu()`.
+    public func gelu(addingBias bias: Tensor? = nil) -> Tensor {
+        let cols = shape.last ?? 1, rows = count / Swift.max(cols, 1)
+        if let bias { precondition(bias.shape == [cols], "gelu: bias \(bias.shape) for input \(shape)") }
         let out = Tensor.uninitialized(shape)
-        Kernels.geluForward(storage.pointer, out.storage.pointer, count: count)
-        return out.recorded("gelu", inputs: [self]) { [self] g in
+        Kernels.geluForward(storage.pointer, bias: bias?.storage.pointer, out.storage.pointer, rows: rows, cols: cols)
+        return out.recorded("gelu", inputs: bias.map { [self, $0] } ?? [self]) { [self] g in
             let dx = Tensor.uninitialized(shape)
-            Kernels.geluBackward(storage.pointer, g.storage.pointer, dx.storage.pointer, count: count)
-            accumulateGrad(dx)
+            Kernels.geluBackward(storage.pointer, bias: bias?.storage.pointer, g.storage.pointer, dx.storage.pointer,
+                                 rows: rows, cols: cols)
+            if let bias, bias.requiresGrad { Kernels.addColumnSums(dx.storage.pointer, rows: rows, cols: cols, into: bias.gradBuffer()) }
+            if requiresGrad { accumulateGrad(dx) }
         }
     }
 
@@ -57,22 +66,25 @@ extension Tensor {
 }
 
 extension Kernels {
-    /// y = ½x(1 + erf(x/√2))
-    static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        Threads.parallelFor(count, work: count * 8) { r in
-            for i in r { y[i] = 0.5 * x[i] * (1 + FastMath.erf(x[i] * 0.70710678118654752)) }   // 1/√2
+    /// y = ½v(1 + erf(v/√2)),  v = x + b   (x, y: rows × cols; b: cols, or none).
+    /// The loop is C (`CKernels`), built for the widest vectors the CPU has.
+    static func geluForward(
+        _ x: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+    ) {
+        Threads.parallelFor(rows, work: rows * cols * 8) { range in
+            let offset = range.lowerBound * cols
+            bertkit_gelu_forward(x + offset, b, y + offset, range.count, cols)
         }
     }
 
-    /// dx = dy · (Φ(x) + x·φ(x)),  Φ(x) = ½(1 + erf(x/√2)),  φ(x) = e^(−x²/2)/√(2π)
-    static func geluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int) {
-        Threads.parallelFor(count, work: count * 12) { r in
-            for i in r {
-                let v = x[i]
-                let cdf = 0.5 * (1 + FastMath.erf(v * 0.70710678118654752))   // 1/√2
-                let pdf = FastMath.exp(-0.5 * v * v) * 0.39894228040143268     // 1/√(2π)
-                dx[i] = dy[i] * (cdf + v * pdf)
-            }
+    /// dx = dy · (Φ(v) + v·φ(v)),  v = x + b,  Φ(v) = ½(1 + erf(v/√2)),  φ(v) = e^(−v²/2)/√(2π)
+    static func geluBackward(
+        _ x: UnsafePointer<Float>, bias b: UnsafePointer<Float>?, _ dy: UnsafePointer<Float>,
+        _ dx: UnsafeMutablePointer<Float>, rows: Int, cols: Int
+    ) {
+        Threads.parallelFor(rows, work: rows * cols * 12) { range in
+            let offset = range.lowerBound * cols
+            bertkit_gelu_backward(x + offset, b, dy + offset, dx + offset, range.count, cols)
         }
     }
 }

@@ -11,15 +11,46 @@ extension Kernels {
     ) {
         Threads.parallelFor(rows, work: rows * cols * 3) { range in
             for r in range {
-                let xr = x + r * cols, or = out + r * cols
-                let m = Reduce.sum(xr, cols) / Float(cols)
-                let varSum = Reduce.squaredDeviations(xr, cols, from: m)
-                let s = 1 / Foundation.sqrtf(varSum / Float(cols) + eps)
-                for j in 0..<cols { or[j] = (xr[j] - m) * s * gamma[j] + beta[j] }
-                mean[r] = m
-                rstd[r] = s
+                (mean[r], rstd[r]) = layerNormRow(x + r * cols, gamma: gamma, beta: beta, out: out + r * cols, cols: cols, eps: eps)
             }
         }
+    }
+
+    /// v = x + bias + residual, then out = LayerNorm(v), row by row while the row is in cache:
+    /// the residual block's sum and normalization in one pass. `v` is written to `sum` when given
+    /// (the backward pass needs it), else straight into `out`.
+    ///   x, residual, sum, out: rows × cols;  bias (optional), gamma, beta: cols
+    static func residualLayerNormForward(
+        x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, sum: UnsafeMutablePointer<Float>?,
+        out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+        rows: Int, cols: Int, eps: Float
+    ) {
+        Threads.parallelFor(rows, work: rows * cols * 4) { range in
+            for r in range {
+                let xr = x + r * cols, rr = residual + r * cols, or = out + r * cols
+                let v = sum.map { $0 + r * cols } ?? or
+                if let bias {
+                    for j in 0..<cols { v[j] = xr[j] + bias[j] + rr[j] }
+                } else {
+                    for j in 0..<cols { v[j] = xr[j] + rr[j] }
+                }
+                (mean[r], rstd[r]) = layerNormRow(v, gamma: gamma, beta: beta, out: or, cols: cols, eps: eps)
+            }
+        }
+    }
+
+    /// One row of LayerNorm; returns its mean and rstd. `out` may be `x`.
+    @inline(__always)
+    static func layerNormRow(
+        _ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>, cols: Int, eps: Float
+    ) -> (mean: Float, rstd: Float) {
+        let m = Reduce.sum(x, cols) / Float(cols)
+        let varSum = Reduce.squaredDeviations(x, cols, from: m)
+        let s = 1 / Foundation.sqrtf(varSum / Float(cols) + eps)
+        for j in 0..<cols { out[j] = (x[j] - m) * s * gamma[j] + beta[j] }
+        return (m, s)
     }
 
     /// Accumulates dx (when non-nil), dgamma and dbeta (when non-nil) from dout.
@@ -75,6 +106,43 @@ extension Kernels {
 }
 
 extension Tensor {
+    /// `(self + bias + residual).layerNorm(gamma:beta:eps:)` in one pass per row: a residual
+    /// block's bias, skip connection and normalization without writing the sums out first
+    /// (unless gradients are recorded, which need them). `bias` is `[cols]`, added to every row;
+    /// `residual` has this tensor's shape. The plain twin is the expression above.
+    public func layerNorm(addingBias bias: Tensor?, residual: Tensor, gamma: Tensor, beta: Tensor, eps: Float) -> Tensor {
+        let cols = shape.last ?? 1
+        precondition(residual.shape == shape, "layerNorm: residual \(residual.shape) for input \(shape)")
+        precondition(bias == nil || bias!.shape == [cols], "layerNorm: bias \(bias!.shape) for input \(shape)")
+        precondition(gamma.shape == [cols] && beta.shape == [cols],
+                     "layerNorm: gamma \(gamma.shape) / beta \(beta.shape) for input \(shape)")
+        let rows = count / Swift.max(cols, 1)
+        let inputs = [self, residual, gamma, beta] + (bias.map { [$0] } ?? [])
+        let sum = Tensor.needsGrad(inputs) ? Tensor.uninitialized(shape) : nil
+        let out = Tensor.uninitialized(shape)
+        let stats = Tensor.uninitialized([2, rows])
+        let mean = stats.storage.pointer, rstd = stats.storage.pointer + rows
+        Kernels.residualLayerNormForward(
+            x: storage.pointer, bias: bias?.storage.pointer, residual: residual.storage.pointer,
+            gamma: gamma.storage.pointer, beta: beta.storage.pointer, sum: sum?.storage.pointer,
+            out: out.storage.pointer, mean: mean, rstd: rstd, rows: rows, cols: cols, eps: eps)
+        guard let sum else { return out }
+        return out.recorded("residual_layer_norm", inputs: inputs) { [self] g in
+            // d(sum) reaches the input, the residual and (summed over rows) the bias alike.
+            let dSum = Tensor(zeros: shape)
+            Kernels.layerNormBackward(
+                dout: g.storage.pointer, x: sum.storage.pointer, gamma: gamma.storage.pointer,
+                mean: stats.storage.pointer, rstd: stats.storage.pointer + rows,
+                dx: dSum.storage.pointer,
+                dgamma: gamma.requiresGrad ? gamma.gradBuffer() : nil,
+                dbeta: beta.requiresGrad ? beta.gradBuffer() : nil,
+                rows: rows, cols: cols)
+            if let bias, bias.requiresGrad { Kernels.addColumnSums(dSum.storage.pointer, rows: rows, cols: cols, into: bias.gradBuffer()) }
+            if requiresGrad { accumulateGrad(dSum) }
+            if residual.requiresGrad { residual.accumulateGrad(dSum) }
+        }
+    }
+
     /// Layer normalization over the last axis with scale `gamma` and shift `beta` (both `[cols]`).
     public func layerNorm(gamma: Tensor, beta: Tensor, eps: Float) -> Tensor {
         let cols = shape.last ?? 1

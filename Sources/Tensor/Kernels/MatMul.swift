@@ -135,14 +135,20 @@ extension Tensor {
                 dC: g.storage.pointer, strideC: 0,
                 dA: requiresGrad ? gradBuffer() : nil, dB: weight.requiresGrad ? weight.gradBuffer() : nil)
             if let bias, bias.requiresGrad {
-                let db = bias.gradBuffer(), gy = g.storage.pointer
-                // Column sums; each thread takes a range of columns over every row.
-                Threads.parallelFor(outFeatures, work: rows * outFeatures) { columns in
-                    for r in 0..<rows {
-                        let row = gy + r * outFeatures
-                        for j in columns { db[j] += row[j] }
-                    }
-                }
+                Kernels.addColumnSums(g.storage.pointer, rows: rows, cols: outFeatures, into: bias.gradBuffer())
+            }
+        }
+    }
+}
+
+extension Kernels {
+    /// sums[j] += Σ_r x[r, j]   (x: rows × cols): a broadcast bias's gradient.
+    static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Float>) {
+        // Each thread takes a range of columns over every row.
+        Threads.parallelFor(cols, work: rows * cols) { columns in
+            for r in 0..<rows {
+                let row = x + r * cols
+                for j in columns { sums[j] += row[j] }
             }
         }
     }

@@ -1,4 +1,5 @@
 // Softmax over the last axis with an optional additive mask, numerically stable.
+import CKernels
 
 extension Kernels {
     /// y[r, :] = softmax(x[r, :] + mask[r / rowsPerMaskRow, :])   (x, y: rows × cols; y may alias x)
@@ -23,14 +24,14 @@ extension Kernels {
         for r in 0..<rows {
             let xr = x + r * cols, yr = y + r * cols
             if let mask {
-                for j in 0..<cols { yr[j] = xr[j] + mask[j] }
+                Reduce.add(xr, mask, into: yr, cols)
             } else if UnsafePointer(yr) != xr {
                 yr.update(from: xr, count: cols)
             }
             let maxValue = Reduce.max(yr, cols)
             // A fully masked row (all -inf) would give NaN; it gets zeros instead.
             if maxValue == -Float.infinity { for j in 0..<cols { yr[j] = 0 }; continue }
-            for j in 0..<cols { yr[j] = FastMath.exp(yr[j] - maxValue) }
+            bertkit_exp_shifted(yr, cols, maxValue)
             let inv = 1 / Reduce.sum(yr, cols)
             for j in 0..<cols { yr[j] *= inv }
         }
