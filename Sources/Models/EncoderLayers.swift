@@ -69,14 +69,20 @@ func runLayers(
     if shares.count == 1 {
         outputs = run(shares[0])
     } else {
-        nonisolated(unsafe) var results = [LayerOutputs?](repeating: nil, count: shares.count)
-        Threads.concurrently(shares.count) { part in results[part] = run(shares[part]) }
-        outputs = LayerOutputs(joining: results.map { $0! })
+        // One slot per share: each thread writes its own object, none touches the array.
+        let slots = shares.map { _ in ShareSlot() }
+        Threads.concurrently(shares.count) { part in slots[part].outputs = run(shares[part]) }
+        outputs = LayerOutputs(joining: slots.map { $0.outputs! })
     }
     let hiddenStates = outputs.hiddenStates.map { [embedded] + $0.map(padded) }
     // The last hidden state is also the last of the hidden states: put it back only once.
     let last = hiddenStates?.last ?? padded(outputs.last)
     return (last, hiddenStates, outputs.attentions)
+}
+
+/// Where one thread leaves its share's outputs.
+private final class ShareSlot: @unchecked Sendable {
+    var outputs: LayerOutputs?
 }
 
 /// What one share of the sequences produced, layer by layer.
