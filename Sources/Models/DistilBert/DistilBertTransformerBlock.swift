@@ -26,10 +26,15 @@ public final class DistilBertSelfAttention {
 
     /// `[batch, seq, dim]` → the same shape, and the attention probabilities `[batch, heads, seq, seq]`.
     public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
-        let (context, probabilities) = Tensor.attention(
+        let (context, probabilities) = contextAndProbabilities(x, mask: mask)
+        return (outLin(context), probabilities)
+    }
+
+    /// The heads' output before `out_lin`, which the block applies inside its LayerNorm's pass.
+    func contextAndProbabilities(_ x: Tensor, mask: AttentionMask) -> (context: Tensor, probabilities: Tensor) {
+        Tensor.attention(
             query: qLin(x), key: kLin(x), value: vLin(x), layout: mask, heads: heads,
             dropout: dropoutProbability, training: store.training, generator: &store.generator)
-        return (outLin(context), probabilities)
     }
 }
 
@@ -48,7 +53,10 @@ public final class DistilBertFFN {
         dropout = Dropout(path, probability: Float(config.dropout))
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { dropout(lin2(activation(lin1, x))) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { dropout(lin2(hidden(x))) }
+
+    /// `activation(lin1(x))`: the block applies `lin2` and dropout inside its LayerNorm's pass.
+    func hidden(_ x: Tensor) -> Tensor { activation(lin1, x) }
 }
 
 /// `transformer.layer.{i}` (transformers' TransformerBlock): attention, `sa_layer_norm` over the
@@ -68,9 +76,9 @@ public final class DistilBertTransformerBlock {
     }
 
     public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
-        let (attended, probabilities) = attention(x, mask: mask)
-        let normed = saLayerNorm(attended + x)
-        return (outputLayerNorm(ffn(normed) + normed), probabilities)
+        let (context, probabilities) = attention.contextAndProbabilities(x, mask: mask)
+        let normed = saLayerNorm(attention.outLin, context, residual: x)
+        return (outputLayerNorm(ffn.lin2, ffn.hidden(normed), dropout: ffn.dropout, residual: normed), probabilities)
     }
 }
 
