@@ -36,7 +36,7 @@ let package = Package(
             dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
-        .target(name: "Layers", dependencies: ["Tensor"]),
+        .target(name: "Layers", dependencies: ["Tensor", "CKernels"]),
         .target(name: "Checkpoints"),
         .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Layers", "Checkpoints"]),
@@ -47,8 +47,8 @@ let package = Package(
             dependencies: ["BertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/bertkit"
         ),
-        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["Tensor", "CKernels"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"], exclude: ["Fixtures"]),
         // Fixtures are read from the source tree (TestPaths), not bundled as resources.
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], exclude: ["Fixtures"]),

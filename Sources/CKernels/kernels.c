@@ -94,6 +94,43 @@ static inline __attribute__((always_inline)) void gelu_backward_body(
     }
 }
 
+// √x as one instruction: sqrtf may set errno for x < 0, which keeps it out of vector code.
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_elementwise_sqrt)
+#define VECTOR_SQRT(x) __builtin_elementwise_sqrt(x)
+#endif
+#endif
+#ifndef VECTOR_SQRT
+#define VECTOR_SQRT(x) sqrtf(x)
+#endif
+
+static inline __attribute__((always_inline)) void adamw_body(
+    float *p, const float *g, float *m, float *v, size_t n, float decay, float w, float beta2,
+    float one_minus_beta2, float bc2, float step, float eps) {
+    // torch rounds after every operation; a fused multiply-add would round once.
+#pragma clang fp contract(off)
+    if (w < 0.5f) {
+        for (size_t i = 0; i < n; i++) {
+            float gi = g[i], pi = p[i] * decay;
+            float mi = m[i] + w * (gi - m[i]);
+            float vi = v[i] * beta2 + one_minus_beta2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = pi + step * mi / (VECTOR_SQRT(vi) / bc2 + eps);
+        }
+    } else {
+        // torch's lerp for weights ≥ ½: end − (end − start)·(1 − w).
+        for (size_t i = 0; i < n; i++) {
+            float gi = g[i], pi = p[i] * decay;
+            float mi = gi - (gi - m[i]) * (1 - w);
+            float vi = v[i] * beta2 + one_minus_beta2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = pi + step * mi / (VECTOR_SQRT(vi) / bc2 + eps);
+        }
+    }
+}
+
 // One copy of each kernel per instruction set, named KERNEL_suffix.
 #define DEFINE_KERNELS(suffix, attributes)                                                              \
     attributes static void exp_shifted_##suffix(float *x, size_t n, float shift) {                      \
@@ -106,6 +143,11 @@ static inline __attribute__((always_inline)) void gelu_backward_body(
     attributes static void gelu_backward_##suffix(const float *x, const float *bias, const float *dy,  \
                                                   float *dx, size_t rows, size_t cols) {                \
         gelu_backward_body(x, bias, dy, dx, rows, cols);                                                \
+    }                                                                                                   \
+    attributes static void adamw_##suffix(float *p, const float *g, float *m, float *v, size_t n,      \
+                                          float decay, float w, float beta2, float one_minus_beta2,     \
+                                          float bc2, float step, float eps) {                           \
+        adamw_body(p, g, m, v, n, decay, w, beta2, one_minus_beta2, bc2, step, eps);                    \
     }
 
 DEFINE_KERNELS(baseline, )
@@ -174,4 +216,11 @@ void bertkit_gelu_forward(const float *x, const float *bias, float *y, size_t ro
 
 void bertkit_gelu_backward(const float *x, const float *bias, const float *dy, float *dx, size_t rows, size_t cols) {
     DISPATCH(gelu_backward, x, bias, dy, dx, rows, cols)
+}
+
+void bertkit_adamw(float *p, const float *g, float *m, float *v, size_t n,
+                   float decay, float lerp_weight, float beta2, float one_minus_beta2,
+                   float bias_correction2_sqrt, float negative_step_size, float eps) {
+    DISPATCH(adamw, p, g, m, v, n, decay, lerp_weight, beta2, one_minus_beta2, bias_correction2_sqrt,
+             negative_step_size, eps)
 }

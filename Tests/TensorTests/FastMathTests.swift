@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 import Tensor
 import TestSupport
@@ -6,19 +5,6 @@ import XCTest
 
 /// The vectorized exp and erf behind GELU and softmax (CKernels), against libm on a dense grid.
 final class FastMathTests: XCTestCase {
-    /// Runs `body` once with each build of the C kernels this CPU can run.
-    func forEachInstructionSet(_ body: (String) -> Void) {
-        let native = KernelStats.vectorInstructionSet
-        defer { XCTAssertEqual(bertkit_select_kernel_isa(native), 1) }
-        var ran: [String] = []
-        for isa in ["baseline", "avx2", "avx512"] where bertkit_select_kernel_isa(isa) == 1 {
-            XCTAssertEqual(KernelStats.vectorInstructionSet, isa)
-            body(isa)
-            ran.append(isa)
-        }
-        XCTAssertTrue(ran.contains("baseline") && ran.contains(native), "ran \(ran), native \(native)")
-    }
-
     func testEveryInstructionSetMatchesLibm() {
         forEachInstructionSet { isa in
             checkGelu(isa)

@@ -1,6 +1,7 @@
 // Shared test helpers: closeness assertions, random tensors, finite-difference gradient checks,
 // and locating files beside the package (fixtures, the demo model, ../shared data).
 import Foundation
+import CKernels
 import Tensor
 import XCTest
 
@@ -130,4 +131,18 @@ public enum TestPaths {
 
     /// The demo model, sentence-transformers/all-MiniLM-L6-v2, when installed.
     public static var miniLM: URL? { cachedModel("sentence-transformers/all-MiniLM-L6-v2") }
+}
+
+/// Runs `body` once with each build of the C kernels (`CKernels`) this CPU can run, the baseline
+/// and the native one at least, then goes back to the native one.
+public func forEachInstructionSet(file: StaticString = #filePath, line: UInt = #line, _ body: (String) -> Void) {
+    let native = KernelStats.vectorInstructionSet
+    defer { XCTAssertEqual(bertkit_select_kernel_isa(native), 1, file: file, line: line) }
+    var ran: [String] = []
+    for isa in ["baseline", "avx2", "avx512"] where bertkit_select_kernel_isa(isa) == 1 {
+        XCTAssertEqual(KernelStats.vectorInstructionSet, isa, file: file, line: line)
+        body(isa)
+        ran.append(isa)
+    }
+    XCTAssertTrue(ran.contains("baseline") && ran.contains(native), "ran \(ran), native \(native)", file: file, line: line)
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 import Tensor
@@ -66,50 +67,19 @@ enum OptimKernels {
     ///
     /// Each line rounds to Float where torch's kernels do, so the result matches PyTorch's to an ulp
     /// or two (its vectorized lerp uses a fused multiply-add). Memory traffic: read p g m v, write p m v.
-    /// Eight lanes at a time: the adds, products and quotients are exactly rounded per lane, so the
-    /// lanes give the same bits as the scalar tail; only √ stays per lane (Swift has no vector sqrt).
+    /// The loop is C (`CKernels`): Swift computes a vector's square roots one lane at a time, and
+    /// those made the update bound by arithmetic rather than memory. Vector square roots and
+    /// quotients round exactly as scalar ones, so every build gives the same bits.
     static func adamW(
         parameter p: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,
         expAvg m: UnsafeMutablePointer<Float>, expAvgSq v: UnsafeMutablePointer<Float>,
         count: Int, _ s: AdamWScalars
     ) {
-        typealias V = SIMD8<Float>
         nonisolated(unsafe) let (p, g, m, v) = (p, g, m, v)
         forEachChunk(count, chunks: chunkCount(count)) { _, range in
-            var i = range.lowerBound
-            if s.lerpWeight < 0.5 {
-                let rp = UnsafeMutableRawPointer(p), rg = UnsafeRawPointer(g)
-                let rm = UnsafeMutableRawPointer(m), rv = UnsafeMutableRawPointer(v)
-                let decay = V(repeating: s.decay), w = V(repeating: s.lerpWeight)
-                let b2 = V(repeating: s.beta2), c2 = V(repeating: s.oneMinusBeta2)
-                let bc2 = V(repeating: s.biasCorrection2Sqrt), step = V(repeating: s.negativeStepSize)
-                let eps = V(repeating: s.eps)
-                while i + V.scalarCount <= range.upperBound {
-                    let o = i * MemoryLayout<Float>.stride
-                    let gi = rg.loadUnaligned(fromByteOffset: o, as: V.self)
-                    let m0 = rm.loadUnaligned(fromByteOffset: o, as: V.self)
-                    let pi = rp.loadUnaligned(fromByteOffset: o, as: V.self) * decay
-                    let mi = m0 + w * (gi - m0)
-                    let vi = rv.loadUnaligned(fromByteOffset: o, as: V.self) * b2 + c2 * gi * gi
-                    var root = V()
-                    for k in 0..<V.scalarCount { root[k] = vi[k].squareRoot() }
-                    rm.storeBytes(of: mi, toByteOffset: o, as: V.self)
-                    rv.storeBytes(of: vi, toByteOffset: o, as: V.self)
-                    rp.storeBytes(of: pi + step * mi / (root / bc2 + eps), toByteOffset: o, as: V.self)
-                    i += V.scalarCount
-                }
-            }
-            // The tail, and every element when β₁ ≤ ½ (torch's lerp for weights ≥ ½ is end − (end − start)·(1 − w)).
-            while i < range.upperBound {
-                let gi = g[i]
-                let pi = p[i] * s.decay
-                let mi = s.lerpWeight < 0.5 ? m[i] + s.lerpWeight * (gi - m[i]) : gi - (gi - m[i]) * (1 - s.lerpWeight)
-                let vi = v[i] * s.beta2 + s.oneMinusBeta2 * gi * gi
-                m[i] = mi
-                v[i] = vi
-                p[i] = pi + s.negativeStepSize * mi / (vi.squareRoot() / s.biasCorrection2Sqrt + s.eps)
-                i += 1
-            }
+            let i = range.lowerBound
+            bertkit_adamw(p + i, g + i, m + i, v + i, range.count, s.decay, s.lerpWeight, s.beta2, s.oneMinusBeta2,
+                          s.biasCorrection2Sqrt, s.negativeStepSize, s.eps)
         }
     }
 
