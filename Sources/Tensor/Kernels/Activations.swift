@@ -23,7 +23,7 @@ extension Tensor {
     }
 
     /// GELU in its exact form, x·Φ(x) = ½x(1 + erf(x/√2)): Hugging Face's `"gelu"`.
-    /// Vectorized (`CKernels`); the scalar twin `ActivationMath.gelu` is in the tests.
+    /// Vectorized (`CKernels`); VectorKernelTests checks it and its derivative against libm's erf.
     ///
     /// With `bias` (`[cols]`, added to every row of the last axis), the result is
     /// `gelu(self + bias)` in one pass: a dense layer's bias joins the activation instead of being
@@ -89,19 +89,9 @@ extension Kernels {
     }
 }
 
-/// Scalar activation functions and their derivatives, shared by the ops and fused kernels.
+/// Scalar activation functions and their derivatives for the ops written in Swift (exact GELU is in `CKernels`).
 public enum ActivationMath {
-    static let invSqrt2: Float = 0.70710678118654752
-    static let invSqrt2Pi: Float = 0.39894228040143268
     static let sqrt2OverPi: Float = 0.79788456080286536
-
-    @inline(__always) public static func gelu(_ x: Float) -> Float {
-        0.5 * x * (1 + Foundation.erff(x * invSqrt2))
-    }
-
-    @inline(__always) static func geluDerivative(_ x: Float) -> Float {
-        0.5 * (1 + Foundation.erff(x * invSqrt2)) + x * invSqrt2Pi * Foundation.expf(-0.5 * x * x)
-    }
 
     @inline(__always) public static func geluTanh(_ x: Float) -> Float {
         0.5 * x * (1 + Foundation.tanhf(sqrt2OverPi * (x + 0.044715 * x * x * x)))

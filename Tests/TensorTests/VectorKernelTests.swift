@@ -4,7 +4,7 @@ import TestSupport
 import XCTest
 
 /// The vectorized exp and erf behind GELU and softmax (CKernels), against libm on a dense grid.
-final class FastMathTests: XCTestCase {
+final class VectorKernelTests: XCTestCase {
     func testEveryInstructionSetMatchesLibm() {
         forEachInstructionSet { isa in
             checkGelu(isa)
