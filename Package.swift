@@ -2,7 +2,7 @@
 // BertKit: transfer learning with pretrained BERT-family models, offline, on Linux.
 //
 // Dependencies point one way (see README "Architecture"):
-//   CBLAS, CKernels ← Tensor ← Layers ← Models ← Transfer ← bertkit (CLI)
+//   CBLAS, COneDNN, CKernels ← Tensor ← Layers ← Models ← Transfer ← bertkit (CLI)
 //   Checkpoints and Tokenizers need no tensors; Models and Transfer use them.
 import PackageDescription
 
@@ -31,9 +31,11 @@ let package = Package(
         ),
         // Arithmetic-bound element-wise kernels in C, built per instruction set and picked at run time.
         .target(name: "CKernels"),
+        // oneDNN's fp32, bf16 and int8 products (Debian: libdnnl-dev), kernels chosen by CPU features.
+        .target(name: "COneDNN", linkerSettings: [.linkedLibrary("dnnl", .when(platforms: [.linux]))]),
         .target(
             name: "Tensor",
-            dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            dependencies: ["CKernels", "COneDNN", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(name: "Layers", dependencies: ["Tensor", "CKernels"]),

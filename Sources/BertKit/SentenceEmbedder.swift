@@ -22,6 +22,8 @@ public struct SentenceEmbedder {
     public var batchSize: Int
     /// Longer inputs are truncated to this many tokens (special tokens included).
     public var maxLength: Int
+    /// The dense layers' precision (``Precision``); `nil` follows ``Precision/current``.
+    public var precision: Precision?
 
     /// Loads a model folder or cached Hugging Face id with the defaults its files declare:
     /// sentence-transformers' pooling, normalisation and `max_seq_length` when present, else
@@ -60,7 +62,9 @@ public struct SentenceEmbedder {
             let batch = indices.map { encodings[$0] }
             var input = EncoderInput(encodings: batch, padId: tokenizer.padTokenId ?? 0)
             input.skipsPadding = true   // pooling and per-token results read real tokens only
-            let output = try withNoGrad { try model(input, outputHiddenStates: layer != nil, outputAttentions: false, upToLayer: nil) }
+            let output = try Precision.with(precision ?? Precision.current) {
+                try withNoGrad { try model(input, outputHiddenStates: layer != nil, outputAttentions: false, upToLayer: nil) }
+            }
             for (i, r) in zip(indices, body(batch, output, input.maskTensor)) { results[i] = r }
             done += indices.count
             progress?(done)

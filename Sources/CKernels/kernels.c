@@ -1,6 +1,7 @@
 // See CKernels.h. Each kernel is one plain loop over a scalar function, written without branches
 // so the compiler vectorizes it; the same body is compiled once per instruction set.
 #include "CKernels.h"
+#include "isa.h"
 
 #include <math.h>
 #include <string.h>
@@ -164,6 +165,10 @@ static int isa_found = -1;
 // The widest one the CPU has, kept once bertkit_select_kernel_isa has narrowed isa_found.
 static int isa_supported = -1;
 
+static enum isa detected_isa(void);
+
+int bertkit_internal_isa(void) { return (int)detected_isa(); }
+
 static enum isa detected_isa(void) {
     int found = __atomic_load_n(&isa_found, __ATOMIC_RELAXED);
     if (found < 0) {
@@ -200,6 +205,8 @@ int bertkit_select_kernel_isa(const char *name) {
 }
 #else
 #define DISPATCH(kernel, ...) kernel##_baseline(__VA_ARGS__);
+
+int bertkit_internal_isa(void) { return 0; }
 
 const char *bertkit_kernel_isa(void) { return "baseline"; }
 

@@ -110,8 +110,11 @@ public final class Tensor {
 
     /// Write access to the elements, for loaders and optimizers. Do not use on tensors that are
     /// part of a recorded graph: backward closures may still read them.
+    /// Writing through it (an optimizer step, loading weights) drops the bf16 and int8 copies
+    /// that inference made of weights (``Precision``), so none is ever stale.
     public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+        LowPrecision.invalidate(storage)
+        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
 
     /// A copy with its own storage, detached from the graph.

@@ -13,8 +13,8 @@ struct ForwardBench: ParsableCommand {
             pytorch_bench.py makes them. FLOP per token come from the config's shapes: per layer
             2·(4·h² + 2·h·i) for the projections and the FFN, plus 2·2·S·h for Q·Kᵀ and P·V. The ceiling is
             the best rate among the largest dense shapes of GemmBenchmark at the same thread count, measured
-            before and after the forward passes: the plain cblas_sgemm loop's, or BertKit's own product's if
-            that is faster.
+            before and after the forward passes: the plain loop of the backend's call, or BertKit's own product's
+            if that is faster. fma_peak_gflops is the CPU's own fused multiply-add rate on the same threads.
             """
     )
 
@@ -74,6 +74,9 @@ struct ForwardBench: ParsableCommand {
             "ceiling_fraction": Bench.rounded(gflops / ceiling, 3),
             "checksum": Double(checksum),
             "vector_isa": KernelStats.vectorInstructionSet,
+            // The hardware's own fp32 rate on these threads, for the sgemm ceiling's share of it.
+            "fma_peak_gflops": Bench.rounded(PeakFLOPS.measure(threads: Threads.count), 1),
+            "fma_isa": PeakFLOPS.instructionSet,
         ])
     }
 

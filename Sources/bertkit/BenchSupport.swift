@@ -59,6 +59,15 @@ enum Bench {
         all["impl"] = "bertkit"
         all["threads"] = Threads.count
         all["max_rss_mib"] = rounded(maxResidentMiB(), 1)
+        // Which CPU and which kernels made this figure.
+        let report = BackendReport(measure: false)
+        all["precision"] = Precision.current.rawValue
+        all["cpu_model"] = report.cpu.model
+        all["cpu_features"] = report.cpu.features.joined(separator: " ")
+        all["backend"] = report.backend.name
+        let kernel = Precision.current == .bf16 ? report.bf16 : Precision.current == .int8 ? report.int8 : report.fp32
+        all["kernel"] = kernel.name
+        all["kernel_native"] = kernel.native
         let data = try JSONSerialization.data(withJSONObject: all, options: [.sortedKeys])
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
@@ -67,6 +76,13 @@ enum Bench {
     static func rounded(_ value: Double, _ digits: Int) -> Double {
         let scale = pow(10, Double(digits))
         return (value * scale).rounded() / scale
+    }
+
+    /// The cosine of the angle between two vectors, summed in Double.
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for (x, y) in zip(a, b) { dot += Double(x) * Double(y); na += Double(x) * Double(x); nb += Double(y) * Double(y) }
+        return na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : 0
     }
 
     /// Padded token count of batches of `lengths`, each padded to its longest.
@@ -79,14 +95,18 @@ enum Bench {
 struct BenchOptions: ParsableArguments {
     @Option(help: "A model folder, or a Hugging Face id in the local cache.")
     var model: String = "sentence-transformers/all-MiniLM-L6-v2"
-    @Option(help: "Threads for BLAS and element-wise kernels (default: BERTKIT_THREADS, else every core).")
+    @Option(help: "Threads for matrix products and element-wise kernels (default: BERTKIT_THREADS, else every core).")
     var threads: Int?
+    @Option(help: "Dense layers' number format: fp32, bf16 or int8 (int8: inference figures only).")
+    var precision: Precision = .fp32
 
     func apply() throws {
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
             Threads.set(threads)
         }
+        Precision.setDefault(precision)
+        BackendWarnings.printOnce(precision: precision)
     }
 }
 

@@ -7,6 +7,6 @@ struct BertKitCommand: ParsableCommand {
         commandName: "bertkit",
         abstract: "Transfer learning with pretrained BERT-family models, offline.",
         subcommands: [DemoCommand.self, TokenizeCommand.self, EmbedCommand.self, SummaryCommand.self, TrainCommand.self,
-                      EvalCommand.self, PredictCommand.self, BenchCommand.self]
+                      EvalCommand.self, PredictCommand.self, EnvCommand.self, BenchCommand.self]
     )
 }

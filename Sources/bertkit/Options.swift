@@ -1,10 +1,18 @@
 import ArgumentParser
 import BertKit
+import Foundation
+
+extension Precision: ExpressibleByArgument {}
 
 /// Options every command that computes takes.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: "Threads for BLAS and element-wise kernels (default: BERTKIT_THREADS, else every core).")
+    @Option(help: "Threads for matrix products and element-wise kernels (default: BERTKIT_THREADS, else every core).")
     var threads: Int?
+
+    @Option(help: ArgumentHelp(
+        "Dense layers' number format: fp32 (default), bf16 (bf16 products, fp32 accumulation) or int8 (dynamic quantization, inference only).",
+        discussion: "bertkit env says which of these this CPU runs natively."))
+    var precision: Precision = .fp32
 
     func apply() throws {
         if let threads {
@@ -13,6 +21,19 @@ struct ComputeOptions: ParsableArguments {
         } else {
             _ = Threads.count
         }
+        Precision.setDefault(precision)
+        BackendWarnings.printOnce(precision: precision)
+    }
+}
+
+/// One line on stderr, once per process, when the products run slower than this CPU allows.
+enum BackendWarnings {
+    static func printOnce(precision: Precision) {
+        let backend = MatrixBackend.current
+        var lines = backend.warnings
+        let kernel = precision == .bf16 ? backend.bf16Kernel : precision == .int8 ? backend.int8Kernel : nil
+        if let kernel, !kernel.native, let note = kernel.note { lines.append("note: --precision \(precision): \(note)") }
+        for line in lines { FileHandle.standardError.write(Data("bertkit: \(line) (see bertkit env)\n".utf8)) }
     }
 }
 

@@ -169,29 +169,66 @@ def cmd_forward(args):
 
 
 def cmd_embed(args):
-    """Figure 2: embed every text of a file; tokenization included, model loading not."""
+    """Figure 2 (and 2b, 2c): embed every text of a file; tokenization included, model loading not.
+
+    --impl sentence-transformers (fp32), st-bf16 (the same model after .to(torch.bfloat16)),
+    ort-int8 (the model exported to ONNX and quantized with onnxruntime's quantize_dynamic, run with
+    length-sorted batches, mean pooling and normalisation as sentence-transformers does) or
+    transformers (AutoModel, batches in file order). The lower precisions also report the cosine of
+    each embedding to sentence-transformers' fp32 one (untimed).
+    """
     import torch
 
     setup(args)
     _, texts = read_sst2(args.data)
-    if args.impl == "sentence-transformers":
+    result = {}
+    if args.impl in ("sentence-transformers", "st-bf16"):
         from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(args.model, device="cpu")
-        result = {}
+        if args.impl == "st-bf16":
+            model = model.to(torch.bfloat16)
+
+        def encode():
+            return model.encode(texts, batch_size=args.batch_size, show_progress_bar=False, convert_to_tensor=True).float()
 
         def body():
-            vectors = model.encode(texts, batch_size=args.batch_size, show_progress_bar=False)
-            result["dimension"] = int(vectors.shape[1])
+            result["dimension"] = int(encode().shape[1])
 
         tokens = sum(len(x) for x in model.tokenizer(texts)["input_ids"])
-        impl = "pytorch-st"
+        impl = "pytorch-st" if args.impl == "sentence-transformers" else "pytorch-st-bf16"
+        low_precision = encode if args.impl == "st-bf16" else None
+    elif args.impl == "ort-int8":
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(args.model)
+        session = ort_int8_session(args.model, args.threads)
+        order = sorted(range(len(texts)), key=lambda i: len(tokenizer(texts[i])["input_ids"]))
+
+        def encode():
+            out = [None] * len(texts)
+            for start in range(0, len(order), args.batch_size):
+                idx = order[start:start + args.batch_size]
+                batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=args.max_length,
+                                  return_tensors="np")
+                feeds = {i.name: batch[i.name] for i in session.get_inputs()}
+                hidden = torch.from_numpy(session.run(None, feeds)[0])
+                pooled = torch.nn.functional.normalize(mean_pool(hidden, torch.from_numpy(batch["attention_mask"])), dim=-1)
+                for j, i in enumerate(idx):
+                    out[i] = pooled[j]
+            return torch.stack(out)
+
+        def body():
+            result["dimension"] = int(encode().shape[1])
+
+        tokens = sum(len(x) for x in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"])
+        impl = "onnxruntime-int8"
+        low_precision = encode
     else:
         from transformers import AutoModel, AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(args.model)
         model = AutoModel.from_pretrained(args.model, add_pooling_layer=False).eval()
-        result = {}
 
         def body():
             out = []
@@ -205,12 +242,57 @@ def cmd_embed(args):
 
         tokens = sum(len(x) for x in tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"])
         impl = "pytorch"
+        low_precision = None
     seconds = timings(args.repeats, body)
+    if low_precision is not None:
+        from sentence_transformers import SentenceTransformer
+
+        with torch.inference_mode():
+            reference = SentenceTransformer(args.model, device="cpu").encode(
+                texts, batch_size=args.batch_size, show_progress_bar=False, convert_to_tensor=True).float()
+            cosine = torch.nn.functional.cosine_similarity(low_precision(), reference, dim=1)
+        result.update(min_cosine_to_fp32=round(float(cosine.min()), 6), mean_cosine_to_fp32=round(float(cosine.mean()), 6))
     emit("embed", impl, {
         "sentences": len(texts), "batch_size": args.batch_size, "tokens": tokens,
         "mean_tokens": round(tokens / len(texts), 2), "seconds": [round(x, 4) for x in seconds],
         "sentences_per_s": round(len(texts) / min(seconds), 1), **result,
     })
+
+
+def ort_int8_session(model_id, threads):
+    """The encoder exported to ONNX (last hidden state out) and quantized by onnxruntime's
+    quantize_dynamic with its defaults, as its documentation shows; made in a temporary folder."""
+    import tempfile
+
+    import onnxruntime as ort
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel, AutoTokenizer
+
+    folder = tempfile.mkdtemp(prefix="bertkit-ort-")
+    fp32, int8 = os.path.join(folder, "model.onnx"), os.path.join(folder, "model-int8.onnx")
+    model = AutoModel.from_pretrained(model_id, add_pooling_layer=False).eval()
+    sample = AutoTokenizer.from_pretrained(model_id)(["A man is eating food."], return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
+    class Encoder(torch.nn.Module):  # positional inputs for the exporter
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    with torch.inference_mode():
+        torch.onnx.export(Encoder(), tuple(sample[n] for n in names), fp32, input_names=names,
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(int8, options, providers=["CPUExecutionProvider"])
 
 
 class Classifier:
@@ -383,7 +465,7 @@ def main():
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--length", type=int, default=128)
     p = command("embed", cmd_embed, data=True, repeats=5)
-    p.add_argument("--impl", choices=["transformers", "sentence-transformers"], default="transformers")
+    p.add_argument("--impl", choices=["transformers", "sentence-transformers", "st-bf16", "ort-int8"], default="transformers")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=256)
     p = command("finetune", cmd_finetune, data=True)

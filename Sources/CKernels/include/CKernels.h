@@ -6,6 +6,7 @@
 #define BERTKIT_CKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +36,48 @@ const char *bertkit_kernel_isa(void);
 /// Runs the kernels with `name` ("avx512", "avx2", "baseline") from now on, for tests that compare
 /// the builds. Returns 0, changing nothing, when the CPU lacks it. Not for use while kernels run.
 int bertkit_select_kernel_isa(const char *name);
+
+// ---- Lower precision (precision.c) ----
+
+/// y[i] = x[i] rounded to bfloat16 (nearest, ties to even), as raw bits.
+void bertkit_f32_to_bf16(const float *x, uint16_t *y, size_t n);
+
+/// y[i] = the float that bfloat16 x[i] stands for.
+void bertkit_bf16_to_f32(const uint16_t *x, float *y, size_t n);
+
+/// Dynamic quantization of a rows × cols matrix, one scale and zero point per row:
+/// x ≈ scale[r]·(q − zero[r]), q in 0…255, the row's range widened to hold 0.
+void bertkit_quantize_rows_u8(const float *x, size_t rows, size_t cols, uint8_t *q, float *scale, int32_t *zero);
+
+/// Symmetric quantization of a weight matrix, one scale per row (output channel):
+/// w ≈ scale[r]·q, q in −max_q…max_q; row_sum[r] = Σ_j q[r, j].
+void bertkit_quantize_weights_s8(const float *w, size_t rows, size_t cols, int max_q, int8_t *q, float *scale,
+                                 int32_t *row_sum);
+
+/// In place over y (rows × cols, row stride ldy), which holds int32 products Σ_k q_a·q_w:
+/// y[r, j] = row_scale[r]·col_scale[j]·(acc − row_zero[r]·col_sum[j]) + bias[j] (bias may be NULL).
+void bertkit_dequantize_s32(float *y, size_t rows, size_t cols, size_t ldy, const float *row_scale,
+                            const int32_t *row_zero, const float *col_scale, const int32_t *col_sum,
+                            const float *bias);
+
+// ---- The CPU (cpu.c) ----
+
+/// The CPU's brand string from CPUID ("AMD EPYC 9B45", "Intel(R) Xeon(R) Platinum 8581C …").
+const char *bertkit_cpu_brand(void);
+
+/// CPUID's display family, model and stepping (0 off x86-64).
+void bertkit_cpu_signature(int *family, int *model, int *stepping);
+
+/// The vector features that CPUID reports and the operating system has enabled, space-separated:
+/// sse4.2 avx fma f16c avx2 avx_vnni avx512f avx512bw avx512vl avx512_vnni avx512_bf16 avx512_fp16 amx_bf16 amx_int8.
+const char *bertkit_cpu_features(void);
+
+/// The single-thread rate of fused multiply-adds at the widest vectors this CPU has, in
+/// GFLOP/s, measured over about `seconds`: the fp32 ceiling of one core.
+double bertkit_fma_peak_gflops(double seconds);
+
+/// The vectors bertkit_fma_peak_gflops used: "avx512", "avx2+fma" or "sse (mul+add)".
+const char *bertkit_fma_isa(void);
 
 #ifdef __cplusplus
 }

@@ -25,16 +25,15 @@ public final class BertSelfAttention {
     /// `[batch, seq, hidden]` (or packed `[tokens, hidden]`) → context of the same shape, and the
     /// attention probabilities.
     ///
-    /// The three projections run as one product: their weights side by side, `[3·hidden, hidden]`,
-    /// so the input is read once and attention reads q, k and v in place. The parameters stay
-    /// separate (`query`, `key`, `value`), as the checkpoint names them.
+    /// The three projections write one `[tokens, 3·hidden]` result side by side
+    /// (``Tensor/linear(weights:biases:)``), so attention reads q, k and v in place and no weight
+    /// is copied. The parameters stay separate (`query`, `key`, `value`), as the checkpoint names them.
     public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (context: Tensor, probabilities: Tensor) {
         guard let qb = query.bias?.value, let kb = key.bias?.value, let vb = value.bias?.value else {
             return Tensor.attention(query: query(x), key: key(x), value: value(x), layout: mask, heads: heads,
                                     dropout: dropoutProbability, training: store.training, generator: &store.generator)
         }
-        let weight = Tensor.concat([query.weight.value, key.weight.value, value.weight.value], axis: 0)
-        let qkv = x.linear(weight: weight, bias: Tensor.concat([qb, kb, vb], axis: 0))
+        let qkv = x.linear(weights: [query.weight.value, key.weight.value, value.weight.value], biases: [qb, kb, vb])
         return Tensor.attention(qkv: qkv, layout: mask, heads: heads, dropout: dropoutProbability,
                                 training: store.training, generator: &store.generator)
     }

@@ -5,9 +5,11 @@ import Accelerate
 import CBLAS
 #endif
 import CKernels
+import COneDNN
 import Synchronization
 
-/// The one place that calls BLAS. Row-major single-precision GEMM:
+/// The one place that calls the matrix backend (``MatrixBackend``: oneDNN, OpenBLAS or
+/// Accelerate). Row-major single-precision GEMM:
 /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, with leading dimensions in elements.
 ///
 /// BLAS itself runs single-threaded; BertKit splits work across cores itself: a large product
@@ -28,14 +30,24 @@ enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         gemmCalls.wrappingAdd(1, ordering: .relaxed)
+        forEachBlock(m: m, n: n, k: k) { rows, cols in
+            sgemmSerial(transA: transA, transB: transB, m: rows.count, n: cols.count, k: k, alpha: alpha,
+                        a: blockOfA(a, rows: rows, transposed: transA, ld: lda), lda: lda,
+                        b: blockOfB(b, cols: cols, transposed: transB, ld: ldb), ldb: ldb,
+                        beta: beta, c: c + rows.lowerBound * ldc + cols.lowerBound, ldc: ldc)
+        }
+    }
+
+    /// Splits C[m×n] into one block per core along its longer side (rows of C are rows of op(A),
+    /// columns of C are columns of op(B)) and runs `body(rows, columns)` for each block at once.
+    /// Small products, or calls already inside parallel work, run as one block on this thread.
+    /// Blocks are multiples of 16 to keep kernels aligned.
+    static func forEachBlock(m: Int, n: Int, k: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
         let threads = Threads.count
         guard threads > 1, m * n * k >= splitThreshold, !Threads.isInParallelRegion else {
-            sgemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                        beta: beta, c: c, ldc: ldc)
+            body(0..<m, 0..<n)
             return
         }
-        // Split the longer side of C into one block per core (rows of C are rows of op(A);
-        // columns of C are columns of op(B)). Blocks are multiples of 16 to keep kernels aligned.
         let splitRows = m >= n
         let length = splitRows ? m : n
         let parts = min(threads, max(1, length / 16))
@@ -43,16 +55,20 @@ enum BLAS {
         Threads.parallelBlocks(parts) { part in
             let start = part * block, end = min(length, start + block)
             guard start < end else { return }
-            if splitRows {
-                let aBlock = transA ? a + start : a + start * lda
-                sgemmSerial(transA: transA, transB: transB, m: end - start, n: n, k: k, alpha: alpha, a: aBlock, lda: lda,
-                            b: b, ldb: ldb, beta: beta, c: c + start * ldc, ldc: ldc)
-            } else {
-                let bBlock = transB ? b + start * ldb : b + start
-                sgemmSerial(transA: transA, transB: transB, m: m, n: end - start, k: k, alpha: alpha, a: a, lda: lda,
-                            b: bBlock, ldb: ldb, beta: beta, c: c + start, ldc: ldc)
-            }
+            if splitRows { body(start..<end, 0..<n) } else { body(0..<m, start..<end) }
         }
+    }
+
+    /// Where rows `rows` of op(A) start, for A stored with leading dimension `ld`.
+    @inline(__always)
+    static func blockOfA<T>(_ a: UnsafePointer<T>, rows: Range<Int>, transposed: Bool, ld: Int) -> UnsafePointer<T> {
+        transposed ? a + rows.lowerBound : a + rows.lowerBound * ld
+    }
+
+    /// Where columns `cols` of op(B) start, for B stored with leading dimension `ld`.
+    @inline(__always)
+    static func blockOfB<T>(_ b: UnsafePointer<T>, cols: Range<Int>, transposed: Bool, ld: Int) -> UnsafePointer<T> {
+        transposed ? b + cols.lowerBound * ld : b + cols.lowerBound
     }
 
     /// One BLAS call on the calling thread.
@@ -67,6 +83,12 @@ enum BLAS {
         if k == 0 {
             // BLAS leaves C untouched when k == 0 only for beta == 1; make the math explicit.
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+            return
+        }
+        if MatrixBackend.current == .oneDNN {
+            let status = bertkit_dnnl_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha,
+                                            a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+            precondition(status == 0, "oneDNN sgemm failed (status \(status)) for \(m)×\(k) · \(k)×\(n)")
             return
         }
         cblas_sgemm(

@@ -37,14 +37,16 @@ public enum Threads {
     @TaskLocal static var isInParallelRegion = false
 
     /// Runs `body(0..<parts)` with one part per thread, the caller taking part 0. Each part sees
-    /// the caller's grad mode, and runs its own kernels serially.
+    /// the caller's grad mode and precision, and runs its own kernels serially.
     static func parallelBlocks(_ parts: Int, _ body: (Int) -> Void) {
         if parts <= 1 { body(0); return }
         nonisolated(unsafe) let body = body
-        let recording = GradMode.isEnabled
+        let recording = GradMode.isEnabled, precision = Precision.current
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             GradMode.$enabledValue.withValue(recording) {
-                Threads.$isInParallelRegion.withValue(true) { body(part) }
+                Precision.$scoped.withValue(precision) {
+                    Threads.$isInParallelRegion.withValue(true) { body(part) }
+                }
             }
         }
     }

@@ -5,7 +5,8 @@ import CBLAS
 #endif
 import Dispatch
 
-/// Measures BertKit's matrix products against a plain `cblas_sgemm` loop on the shapes of a
+/// Measures BertKit's matrix products against a plain loop of the backend's own call
+/// (``MatrixBackend``; `cblas_sgemm` with OpenBLAS's threads for OpenBLAS) on the shapes of a
 /// MiniLM forward pass (rows are tokens: batch × sequence). Run by `bertkit bench gemm`.
 public enum GemmBenchmark {
     public struct Row: Sendable {
@@ -26,6 +27,34 @@ public enum GemmBenchmark {
         BLAS.setThreads(Threads.count)
         defer { BLAS.setThreads(1) }
         return body()
+    }
+
+    /// The plain loop's product: `cblas_sgemm` with OpenBLAS's own threads when OpenBLAS is the
+    /// backend; otherwise the backend's call, split across cores as BertKit splits it.
+    static func plainSgemm(transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                           b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        #if !canImport(Accelerate)
+        if MatrixBackend.current == .openBLAS {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                        a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+            return
+        }
+        #endif
+        BLAS.sgemm(transA: false, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
+    }
+
+    /// Best time of `body` over about `seconds` (at least three timed calls), after one warm-up call.
+    static func best(seconds: Double, _ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity, calls = 0
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        while calls < 3 || DispatchTime.now().uptimeNanoseconds < deadline {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            calls += 1
+        }
+        return best
     }
 
     /// Best of `repeats` timings of `body`, after one warm-up call.
@@ -54,8 +83,8 @@ public enum GemmBenchmark {
             let c = Tensor(zeros: [tokens, outF])
             let ours = best(repeats) { _ = withNoGrad { x.linear(weight: w, bias: nil) } }
             let plain = withBLASThreads { best(repeats) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(outF), Int32(inF), 1,
-                            x.storage.pointer, Int32(inF), w.storage.pointer, Int32(inF), 0, c.storage.pointer, Int32(outF))
+                plainSgemm(transB: true, m: tokens, n: outF, k: inF, a: x.storage.pointer, lda: inF,
+                           b: w.storage.pointer, ldb: inF, c: c.storage.pointer, ldc: outF)
             } }
             rows.append(Row(name: "\(tokens)×\(inF) · \(inF)×\(outF)", flops: 2.0 * Double(tokens * inF * outF),
                             bertKitSeconds: ours, plainSeconds: plain))
@@ -67,9 +96,9 @@ public enum GemmBenchmark {
         let oursQK = best(repeats) { _ = withNoGrad { q.matmul(k, transposeOther: true) } }
         let plainQK = withBLASThreads { best(repeats) {
             for i in 0..<pairs {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(sequence), Int32(sequence), Int32(d), 1,
-                            q.storage.pointer + i * sequence * d, Int32(d), k.storage.pointer + i * sequence * d, Int32(d),
-                            0, scores.storage.pointer + i * sequence * sequence, Int32(sequence))
+                plainSgemm(transB: true, m: sequence, n: sequence, k: d, a: q.storage.pointer + i * sequence * d, lda: d,
+                           b: k.storage.pointer + i * sequence * d, ldb: d,
+                           c: scores.storage.pointer + i * sequence * sequence, ldc: sequence)
             }
         } }
         rows.append(Row(name: "\(pairs) × (\(sequence)×\(d) · \(d)×\(sequence)) Q·Kᵀ",
@@ -77,9 +106,9 @@ public enum GemmBenchmark {
         let oursPV = best(repeats) { _ = withNoGrad { p.matmul(q) } }
         let plainPV = withBLASThreads { best(repeats) {
             for i in 0..<pairs {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(sequence), Int32(d), Int32(sequence), 1,
-                            p.storage.pointer + i * sequence * sequence, Int32(sequence), q.storage.pointer + i * sequence * d, Int32(d),
-                            0, context.storage.pointer + i * sequence * d, Int32(d))
+                plainSgemm(transB: false, m: sequence, n: d, k: sequence, a: p.storage.pointer + i * sequence * sequence,
+                           lda: sequence, b: q.storage.pointer + i * sequence * d, ldb: d,
+                           c: context.storage.pointer + i * sequence * d, ldc: d)
             }
         } }
         rows.append(Row(name: "\(pairs) × (\(sequence)×\(sequence) · \(sequence)×\(d)) P·V",

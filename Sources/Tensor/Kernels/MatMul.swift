@@ -110,32 +110,110 @@ extension Tensor {
 
 extension Tensor {
     /// A dense layer in PyTorch's layout: `self · weightᵀ + bias`, with `weight` `[out, in]`.
-    /// One sgemm writes on top of the broadcast bias; the plain twin is `matmul` then `+`.
+    /// One product writes on top of the broadcast bias; the plain twin is `matmul` then `+`.
+    /// Runs in ``Precision/current``.
     public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
-        precondition(weight.rank == 2 && shape.last == weight.shape[1],
-                     "linear: input \(shape) for weight \(weight.shape)")
-        let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
+        linear(weights: [weight], biases: bias.map { [$0] })
+    }
+
+    /// Several dense layers that read the same input, their outputs side by side:
+    /// `[..., in]` → `[..., out₀ + out₁ + …]`, each layer writing its own block of columns.
+    /// BERT's query, key and value projections run this way: the input is read once, no weight
+    /// is copied, and attention reads the three blocks in place.
+    public func linear(weights: [Tensor], biases: [Tensor]?) -> Tensor {
+        precondition(!weights.isEmpty, "linear needs at least one weight")
+        let inFeatures = shape.last ?? 0
+        for w in weights {
+            precondition(w.rank == 2 && w.shape[1] == inFeatures, "linear: input \(shape) for weight \(w.shape)")
+        }
+        precondition(biases == nil || biases!.count == weights.count, "linear: \(biases!.count) biases for \(weights.count) weights")
+        let widths = weights.map { $0.shape[0] }
+        let offsets = widths.indices.map { widths[..<$0].reduce(0, +) }
+        let total = widths.reduce(0, +)
         let rows = count / Swift.max(inFeatures, 1)
-        let out = Tensor.uninitialized(Array(shape.dropLast()) + [outFeatures])
-        let y = out.storage.pointer
-        if let bias {
-            precondition(bias.shape == [outFeatures], "linear: bias \(bias.shape) for \(outFeatures) outputs")
-            let b = bias.storage.pointer
-            Threads.parallelFor(rows, work: rows * outFeatures) { range in
-                for r in range { (y + r * outFeatures).update(from: b, count: outFeatures) }
+        let out = Tensor.uninitialized(Array(shape.dropLast()) + [total])
+        let y = out.storage.pointer, x = storage.pointer
+        if let biases {
+            for (i, b) in biases.enumerated() {
+                precondition(b.shape == [widths[i]], "linear: bias \(b.shape) for \(widths[i]) outputs")
             }
         }
-        let s = Kernels.GemmShape(m: rows, n: outFeatures, k: inFeatures, transA: false, transB: true)
-        Kernels.gemm(s, batch: 1, a: storage.pointer, strideA: 0, b: weight.storage.pointer, strideB: 0,
-                     c: y, strideC: 0, beta: bias == nil ? 0 : 1)
-        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-        return out.recorded("linear", inputs: inputs) { [self] g in
-            Kernels.gemmBackward(
-                s, batch: 1, a: storage.pointer, strideA: 0, b: weight.storage.pointer, strideB: 0,
-                dC: g.storage.pointer, strideC: 0,
-                dA: requiresGrad ? gradBuffer() : nil, dB: weight.requiresGrad ? weight.gradBuffer() : nil)
-            if let bias, bias.requiresGrad {
-                Kernels.addColumnSums(g.storage.pointer, rows: rows, cols: outFeatures, into: bias.gradBuffer())
+        let inputs = [self] + weights + (biases ?? [])
+        let recording = Tensor.needsGrad(inputs)
+        let precision = Precision.current
+        precondition(precision != .int8 || !recording, "int8 is for inference: train in fp32 or bf16")
+
+        // int8 adds the bias in its epilogue; the others write on top of the broadcast bias.
+        // Weights that no gradient reaches (inference, evaluation, a frozen encoder) are converted
+        // once and kept; trained ones are converted on every call.
+        let packed = precision == .int8
+            || (precision == .bf16 && (!GradMode.isEnabled || !weights.contains(where: \.requiresGrad)))
+        if let biases, !(packed && precision == .int8) {
+            let biasPointers = biases.map { $0.storage.pointer }
+            Threads.parallelFor(rows, work: rows * total) { range in
+                for r in range {
+                    for (i, b) in biasPointers.enumerated() { (y + r * total + offsets[i]).update(from: b, count: widths[i]) }
+                }
+            }
+        }
+        let accumulate = biases != nil
+
+        if packed {
+            // Inference (or frozen weights): each weight converted once and kept.
+            for (i, w) in weights.enumerated() {
+                LowPrecision.linearPacked(x, rows: rows, inFeatures: inFeatures, weight: LowPrecision.packed(w, precision),
+                                          bias: precision == .int8 ? biases?[i].storage.pointer : nil,
+                                          accumulate: accumulate && precision != .int8, y: y + offsets[i], ldy: total)
+            }
+            if !recording { return out }
+        }
+
+        // Training in bf16 converts this step's input and weights; the backward pass reuses them.
+        let halfInput = precision == .bf16 ? LowPrecision.BF16Buffer(x, count: count) : nil
+        let halfWeights = precision == .bf16 ? weights.map { LowPrecision.BF16Buffer($0.storage.pointer, count: $0.count) } : []
+        if !packed {
+            for (i, w) in weights.enumerated() {
+                if let halfInput {
+                    LowPrecision.gemmBF16(transA: false, transB: true, m: rows, n: widths[i], k: inFeatures,
+                                          a: halfInput.pointer, lda: inFeatures, b: halfWeights[i].pointer, ldb: inFeatures,
+                                          accumulate: accumulate, c: y + offsets[i], ldc: total)
+                } else {
+                    BLAS.sgemm(transA: false, transB: true, m: rows, n: widths[i], k: inFeatures,
+                               a: x, lda: inFeatures, b: w.storage.pointer, ldb: inFeatures,
+                               beta: accumulate ? 1 : 0, c: y + offsets[i], ldc: total)
+                }
+            }
+        }
+        return out.recorded(weights.count == 1 ? "linear" : "linear×\(weights.count)", inputs: inputs) { [self] g in
+            let dy = g.storage.pointer
+            let halfGrad = halfInput == nil ? nil : LowPrecision.BF16Buffer(dy, count: g.count)
+            for (i, w) in weights.enumerated() {
+                let (n, o) = (widths[i], offsets[i])
+                // dx[rows×in] += dy_i[rows×n] · W_i[n×in]
+                if requiresGrad {
+                    if let halfGrad {
+                        LowPrecision.gemmBF16(transA: false, transB: false, m: rows, n: inFeatures, k: n,
+                                              a: halfGrad.pointer + o, lda: total, b: halfWeights[i].pointer, ldb: inFeatures,
+                                              accumulate: true, c: gradBuffer(), ldc: inFeatures)
+                    } else {
+                        BLAS.sgemm(transA: false, transB: false, m: rows, n: inFeatures, k: n, a: dy + o, lda: total,
+                                   b: w.storage.pointer, ldb: inFeatures, beta: 1, c: gradBuffer(), ldc: inFeatures)
+                    }
+                }
+                // dW_i[n×in] += dy_iᵀ · x
+                if w.requiresGrad {
+                    if let halfGrad, let halfInput {
+                        LowPrecision.gemmBF16(transA: true, transB: false, m: n, n: inFeatures, k: rows,
+                                              a: halfGrad.pointer + o, lda: total, b: halfInput.pointer, ldb: inFeatures,
+                                              accumulate: true, c: w.gradBuffer(), ldc: inFeatures)
+                    } else {
+                        BLAS.sgemm(transA: true, transB: false, m: n, n: inFeatures, k: rows, a: dy + o, lda: total,
+                                   b: x, ldb: inFeatures, beta: 1, c: w.gradBuffer(), ldc: inFeatures)
+                    }
+                }
+                if let b = biases?[i], b.requiresGrad {
+                    Kernels.addColumnSums(dy + o, rows: rows, cols: n, ld: total, into: b.gradBuffer())
+                }
             }
         }
     }
@@ -143,11 +221,14 @@ extension Tensor {
 
 extension Kernels {
     /// sums[j] += Σ_r x[r, j]   (x: rows × cols): a broadcast bias's gradient.
-    static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into sums: UnsafeMutablePointer<Float>) {
+    /// Rows are `ld` apart (`cols` when nil): a block of columns of a wider matrix.
+    static func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int? = nil,
+                              into sums: UnsafeMutablePointer<Float>) {
+        let ld = ld ?? cols
         // Each thread takes a range of columns over every row.
         Threads.parallelFor(cols, work: rows * cols) { columns in
             for r in 0..<rows {
-                let row = x + r * cols
+                let row = x + r * ld
                 for j in columns { sums[j] += row[j] }
             }
         }

@@ -74,6 +74,14 @@ public final class Trainer {
     /// - Parameter checkpoints: a folder for resumable checkpoints; with `resume`, training
     ///   continues from the checkpoint there, ending with the same weights as an uninterrupted run.
     public func fit(train: PreparedData, dev: PreparedData?, checkpoints: URL? = nil, resume: Bool = false) throws -> Result {
+        let precision = options.precision ?? Precision.current
+        guard precision != .int8 else {
+            throw TransferError.invalidSetting("int8 is for inference (embed, eval, predict); train in fp32 or bf16")
+        }
+        return try Precision.with(precision) { try fitInPrecision(train: train, dev: dev, checkpoints: checkpoints, resume: resume) }
+    }
+
+    func fitInPrecision(train: PreparedData, dev: PreparedData?, checkpoints: URL?, resume: Bool) throws -> Result {
         try options.validate()
         guard train.count > 0 else { throw TransferError.training("the training set is empty") }
         let start = Date()

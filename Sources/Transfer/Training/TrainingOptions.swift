@@ -1,3 +1,5 @@
+import Tensor
+
 /// How to train; the defaults are the BERT paper's recipe.
 public struct TrainingOptions: Sendable, Codable, Equatable {
     public var epochs = 3
@@ -29,6 +31,9 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var checkpointEvery: Int?
     /// Stop, as if killed, after this many optimizer steps (checkpoint saved): for tests and demos.
     public var stopAfterSteps: Int?
+    /// The dense layers' precision: fp32, or bf16 products with float master weights, moments and
+    /// loss (mixed precision). `nil` follows ``Precision/current``. int8 is for inference only.
+    public var precision: Precision?
 
     public init() {}
 

@@ -1,0 +1,247 @@
+// Dense layers in bf16 and int8 (see ``Precision``).
+//
+// bf16:  y = bf16(x) · bf16(W)ᵀ, accumulated in float.
+//        backward (training): dx += bf16(dy)·bf16(W),  dW += bf16(dy)ᵀ·bf16(x).
+// int8:  x ≈ sx_r·(qx − zx_r) per row (qx in 0…255), W ≈ sw_j·qw per output channel (qw in −127…127):
+//        y[r, j] = sx_r·sw_j·(Σ_k qx·qw − zx_r·Σ_k qw) + b[j].
+//
+// Inference converts each weight once and keeps it (``PackedWeight``); training converts the
+// weights of every call, since they change every step.
+import CKernels
+import COneDNN
+import Synchronization
+
+/// A dense layer's weight `[out, in]` converted for one lower precision.
+final class PackedWeight: @unchecked Sendable {
+    // Immutable after init; read by any thread.
+    let precision: Precision
+    let rows: Int, cols: Int
+    /// bf16 bits (bf16), or int8 values (int8), rows × cols.
+    let bf16: UnsafeMutablePointer<UInt16>?
+    let int8: UnsafeMutablePointer<Int8>?
+    /// int8: the scale of each row and the sum of its quantized values.
+    let scale: UnsafeMutablePointer<Float>?
+    let sum: UnsafeMutablePointer<Int32>?
+    /// The float values these stand for, when the backend cannot multiply them directly.
+    let fallback: UnsafeMutablePointer<Float>?
+
+    init(_ weight: UnsafePointer<Float>, rows: Int, cols: Int, precision: Precision) {
+        precondition(precision != .fp32, "fp32 weights need no packing")
+        self.precision = precision
+        self.rows = rows
+        self.cols = cols
+        let n = rows * cols
+        if precision == .bf16 {
+            let bits = UnsafeMutablePointer<UInt16>.allocate(capacity: max(n, 1))
+            bertkit_f32_to_bf16(weight, bits, n)
+            bf16 = bits
+            int8 = nil; scale = nil; sum = nil
+            if LowPrecision.hasBF16Products {
+                fallback = nil
+            } else {
+                let values = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+                bertkit_bf16_to_f32(bits, values, n)
+                fallback = values
+            }
+        } else {
+            let q = UnsafeMutablePointer<Int8>.allocate(capacity: max(n, 1))
+            let s = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, 1))
+            let sums = UnsafeMutablePointer<Int32>.allocate(capacity: max(rows, 1))
+            bertkit_quantize_weights_s8(weight, rows, cols, LowPrecision.int8WeightLimit, q, s, sums)
+            int8 = q; scale = s; sum = sums
+            bf16 = nil
+            if LowPrecision.hasInt8Products {
+                fallback = nil
+            } else {
+                let values = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+                for r in 0..<rows { for j in 0..<cols { values[r * cols + j] = Float(q[r * cols + j]) * s[r] } }
+                fallback = values
+            }
+        }
+    }
+
+    deinit {
+        bf16?.deallocate(); int8?.deallocate(); scale?.deallocate(); sum?.deallocate(); fallback?.deallocate()
+    }
+}
+
+enum LowPrecision {
+    /// Whether the backend multiplies bf16 operands itself (else they are widened to float).
+    static let hasBF16Products: Bool = {
+        guard MatrixBackend.current == .oneDNN else { return false }
+        var a: [UInt16] = [0x3F80], b: [UInt16] = [0x4000]   // 1 and 2
+        var c: [Float] = [0]
+        let status = bertkit_dnnl_gemm_bf16(0, 1, 1, 1, 1, &a, 1, &b, 1, 0, &c, 1)
+        return status == 0 && c[0] == 2
+    }()
+
+    /// Whether the backend multiplies int8 operands itself.
+    static var hasInt8Products: Bool { MatrixBackend.current == .oneDNN }
+
+    /// Weights use 7 bits on CPUs without VNNI: their u8·s8 instructions add pairs of products in
+    /// 16 bits, which 255·127·2 would overflow.
+    static let int8WeightLimit: Int32 = CPUInfo.current.hasNativeInt8 ? 127 : 63
+
+    // MARK: Packed weights
+
+    private struct Key: Hashable {
+        let storage: ObjectIdentifier
+        let precision: Precision
+    }
+
+    private final class Entry: @unchecked Sendable {
+        // `storage` is weak so a freed weight's address, reused by another, never matches.
+        weak var storage: Storage?
+        let packed: PackedWeight
+        init(storage: Storage, packed: PackedWeight) { self.storage = storage; self.packed = packed }
+    }
+
+    private static let cache = Mutex<[Key: Entry]>([:])
+
+    /// `weight` converted to `precision`, made on first use and kept while the weight lives.
+    static func packed(_ weight: Tensor, _ precision: Precision) -> PackedWeight {
+        let key = Key(storage: ObjectIdentifier(weight.storage), precision: precision)
+        if let hit = cache.withLock({ $0[key] }), hit.storage === weight.storage { return hit.packed }
+        let packed = PackedWeight(weight.storage.pointer, rows: weight.shape[0], cols: weight.shape[1], precision: precision)
+        cache.withLock { entries in
+            entries = entries.filter { $0.value.storage != nil }
+            entries[key] = Entry(storage: weight.storage, packed: packed)
+            isEmpty.store(false, ordering: .releasing)
+        }
+        return packed
+    }
+
+    /// Whether any weight is packed: a cheap check before taking the lock.
+    private static let isEmpty = Atomic<Bool>(true)
+
+    /// Forgets the packed copies of `storage` (every one when nil): its values are changing.
+    static func invalidate(_ storage: Storage? = nil) {
+        if isEmpty.load(ordering: .acquiring) { return }
+        cache.withLock { entries in
+            if let storage {
+                entries = entries.filter { $0.key.storage != ObjectIdentifier(storage) && $0.value.storage != nil }
+            } else {
+                entries.removeAll()
+            }
+            isEmpty.store(entries.isEmpty, ordering: .releasing)
+        }
+    }
+
+    // MARK: bf16 products
+
+    /// bf16 bits of `count` floats, in a buffer freed with the returned object.
+    final class BF16Buffer: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<UInt16>
+        init(_ source: UnsafePointer<Float>, count: Int) {
+            pointer = .allocate(capacity: max(count, 1))
+            bertkit_f32_to_bf16(source, pointer, count)
+        }
+        deinit { pointer.deallocate() }
+    }
+
+    /// Row-major C[m×n] (+)= op(A)·op(B) with bf16 operands and float accumulation, split across
+    /// cores as ``BLAS/sgemm``. Falls back to float products of the same bf16 values.
+    static func gemmBF16(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
+        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        BLAS.gemmCalls.wrappingAdd(1, ordering: .relaxed)
+        BLAS.forEachBlock(m: m, n: n, k: k) { rows, cols in
+            let aBlock = BLAS.blockOfA(a, rows: rows, transposed: transA, ld: lda)
+            let bBlock = BLAS.blockOfB(b, cols: cols, transposed: transB, ld: ldb)
+            let cBlock = c + rows.lowerBound * ldc + cols.lowerBound
+            if k > 0, hasBF16Products,
+               bertkit_dnnl_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, Int64(rows.count), Int64(cols.count), Int64(k),
+                                      aBlock, Int64(lda), bBlock, Int64(ldb), accumulate ? 1 : 0, cBlock, Int64(ldc)) == 0 {
+                return
+            }
+            // Widen the operands' spans to float and multiply those.
+            let aSpan = span(rows: transA ? k : rows.count, cols: transA ? rows.count : k, ld: lda)
+            let bSpan = span(rows: transB ? cols.count : k, cols: transB ? k : cols.count, ld: ldb)
+            let wideA = UnsafeMutablePointer<Float>.allocate(capacity: max(aSpan, 1))
+            let wideB = UnsafeMutablePointer<Float>.allocate(capacity: max(bSpan, 1))
+            defer { wideA.deallocate(); wideB.deallocate() }
+            bertkit_bf16_to_f32(aBlock, wideA, aSpan)
+            bertkit_bf16_to_f32(bBlock, wideB, bSpan)
+            BLAS.sgemmSerial(transA: transA, transB: transB, m: rows.count, n: cols.count, k: k, alpha: 1,
+                             a: wideA, lda: lda, b: wideB, ldb: ldb, beta: accumulate ? 1 : 0, c: cBlock, ldc: ldc)
+        }
+    }
+
+    /// Elements from the first to the last of a rows × cols matrix with leading dimension `ld`.
+    private static func span(rows: Int, cols: Int, ld: Int) -> Int {
+        rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols
+    }
+
+    // MARK: Inference with packed weights
+
+    /// y[r, offset + j] = x[r, :] · W[j, :] (+ y when `accumulate`), for rows of x, with a packed W.
+    /// `bias` is added by the int8 epilogue; bf16 expects it already in y (accumulate).
+    static func linearPacked(
+        _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight w: PackedWeight,
+        bias: UnsafePointer<Float>?, accumulate: Bool, y: UnsafeMutablePointer<Float>, ldy: Int
+    ) {
+        precondition(w.cols == inFeatures, "packed weight \(w.rows)×\(w.cols) for \(inFeatures) inputs")
+        guard rows > 0, w.rows > 0 else { return }
+        BLAS.gemmCalls.wrappingAdd(1, ordering: .relaxed)
+        let k = inFeatures
+        BLAS.forEachBlock(m: rows, n: w.rows, k: k) { rowRange, cols in
+            let m = rowRange.count, n = cols.count
+            let xBlock = x + rowRange.lowerBound * k
+            let yBlock = y + rowRange.lowerBound * ldy + cols.lowerBound
+            switch w.precision {
+            case .bf16:
+                let xb = BF16Buffer(xBlock, count: m * k)
+                if let fallback = w.fallback {
+                    let wide = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+                    defer { wide.deallocate() }
+                    bertkit_bf16_to_f32(xb.pointer, wide, m * k)
+                    BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide, lda: k,
+                                     b: fallback + cols.lowerBound * k, ldb: k, beta: accumulate ? 1 : 0, c: yBlock, ldc: ldy)
+                } else {
+                    let status = bertkit_dnnl_gemm_bf16(0, 1, Int64(m), Int64(n), Int64(k), xb.pointer, Int64(k),
+                                                        w.bf16! + cols.lowerBound * k, Int64(k), accumulate ? 1 : 0,
+                                                        yBlock, Int64(ldy))
+                    precondition(status == 0, "oneDNN bf16 product failed for \(m)×\(k) · \(k)×\(n)")
+                }
+            case .int8:
+                precondition(!accumulate, "int8 products write their output")
+                let q = UnsafeMutablePointer<UInt8>.allocate(capacity: max(m * k, 1))
+                let scale = UnsafeMutablePointer<Float>.allocate(capacity: m)
+                let zero = UnsafeMutablePointer<Int32>.allocate(capacity: m)
+                defer { q.deallocate(); scale.deallocate(); zero.deallocate() }
+                bertkit_quantize_rows_u8(xBlock, m, k, q, scale, zero)
+                let colScale = w.scale! + cols.lowerBound, colSum = w.sum! + cols.lowerBound
+                let biasBlock = bias.map { $0 + cols.lowerBound }
+                if let fallback = w.fallback {
+                    // x as its quantized values stand for, times the dequantized weights.
+                    let wide = UnsafeMutablePointer<Float>.allocate(capacity: max(m * k, 1))
+                    defer { wide.deallocate() }
+                    for r in 0..<m { for j in 0..<k { wide[r * k + j] = scale[r] * Float(Int32(q[r * k + j]) - zero[r]) } }
+                    BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide, lda: k,
+                                     b: fallback + cols.lowerBound * k, ldb: k, beta: 0, c: yBlock, ldc: ldy)
+                    if let biasBlock { for r in 0..<m { for j in 0..<n { yBlock[r * ldy + j] += biasBlock[j] } } }
+                } else {
+                    let status = yBlock.withMemoryRebound(to: Int32.self, capacity: (m - 1) * ldy + n) { acc in
+                        bertkit_dnnl_gemm_u8s8s32(1, Int64(m), Int64(n), Int64(k), q, Int64(k),
+                                                  w.int8! + cols.lowerBound * k, Int64(k), acc, Int64(ldy))
+                    }
+                    precondition(status == 0, "oneDNN int8 product failed for \(m)×\(k) · \(k)×\(n)")
+                    bertkit_dequantize_s32(yBlock, m, n, ldy, scale, zero, colScale, colSum, biasBlock)
+                }
+            case .fp32:
+                preconditionFailure("fp32 weights are not packed")
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// Forgets the bf16 and int8 copies of weights made for inference. Call it after changing
+    /// weights in place outside an optimizer (optimizers call it on every step).
+    public static func weightsDidChange() {
+        LowPrecision.invalidate()
+    }
+}
