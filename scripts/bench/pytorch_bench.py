@@ -118,7 +118,7 @@ def pad_batch(encodings, pad_id=0):
 
 def cmd_info(args):
     info = {"python": sys.version.split()[0]}
-    for name in ("torch", "transformers", "sentence_transformers", "tokenizers"):
+    for name in ("torch", "transformers", "sentence_transformers", "tokenizers", "onnxruntime"):
         try:
             info[name] = __import__(name).__version__
         except Exception as e:  # missing or broken

@@ -129,14 +129,34 @@ enum LowPrecision {
 
     // MARK: bf16 products
 
-    /// bf16 bits of `count` floats, in a buffer freed with the returned object.
-    final class BF16Buffer: @unchecked Sendable {
-        let pointer: UnsafeMutablePointer<UInt16>
-        init(_ source: UnsafePointer<Float>, count: Int) {
-            pointer = .allocate(capacity: max(count, 1))
-            bertkit_f32_to_bf16(source, pointer, count)
+    /// Scratch memory of `count` elements of `T`, from the tensor buffer pool: pages a recent pass
+    /// already faulted in, instead of fresh ones from the system (which cost a page fault and a
+    /// zeroing each, a fifth of a bf16 training step before this).
+    final class Scratch<T>: @unchecked Sendable {
+        private let storage: Storage
+        private let floats: Int
+        let pointer: UnsafeMutablePointer<T>
+
+        init(_ count: Int) {
+            floats = max((count * MemoryLayout<T>.stride + 3) / 4, 1)
+            storage = Storage(count: floats, zeroed: false)
+            pointer = UnsafeMutableRawPointer(storage.pointer).bindMemory(to: T.self, capacity: max(count, 1))
         }
-        deinit { pointer.deallocate() }
+
+        deinit {
+            // Back to floats before the pool hands the memory to a tensor.
+            _ = UnsafeMutableRawPointer(storage.pointer).bindMemory(to: Float.self, capacity: floats)
+        }
+    }
+
+    /// bf16 bits of `count` floats, in pooled scratch memory.
+    final class BF16Buffer: @unchecked Sendable {
+        private let scratch: Scratch<UInt16>
+        var pointer: UnsafeMutablePointer<UInt16> { scratch.pointer }
+        init(_ source: UnsafePointer<Float>, count: Int) {
+            scratch = Scratch(count)
+            bertkit_f32_to_bf16(source, scratch.pointer, count)
+        }
     }
 
     /// Row-major C[m×n] (+)= op(A)·op(B) with bf16 operands and float accumulation, split across
@@ -160,13 +180,11 @@ enum LowPrecision {
             // Widen the operands' spans to float and multiply those.
             let aSpan = span(rows: transA ? k : rows.count, cols: transA ? rows.count : k, ld: lda)
             let bSpan = span(rows: transB ? cols.count : k, cols: transB ? k : cols.count, ld: ldb)
-            let wideA = UnsafeMutablePointer<Float>.allocate(capacity: max(aSpan, 1))
-            let wideB = UnsafeMutablePointer<Float>.allocate(capacity: max(bSpan, 1))
-            defer { wideA.deallocate(); wideB.deallocate() }
-            bertkit_bf16_to_f32(aBlock, wideA, aSpan)
-            bertkit_bf16_to_f32(bBlock, wideB, bSpan)
+            let wideA = Scratch<Float>(aSpan), wideB = Scratch<Float>(bSpan)
+            bertkit_bf16_to_f32(aBlock, wideA.pointer, aSpan)
+            bertkit_bf16_to_f32(bBlock, wideB.pointer, bSpan)
             BLAS.sgemmSerial(transA: transA, transB: transB, m: rows.count, n: cols.count, k: k, alpha: 1,
-                             a: wideA, lda: lda, b: wideB, ldb: ldb, beta: accumulate ? 1 : 0, c: cBlock, ldc: ldc)
+                             a: wideA.pointer, lda: lda, b: wideB.pointer, ldb: ldb, beta: accumulate ? 1 : 0, c: cBlock, ldc: ldc)
         }
     }
 
@@ -195,10 +213,9 @@ enum LowPrecision {
             case .bf16:
                 let xb = BF16Buffer(xBlock, count: m * k)
                 if let fallback = w.fallback {
-                    let wide = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
-                    defer { wide.deallocate() }
-                    bertkit_bf16_to_f32(xb.pointer, wide, m * k)
-                    BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide, lda: k,
+                    let wide = Scratch<Float>(m * k)
+                    bertkit_bf16_to_f32(xb.pointer, wide.pointer, m * k)
+                    BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide.pointer, lda: k,
                                      b: fallback + cols.lowerBound * k, ldb: k, beta: accumulate ? 1 : 0, c: yBlock, ldc: ldy)
                 } else {
                     let status = bertkit_dnnl_gemm_bf16(0, 1, Int64(m), Int64(n), Int64(k), xb.pointer, Int64(k),
@@ -208,17 +225,15 @@ enum LowPrecision {
                 }
             case .int8:
                 precondition(!accumulate, "int8 products write their output")
-                let q = UnsafeMutablePointer<UInt8>.allocate(capacity: max(m * k, 1))
-                let scale = UnsafeMutablePointer<Float>.allocate(capacity: m)
-                let zero = UnsafeMutablePointer<Int32>.allocate(capacity: m)
-                defer { q.deallocate(); scale.deallocate(); zero.deallocate() }
+                let qBuffer = Scratch<UInt8>(m * k), scaleBuffer = Scratch<Float>(m), zeroBuffer = Scratch<Int32>(m)
+                let (q, scale, zero) = (qBuffer.pointer, scaleBuffer.pointer, zeroBuffer.pointer)
                 bertkit_quantize_rows_u8(xBlock, m, k, q, scale, zero)
                 let colScale = w.scale! + cols.lowerBound, colSum = w.sum! + cols.lowerBound
                 let biasBlock = bias.map { $0 + cols.lowerBound }
                 if let fallback = w.fallback {
                     // x as its quantized values stand for, times the dequantized weights.
-                    let wide = UnsafeMutablePointer<Float>.allocate(capacity: max(m * k, 1))
-                    defer { wide.deallocate() }
+                    let wideBuffer = Scratch<Float>(m * k)
+                    let wide = wideBuffer.pointer
                     for r in 0..<m { for j in 0..<k { wide[r * k + j] = scale[r] * Float(Int32(q[r * k + j]) - zero[r]) } }
                     BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide, lda: k,
                                      b: fallback + cols.lowerBound * k, ldb: k, beta: 0, c: yBlock, ldc: ldy)
