@@ -195,61 +195,83 @@ enum LowPrecision {
 
     // MARK: Inference with packed weights
 
-    /// y[r, offset + j] = x[r, :] · W[j, :] (+ y when `accumulate`), for rows of x, with a packed W.
-    /// `bias` is added by the int8 epilogue; bf16 expects it already in y (accumulate).
+    /// y[r, offsets[i] + j] = x[r, :] · W_i[j, :] (+ y when `accumulate`) for each packed weight W_i,
+    /// with the input converted (bf16) or quantized (int8) once for all of them. int8 adds
+    /// `biases[i]` in its epilogue; bf16 expects the bias already in y (`accumulate`).
+    /// Rows are split across cores when the products are large and no parallel work is running.
     static func linearPacked(
-        _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight w: PackedWeight,
-        bias: UnsafePointer<Float>?, accumulate: Bool, y: UnsafeMutablePointer<Float>, ldy: Int
+        _ x: UnsafePointer<Float>, rows: Int, inFeatures k: Int, weights: [PackedWeight], offsets: [Int],
+        biases: [UnsafePointer<Float>?], accumulate: Bool, y: UnsafeMutablePointer<Float>, ldy: Int
     ) {
-        precondition(w.cols == inFeatures, "packed weight \(w.rows)×\(w.cols) for \(inFeatures) inputs")
-        guard rows > 0, w.rows > 0 else { return }
-        BLAS.gemmCalls.wrappingAdd(1, ordering: .relaxed)
-        let k = inFeatures
-        BLAS.forEachBlock(m: rows, n: w.rows, k: k) { rowRange, cols in
-            let m = rowRange.count, n = cols.count
-            let xBlock = x + rowRange.lowerBound * k
-            let yBlock = y + rowRange.lowerBound * ldy + cols.lowerBound
-            switch w.precision {
+        guard rows > 0, let precision = weights.first?.precision else { return }
+        for w in weights {
+            precondition(w.cols == k && w.precision == precision, "packed weight \(w.rows)×\(w.cols) for \(k) inputs")
+        }
+        precondition(precision != .int8 || !accumulate, "int8 products write their output")
+        BLAS.gemmCalls.wrappingAdd(weights.count, ordering: .relaxed)
+        let total = weights.reduce(0) { $0 + $1.rows }
+        let threads = Threads.count
+        let parts = threads > 1 && rows * total * k >= BLAS.splitThreshold && !Threads.isInParallelRegion
+            ? min(threads, Swift.max(1, rows / 16)) : 1
+        Threads.parallelBlocks(parts) { part in
+            let start = rows * part / parts, end = rows * (part + 1) / parts
+            guard start < end else { return }
+            let m = end - start
+            let xBlock = x + start * k, yRows = y + start * ldy
+            switch precision {
             case .bf16:
                 let xb = BF16Buffer(xBlock, count: m * k)
-                if let fallback = w.fallback {
-                    let wide = Scratch<Float>(m * k)
-                    bertkit_bf16_to_f32(xb.pointer, wide.pointer, m * k)
-                    BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide.pointer, lda: k,
-                                     b: fallback + cols.lowerBound * k, ldb: k, beta: accumulate ? 1 : 0, c: yBlock, ldc: ldy)
-                } else {
-                    let status = bertkit_dnnl_gemm_bf16(0, 1, Int64(m), Int64(n), Int64(k), xb.pointer, Int64(k),
-                                                        w.bf16! + cols.lowerBound * k, Int64(k), accumulate ? 1 : 0,
-                                                        yBlock, Int64(ldy))
-                    precondition(status == 0, "oneDNN bf16 product failed for \(m)×\(k) · \(k)×\(n)")
+                for (i, w) in weights.enumerated() {
+                    multiplyBF16(xb.pointer, rows: m, k: k, w, accumulate: accumulate, y: yRows + offsets[i], ldy: ldy)
                 }
             case .int8:
-                precondition(!accumulate, "int8 products write their output")
-                let qBuffer = Scratch<UInt8>(m * k), scaleBuffer = Scratch<Float>(m), zeroBuffer = Scratch<Int32>(m)
-                let (q, scale, zero) = (qBuffer.pointer, scaleBuffer.pointer, zeroBuffer.pointer)
-                bertkit_quantize_rows_u8(xBlock, m, k, q, scale, zero)
-                let colScale = w.scale! + cols.lowerBound, colSum = w.sum! + cols.lowerBound
-                let biasBlock = bias.map { $0 + cols.lowerBound }
-                if let fallback = w.fallback {
-                    // x as its quantized values stand for, times the dequantized weights.
-                    let wideBuffer = Scratch<Float>(m * k)
-                    let wide = wideBuffer.pointer
-                    for r in 0..<m { for j in 0..<k { wide[r * k + j] = scale[r] * Float(Int32(q[r * k + j]) - zero[r]) } }
-                    BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide, lda: k,
-                                     b: fallback + cols.lowerBound * k, ldb: k, beta: 0, c: yBlock, ldc: ldy)
-                    if let biasBlock { for r in 0..<m { for j in 0..<n { yBlock[r * ldy + j] += biasBlock[j] } } }
-                } else {
-                    let status = yBlock.withMemoryRebound(to: Int32.self, capacity: (m - 1) * ldy + n) { acc in
-                        bertkit_dnnl_gemm_u8s8s32(1, Int64(m), Int64(n), Int64(k), q, Int64(k),
-                                                  w.int8! + cols.lowerBound * k, Int64(k), acc, Int64(ldy))
-                    }
-                    precondition(status == 0, "oneDNN int8 product failed for \(m)×\(k) · \(k)×\(n)")
-                    bertkit_dequantize_s32(yBlock, m, n, ldy, scale, zero, colScale, colSum, biasBlock)
+                let q = Scratch<UInt8>(m * k), scale = Scratch<Float>(m), zero = Scratch<Int32>(m)
+                bertkit_quantize_rows_u8(xBlock, m, k, q.pointer, scale.pointer, zero.pointer)
+                for (i, w) in weights.enumerated() {
+                    multiplyInt8(q.pointer, scale.pointer, zero.pointer, rows: m, k: k, w, bias: biases[i],
+                                 y: yRows + offsets[i], ldy: ldy)
                 }
             case .fp32:
                 preconditionFailure("fp32 weights are not packed")
             }
         }
+    }
+
+    /// y[m×n] (+)= bf16 rows · Wᵀ, on this thread.
+    private static func multiplyBF16(_ x: UnsafePointer<UInt16>, rows m: Int, k: Int, _ w: PackedWeight,
+                                     accumulate: Bool, y: UnsafeMutablePointer<Float>, ldy: Int) {
+        let n = w.rows
+        if let fallback = w.fallback {
+            let wide = Scratch<Float>(m * k)
+            bertkit_bf16_to_f32(x, wide.pointer, m * k)
+            BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide.pointer, lda: k,
+                             b: fallback, ldb: k, beta: accumulate ? 1 : 0, c: y, ldc: ldy)
+            return
+        }
+        let status = bertkit_dnnl_gemm_bf16(0, 1, Int64(m), Int64(n), Int64(k), x, Int64(k), w.bf16!, Int64(k),
+                                            accumulate ? 1 : 0, y, Int64(ldy))
+        precondition(status == 0, "oneDNN bf16 product failed for \(m)×\(k) · \(k)×\(n)")
+    }
+
+    /// y[m×n] = dequantized (quantized rows · qWᵀ) + bias, on this thread.
+    private static func multiplyInt8(_ q: UnsafePointer<UInt8>, _ scale: UnsafePointer<Float>, _ zero: UnsafePointer<Int32>,
+                                     rows m: Int, k: Int, _ w: PackedWeight, bias: UnsafePointer<Float>?,
+                                     y: UnsafeMutablePointer<Float>, ldy: Int) {
+        let n = w.rows
+        if let fallback = w.fallback {
+            // The rows as their quantized values stand for, times the dequantized weights.
+            let wide = Scratch<Float>(m * k)
+            for r in 0..<m { for j in 0..<k { wide.pointer[r * k + j] = scale[r] * Float(Int32(q[r * k + j]) - zero[r]) } }
+            BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide.pointer, lda: k,
+                             b: fallback, ldb: k, beta: 0, c: y, ldc: ldy)
+            if let bias { for r in 0..<m { for j in 0..<n { y[r * ldy + j] += bias[j] } } }
+            return
+        }
+        let status = y.withMemoryRebound(to: Int32.self, capacity: (m - 1) * ldy + n) { acc in
+            bertkit_dnnl_gemm_u8s8s32(1, Int64(m), Int64(n), Int64(k), q, Int64(k), w.int8!, Int64(k), acc, Int64(ldy))
+        }
+        precondition(status == 0, "oneDNN int8 product failed for \(m)×\(k) · \(k)×\(n)")
+        bertkit_dequantize_s32(y, m, n, ldy, scale, zero, w.scale!, w.sum!, bias)
     }
 }
 

@@ -160,11 +160,13 @@ extension Tensor {
 
         if packed {
             // Inference (or frozen weights): each weight converted once and kept.
-            for (i, w) in weights.enumerated() {
-                LowPrecision.linearPacked(x, rows: rows, inFeatures: inFeatures, weight: LowPrecision.packed(w, precision),
-                                          bias: precision == .int8 ? biases?[i].storage.pointer : nil,
-                                          accumulate: accumulate && precision != .int8, y: y + offsets[i], ldy: total)
-            }
+            LowPrecision.linearPacked(x, rows: rows, inFeatures: inFeatures,
+                                      weights: weights.map { LowPrecision.packed($0, precision) }, offsets: offsets,
+                                      biases: weights.indices.map { i -> UnsafePointer<Float>? in
+                                          guard precision == .int8, let b = biases?[i] else { return nil }
+                                          return UnsafePointer(b.storage.pointer)
+                                      },
+                                      accumulate: accumulate && precision != .int8, y: y, ldy: total)
             if !recording { return out }
         }
 
