@@ -33,8 +33,7 @@ let package = Package(
         .target(name: "CKernels"),
         .target(
             name: "Tensor",
-            dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
         .target(name: "Layers", dependencies: ["Tensor", "CKernels"]),
         .target(name: "Checkpoints"),
