@@ -1,5 +1,5 @@
 // Shared test helpers: closeness assertions, random tensors, finite-difference gradient checks,
-// and locating files beside the package (fixtures, the demo model, ../shared data).
+// and locating files beside the package (fixtures, the demo model, the opt-in shared data sets).
 import Foundation
 import CKernels
 import Tensor
@@ -141,7 +141,7 @@ public enum TestPaths {
 
     /// The shared data sets (SST-2, UD English EWT) for the longer checks, which are opt-in: nil unless
     /// `BERTKIT_SHARED_DATA` is set, and then the tests that take it also run over every line of the full
-    /// files (besides the committed samples they always run). `BERTKIT_SHARED_DATA=1` means `../shared/data`
+    /// files (besides the committed samples they always run). `BERTKIT_SHARED_DATA=1` means the `shared/data` folder
     /// beside the package; any other value is the folder itself. Set but missing is an error, not a skip.
     public static func optInSharedData() throws -> URL? {
         guard let value = ProcessInfo.processInfo.environment["BERTKIT_SHARED_DATA"], !value.isEmpty, value != "0" else {
