@@ -12,10 +12,13 @@ import Tokenizers
 /// let vectors = try embedder.embed(["A cat sits.", "A dog runs."])   // 2 × 384, unit length
 /// ```
 public struct SentenceEmbedder {
+    /// The encoder.
     public let model: any EncoderModel
+    /// The model's tokenizer; ``encode(_:)`` adds truncation to ``maxLength``.
     public var tokenizer: Tokenizer
-    /// `nil` returns every token's vector (see ``embedTokens(_:)``).
+    /// How ``embed(_:progress:)`` turns token vectors into one vector (``embedTokens(_:progress:)`` keeps them all).
     public var pooling: Pooling
+    /// Whether sentence vectors are scaled to unit length (a `Normalize` module in the model's files).
     public var normalize: Bool
     /// Which hidden state to read: 0 is the embeddings output; `nil` the last layer.
     public var layer: Int?

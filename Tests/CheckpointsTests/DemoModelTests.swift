@@ -1,15 +1,14 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Checkpoints
 
-/// Opens the demo model that scripts/bootstrap installs in the hub cache; skipped when it is absent.
+/// Opens the demo model that scripts/bootstrap installs in the hub cache (scripts/test runs it); fails when it is
+/// absent, naming what to run.
 final class DemoModelTests: XCTestCase {
     func demoFolder() throws -> URL {
-        do {
-            return try ModelLocation.resolve("sentence-transformers/all-MiniLM-L6-v2")
-        } catch {
-            throw XCTSkip("demo model not installed (run scripts/bootstrap): \(error)")
-        }
+        _ = try TestPaths.demoModel()   // a missing model fails with what to run
+        return try ModelLocation.resolve("sentence-transformers/all-MiniLM-L6-v2")
     }
 
     func testOpensAllMiniLML6v2() throws {

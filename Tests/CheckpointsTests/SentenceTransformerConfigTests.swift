@@ -46,6 +46,38 @@ final class SentenceTransformerConfigTests: XCTestCase {
         }
     }
 
+    /// sentence-transformers ≥ 6 writes `pooling_mode` as a name (or a list) and keeps the length in the tokenizer.
+    func testReadsTheSentenceTransformers6Layout() throws {
+        let cases: [(pooling: String, modes: [PoolingConfig.Mode])] = [
+            ("\"max\"", [.max]), ("\"mean\"", [.mean]), ("\"cls\"", [.cls]), ("[\"mean\", \"max\"]", [.mean, .max]),
+            ("\"lasttoken\"", [.lastToken]), ("\"weightedmean\"", [.weightedMean]),
+        ]
+        for test in cases {
+            let folder = try TemporaryFolder()
+            try folder.write("modules.json", Self.modules.replacingOccurrences(of: "models.Pooling", with: "sentence_transformer.modules.pooling.Pooling"))
+            try folder.write("1_Pooling/config.json", "{\"embedding_dimension\": 24, \"pooling_mode\": \(test.pooling), \"include_prompt\": true}")
+            try folder.write("sentence_bert_config.json", "{\"transformer_task\": \"feature-extraction\"}")
+            try folder.write("tokenizer_config.json", "{\"model_max_length\": 12, \"do_lower_case\": true}")
+            let config = try XCTUnwrap(try SentenceTransformerConfig.load(from: folder.url))
+            XCTAssertEqual(config.pooling, PoolingConfig(wordEmbeddingDimension: 24, modes: test.modes), test.pooling)
+            XCTAssertEqual(config.maxSeqLength, 12)
+            XCTAssertTrue(config.normalize)
+        }
+        // A max_seq_length in sentence_bert_config.json wins; transformers' "no limit" placeholder is no limit.
+        let folder = try TemporaryFolder()
+        try folder.write("1_Pooling/config.json", "{\"pooling_mode\": \"mean\"}")
+        try folder.write("tokenizer_config.json", "{\"model_max_length\": 1000000000000000019884624838656}")
+        XCTAssertNil(try SentenceTransformerConfig.load(from: folder.url)?.maxSeqLength)
+        try folder.write("sentence_bert_config.json", "{\"max_seq_length\": 128}")
+        try folder.write("tokenizer_config.json", "{\"model_max_length\": 512}")
+        XCTAssertEqual(try SentenceTransformerConfig.load(from: folder.url)?.maxSeqLength, 128)
+        // An unknown name is an error naming the key and the known names.
+        try folder.write("1_Pooling/config.json", "{\"pooling_mode\": \"median\"}")
+        XCTAssertThrowsError(try SentenceTransformerConfig.load(from: folder.url)) { error in
+            XCTAssertTrue("\(error)".contains("pooling_mode") && "\(error)".contains("median") && "\(error)".contains("lasttoken"), "\(error)")
+        }
+    }
+
     func testAbsentFilesGiveNil() throws {
         let folder = try TemporaryFolder()
         try folder.write("config.json", "{}")

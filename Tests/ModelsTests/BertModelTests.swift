@@ -84,7 +84,7 @@ final class BertModelTests: XCTestCase {
 
     /// all-MiniLM-L6-v2 from the PyPI package, against transformers and sentence-transformers.
     func testMiniLMMatchesTransformersAndSentenceTransformers() throws {
-        guard let folder = TestPaths.miniLM else { throw XCTSkip("all-MiniLM-L6-v2 is not installed (scripts/bootstrap installs it)") }
+        let folder = try TestPaths.demoModel()
         let model = try BertModel.load(folder: folder)
         let file = try expected("minilm-expected.safetensors")
         let batch = try input(from: file)

@@ -1,5 +1,5 @@
 // Shared test helpers: closeness assertions, random tensors, finite-difference gradient checks,
-// and locating files beside the package (fixtures, the demo model, ../shared data).
+// and locating files beside the package (fixtures, the demo model, the opt-in shared data sets).
 import Foundation
 import CKernels
 import Tensor
@@ -110,12 +110,6 @@ public enum TestPaths {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }
 
-    /// `../shared/data` beside the package, when present.
-    public static var sharedData: URL? {
-        let url = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
-        return FileManager.default.fileExists(atPath: url.path) ? url : nil
-    }
-
     /// A model snapshot folder in the Hugging Face cache, when present.
     public static func cachedModel(_ id: String) -> URL? {
         let env = ProcessInfo.processInfo.environment
@@ -131,6 +125,42 @@ public enum TestPaths {
 
     /// The demo model, sentence-transformers/all-MiniLM-L6-v2, when installed.
     public static var miniLM: URL? { cachedModel("sentence-transformers/all-MiniLM-L6-v2") }
+
+    /// The demo model's snapshot folder. `scripts/test` installs it (through `scripts/bootstrap`), so a test
+    /// that needs it fails when it is missing, naming what to run; `BERTKIT_ALLOW_NO_DEMO_MODEL=1` turns
+    /// that failure into a skip, for a machine that cannot fetch the model (no network) and tests the rest.
+    public static func demoModel() throws -> URL {
+        if let folder = miniLM { return folder }
+        let message = "the demo model sentence-transformers/all-MiniLM-L6-v2 is not in the Hugging Face cache "
+            + "($HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub); run scripts/bootstrap (scripts/test does)"
+        if ProcessInfo.processInfo.environment["BERTKIT_ALLOW_NO_DEMO_MODEL"] == "1" {
+            throw XCTSkip(message + " (skipped: BERTKIT_ALLOW_NO_DEMO_MODEL=1)")
+        }
+        throw MissingTestInput(message)
+    }
+
+    /// The shared data sets (SST-2, UD English EWT) for the longer checks, which are opt-in: nil unless
+    /// `BERTKIT_SHARED_DATA` is set, and then the tests that take it also run over every line of the full
+    /// files (besides the committed samples they always run). `BERTKIT_SHARED_DATA=1` means the `shared/data` folder
+    /// beside the package; any other value is the folder itself. Set but missing is an error, not a skip.
+    public static func optInSharedData() throws -> URL? {
+        guard let value = ProcessInfo.processInfo.environment["BERTKIT_SHARED_DATA"], !value.isEmpty, value != "0" else {
+            return nil
+        }
+        let url = value == "1" ? packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+            : URL(fileURLWithPath: value)
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("sst2/train.tsv").path) else {
+            throw MissingTestInput("BERTKIT_SHARED_DATA=\(value) asks for the full shared data, but \(url.path) "
+                + "holds no sst2/train.tsv")
+        }
+        return url
+    }
+}
+
+/// Something a test needs is absent: the test fails with this reason (never skips quietly).
+public struct MissingTestInput: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs `body` once with each build of the C kernels (`CKernels`) this CPU can run, the baseline

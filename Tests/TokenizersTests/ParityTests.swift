@@ -1,10 +1,12 @@
 import Foundation
+import TestSupport
 import Tokenizers
 import XCTest
 
-/// Exact parity with Hugging Face `tokenizers` on every line of the shared SST-2 and EWT texts (~83k lines):
-/// ids, offsets and word ids, compared through one hash per line (Fixtures/parity, made by
-/// scripts/fixtures/tokenizers_fixtures.py).
+/// Exact parity with Hugging Face `tokenizers`: ids, offsets and word ids of about 2,400 lines of SST-2 and EWT text
+/// committed in Fixtures/parity-sample.zip (scripts/fixtures/sample_fixtures.py), and, with `BERTKIT_SHARED_DATA`,
+/// of every line of the shared SST-2 and EWT texts (~83k lines), compared through one hash per line
+/// (Fixtures/parity, made by scripts/fixtures/tokenizers_fixtures.py).
 final class ParityTests: XCTestCase {
     struct Manifest: Decodable {
         struct File: Decodable {
@@ -72,32 +74,66 @@ final class ParityTests: XCTestCase {
         return (0..<count).map { word(12 + 4 * $0) }
     }
 
-    func testEveryLineMatchesTokenizers() throws {
+    func testWordPieceMatchesTokenizers() throws {
         let tokenizer = try Tokenizer(contentsOf: TestLocations.demoModel().appendingPathComponent("tokenizer.json"))
-        try Self.checkParity(tokenizer, folder: "parity")
+        try Self.checkSample(tokenizer, expected: "minilm")
+        if let data = try TestPaths.optInSharedData() { try Self.checkParity(tokenizer, folder: "parity", data: data) }
     }
 
     /// The ALBERT-like Unigram tokenizer (Precompiled charsmap) trained by tokenizer_families_fixtures.py.
     func testUnigramWithPrecompiledNormalizerMatchesTokenizers() throws {
         let tokenizer = try Tokenizer(contentsOf: TestLocations.fixtures.appendingPathComponent("albert/tokenizer.json"))
-        try Self.checkParity(tokenizer, folder: "albert/parity")
+        try Self.checkSample(tokenizer, expected: "albert")
+        if let data = try TestPaths.optInSharedData() { try Self.checkParity(tokenizer, folder: "albert/parity", data: data) }
     }
 
     /// The same tokenizer built from `spiece.model` alone.
     func testSentencePieceModelMatchesTokenizers() throws {
         let tokenizer = try Tokenizer(sentencePieceModel: TestLocations.fixtures.appendingPathComponent("albert/spiece.model"))
-        try Self.checkParity(tokenizer, folder: "albert/parity")
+        try Self.checkSample(tokenizer, expected: "albert")
+        if let data = try TestPaths.optInSharedData() { try Self.checkParity(tokenizer, folder: "albert/parity", data: data) }
     }
 
     /// The RoBERTa-like byte-level BPE tokenizer trained by tokenizer_families_fixtures.py.
     func testByteLevelBPEMatchesTokenizers() throws {
         let tokenizer = try Tokenizer(contentsOf: TestLocations.fixtures.appendingPathComponent("roberta/tokenizer.json"))
-        try Self.checkParity(tokenizer, folder: "roberta/parity")
+        try Self.checkSample(tokenizer, expected: "roberta")
+        if let data = try TestPaths.optInSharedData() { try Self.checkParity(tokenizer, folder: "roberta/parity", data: data) }
+    }
+
+    /// The committed sample's texts through `tokenizer`, against `expected`.jsonl of Fixtures/parity-sample.zip:
+    /// ids, offsets and word ids of every line, the first differences shown in full.
+    static func checkSample(_ tokenizer: Tokenizer, expected name: String) throws {
+        let sample = try ParitySample.shared()
+        let expected = try sample.encodings(name)
+        XCTAssertEqual(expected.count, sample.texts.count, "\(name).jsonl: one line per text")
+        XCTAssertGreaterThan(sample.texts.count, 2000)
+        let encodings = tokenizer.encodeBatch(sample.texts.map(\.text))
+        var mismatches = 0
+        for (i, (encoding, want)) in zip(encodings, expected).enumerated() {
+            let offsets = encoding.offsets.flatMap { [$0.lowerBound, $0.upperBound] }
+            let words = encoding.wordIds.map { $0 ?? -1 }
+            guard encoding.ids != want.ids || offsets != want.offsets || words != want.words else { continue }
+            mismatches += 1
+            if mismatches <= 5 {
+                let source = sample.texts[i]
+                XCTFail("""
+                    \(name): \(source.file) line \(source.line) differs from tokenizers
+                      text: \(source.text.debugDescription)
+                      ids: \(encoding.ids)
+                      expected: \(want.ids)
+                      offsets: \(offsets)
+                      expected: \(want.offsets)
+                      words: \(words)
+                      expected: \(want.words)
+                    """)
+            }
+        }
+        XCTAssertEqual(mismatches, 0, "\(name): \(mismatches) of \(sample.texts.count) sample lines differ")
     }
 
     /// Every line of the shared texts through `tokenizer`, against the hashes of `folder`.
-    static func checkParity(_ tokenizer: Tokenizer, folder: String) throws {
-        let data = try TestLocations.sharedData()
+    static func checkParity(_ tokenizer: Tokenizer, folder: String, data: URL) throws {
         let manifest = try JSONDecoder().decode(
             Manifest.self, from: Data(contentsOf: TestLocations.fixtures.appendingPathComponent("\(folder)/manifest.json")))
         var total = 0
@@ -130,16 +166,18 @@ final class ParityTests: XCTestCase {
         XCTAssertGreaterThan(total, 80_000)
     }
 
-    /// Throughput on SST-2 train, one thread and `encodeBatch`; printed, not asserted (machines differ).
-    func testThroughputOnSST2Train() throws {
-        let data = try TestLocations.sharedData()
+    /// Throughput on the sample (on SST-2 train with `BERTKIT_SHARED_DATA`), one thread and `encodeBatch`; printed,
+    /// not asserted (machines differ). What is asserted: one thread and `encodeBatch` give the same encodings.
+    func testThroughput() throws {
+        let data = try TestPaths.optInSharedData()
         var start = Date()
         let tokenizer = try Tokenizer(contentsOf: TestLocations.demoModel().appendingPathComponent("tokenizer.json"))
         let loading = Date().timeIntervalSince(start)
         start = Date()
         _ = tokenizer.encode("Ça coûte 中文")  // first use of the Unicode tables
         let tables = Date().timeIntervalSince(start)
-        let texts = try Self.texts(of: data.appendingPathComponent("sst2/train.tsv"), kind: "tsv").map(\.text)
+        let texts = try data.map { try Self.texts(of: $0.appendingPathComponent("sst2/train.tsv"), kind: "tsv").map(\.text) }
+            ?? ParitySample.shared().texts.map(\.text)
         start = Date()
         var tokens = 0
         for text in texts { tokens += tokenizer.encode(text).count }
@@ -152,7 +190,7 @@ final class ParityTests: XCTestCase {
         let parallel = Double(texts.count) / Date().timeIntervalSince(start)
         XCTAssertEqual(batch.map(\.count).reduce(0, +), tokens)
         XCTAssertEqual(kept, batch)
-        print("throughput sst2 train: \(texts.count) sentences; one thread: \(Int(loop)) sentences/s (each dropped), "
+        print("throughput \(data == nil ? "parity sample" : "sst2 train"): \(texts.count) sentences; one thread: \(Int(loop)) sentences/s (each dropped), "
             + "\(Int(serial)) sentences/s (all kept); encodeBatch: \(Int(parallel)) sentences/s; "
             + "tokenizer.json loaded in \(Int(loading * 1000)) ms, Unicode tables in \(Int(tables * 1000)) ms")
     }

@@ -406,40 +406,102 @@ final class ExampleDataTests: XCTestCase {
     }
 }
 
-/// The real data sets in ../shared/data, when present.
+/// The readers on samples of the real data sets, SST-2 and UD English EWT (Fixtures/data, written by
+/// scripts/fixtures/sample_fixtures.py with the expected rows, words and tags of a plain Python reading);
+/// with `BERTKIT_SHARED_DATA`, on the full shared files too (their counts, label sets and first rows).
 final class SharedDataTests: XCTestCase {
-    func testSST2LoadsWithNoOptions() throws {
-        guard let shared = TestPaths.sharedData else { throw XCTSkip("../shared/data is absent") }
-        let start = Date()
-        let train = try ClassificationDataset.read(shared.appendingPathComponent("sst2/train.tsv"))
-        let seconds = Date().timeIntervalSince(start)
-        let labels = train.labelSet()
-        let dev = try ClassificationDataset.read(shared.appendingPathComponent("sst2/dev.tsv"), labels: labels)
-
-        XCTAssertEqual(train.count, 67_349)
-        XCTAssertEqual(dev.count, 872)
-        XCTAssertEqual(train.columns, .init(text: "sentence", pair: nil, label: "label"))
-        XCTAssertEqual(dev.columns, .init(text: "content", pair: nil, label: "label"))
-        XCTAssertEqual(labels.labels, ["0", "1"])
-        XCTAssertEqual(train.examples[0], ClassificationExample(text: "hide new secretions from the parental units", label: "0", line: 2))
-        XCTAssertEqual(dev.examples[0].text, "one long string of cliches .")
-        XCTAssertFalse(train.examples.contains { $0.text.contains("\r") })
-        let counts = Dictionary(uniqueKeysWithValues: train.labelCounts().map { ($0.label, $0.count) })
-        XCTAssertEqual(counts["0", default: 0] + counts["1", default: 0], 67_349)
-        XCTAssertEqual(try dev.labelIDs(in: labels).count, 872)
-        print("SST-2 train read in \(String(format: "%.3f", seconds)) s")
+    struct Row: Decodable { var text: String; var label: String; var line: Int }
+    struct Sentence: Decodable { var words: [String]; var tags: [String]; var line: Int }
+    struct TableSample: Decodable { var header: [String]; var rows: [Row]; var labels: [String] }
+    struct TaggingSample: Decodable { var sentences: [Sentence]; var tags: [String] }
+    struct TableFull: Decodable { var header: [String]; var rows: Int; var labels: [String]; var labelCounts: [Int]; var first: Row }
+    struct TaggingFull: Decodable { var sentences: Int; var words: Int; var tags: [String]; var first: Sentence }
+    struct Expected: Decodable {
+        struct Samples: Decodable {
+            var sst2Train, sst2Dev: TableSample
+            var ewtTrain, ewtDev: TaggingSample
+            enum CodingKeys: String, CodingKey {
+                case sst2Train = "sst2-train.tsv", sst2Dev = "sst2-dev.tsv", ewtTrain = "ewt-train.conllu", ewtDev = "ewt-dev.conllu"
+            }
+        }
+        struct Full: Decodable {
+            var sst2Train, sst2Dev: TableFull
+            var ewtTrain, ewtDev: TaggingFull
+            enum CodingKeys: String, CodingKey {
+                case sst2Train = "sst2/train.tsv", sst2Dev = "sst2/dev.tsv"
+                case ewtTrain = "ud-ewt/en_ewt-ud-train.conllu", ewtDev = "ud-ewt/en_ewt-ud-dev.conllu"
+            }
+        }
+        var samples: Samples
+        var full: Full
     }
 
-    func testEWTLoadsWithUPOS() throws {
-        guard let shared = TestPaths.sharedData else { throw XCTSkip("../shared/data is absent") }
-        let train = try TaggingDataset.read(shared.appendingPathComponent("ud-ewt/en_ewt-ud-train.conllu"))
-        let tags = train.tagSet()
-        let dev = try TaggingDataset.read(shared.appendingPathComponent("ud-ewt/en_ewt-ud-dev.conllu"), tags: tags)
-        XCTAssertEqual(train.count, 12_544)
-        XCTAssertEqual(dev.count, 2_001)
-        XCTAssertEqual(tags.labels, ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART",
-                                     "PRON", "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"])
+    static let folder = TestPaths.packageRoot.appending(path: "Tests/TransferTests/Fixtures/data")
+
+    func expected() throws -> Expected {
+        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.folder.appending(path: "expected.json")))
+    }
+
+    func assertTable(_ data: ClassificationDataset, _ want: TableSample, _ name: String) {
+        XCTAssertEqual(data.columns, .init(text: want.header[1], pair: nil, label: want.header[0]), name)
+        XCTAssertEqual(data.count, want.rows.count, name)
+        XCTAssertGreaterThan(data.count, 50, name)
+        for (example, row) in zip(data.examples, want.rows) {
+            XCTAssertEqual(example, ClassificationExample(text: row.text, label: row.label, line: row.line), name)
+        }
+        XCTAssertEqual(data.labelSet().labels, want.labels, name)
+    }
+
+    func assertTagging(_ data: TaggingDataset, _ want: TaggingSample, _ name: String) {
+        XCTAssertEqual(data.count, want.sentences.count, name)
+        XCTAssertGreaterThan(data.count, 20, name)
+        for (sentence, expected) in zip(data.sentences, want.sentences) {
+            XCTAssertEqual(sentence, TaggedSentence(words: expected.words, tags: expected.tags, line: expected.line), name)
+        }
+        XCTAssertEqual(data.tagSet().labels, want.tags, name)
+    }
+
+    func testSST2ReadsWithNoOptions() throws {
+        let expected = try expected()
+        let train = try ClassificationDataset.read(Self.folder.appending(path: "sst2-train.tsv"))
+        let labels = train.labelSet()
+        let dev = try ClassificationDataset.read(Self.folder.appending(path: "sst2-dev.tsv"), labels: labels)
+        assertTable(train, expected.samples.sst2Train, "sst2-train sample")
+        assertTable(dev, expected.samples.sst2Dev, "sst2-dev sample")
+        XCTAssertEqual(try dev.labelIDs(in: labels).count, dev.count)
+
+        guard let shared = try TestPaths.optInSharedData() else { return }
+        for (path, want) in [("sst2/train.tsv", expected.full.sst2Train), ("sst2/dev.tsv", expected.full.sst2Dev)] {
+            let start = Date()
+            let data = try ClassificationDataset.read(shared.appending(path: path))
+            print("\(path) read in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
+            XCTAssertEqual(data.count, want.rows, path)
+            XCTAssertEqual(data.columns, .init(text: want.header[1], pair: nil, label: want.header[0]), path)
+            XCTAssertEqual(data.labelSet().labels, want.labels, path)
+            XCTAssertEqual(data.labelCounts().map(\.count), want.labelCounts, path)
+            XCTAssertEqual(data.examples.first, ClassificationExample(text: want.first.text, label: want.first.label, line: want.first.line), path)
+            XCTAssertFalse(data.examples.contains { $0.text.contains("\r") }, path)
+        }
+    }
+
+    func testEWTReadsWithUPOS() throws {
+        let expected = try expected()
+        let train = try TaggingDataset.read(Self.folder.appending(path: "ewt-train.conllu"))
+        let dev = try TaggingDataset.read(Self.folder.appending(path: "ewt-dev.conllu"))
+        assertTagging(train, expected.samples.ewtTrain, "ewt-train sample")
+        assertTagging(dev, expected.samples.ewtDev, "ewt-dev sample")
         XCTAssertTrue(train.sentences.allSatisfy { $0.words.count == $0.tags.count && !$0.words.isEmpty })
-        XCTAssertEqual(try dev.tagIDs(in: tags).count, 2_001)
+
+        guard let shared = try TestPaths.optInSharedData() else { return }
+        let fullTrain = try TaggingDataset.read(shared.appending(path: "ud-ewt/en_ewt-ud-train.conllu"))
+        let tags = fullTrain.tagSet()
+        let fullDev = try TaggingDataset.read(shared.appending(path: "ud-ewt/en_ewt-ud-dev.conllu"), tags: tags)
+        for (data, want, path) in [(fullTrain, expected.full.ewtTrain, "train"), (fullDev, expected.full.ewtDev, "dev")] {
+            XCTAssertEqual(data.count, want.sentences, path)
+            XCTAssertEqual(data.wordCount, want.words, path)
+            XCTAssertEqual(data.tagSet().labels, want.tags, path)
+            XCTAssertEqual(data.sentences.first, TaggedSentence(words: want.first.words, tags: want.first.tags, line: want.first.line), path)
+        }
+        XCTAssertEqual(try fullDev.tagIDs(in: tags).count, fullDev.count)
     }
 }

@@ -7,13 +7,7 @@ import XCTest
 /// issue: embeddings within cosine 0.999 (bf16) and 0.99 minimum / 0.998 mean (int8), and a trained
 /// classifier's predictions all but unchanged. The texts are the repo's sentiment example (424 sentences).
 final class PrecisionTests: XCTestCase {
-    func demoModel() throws -> URL {
-        guard let folder = TestPaths.miniLM else {
-            XCTFail("all-MiniLM-L6-v2 is not installed: run scripts/bootstrap (scripts/test does)")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return folder
-    }
+    func demoModel() throws -> URL { try TestPaths.demoModel() }
 
     func sentimentTexts() throws -> [String] {
         let folder = TestPaths.packageRoot.appending(path: "examples/sentiment")

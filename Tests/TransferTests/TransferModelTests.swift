@@ -22,7 +22,7 @@ final class TransferModelTests: XCTestCase {
 
     /// The acceptance numbers for all-MiniLM-L6-v2: counts equal PyTorch's for the same configuration.
     func testMiniLMSummaryTotals() throws {
-        guard let folder = TestPaths.miniLM else { throw XCTSkip("all-MiniLM-L6-v2 is not installed") }
+        let folder = try TestPaths.demoModel()
         let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
         let head = HeadSettings(task: .classification, labels: labels, pooling: .mean)
         let frozen = try TransferModel(config: config, head: head, mode: .featureExtraction).summary()

@@ -30,7 +30,8 @@ public struct SentenceTransformerConfig: Sendable, Equatable {
     public var pooling: PoolingConfig?
     /// `true` when a `Normalize` module scales sentence vectors to unit length.
     public var normalize: Bool
-    /// `max_seq_length` from `sentence_bert_config.json`: longer inputs are truncated.
+    /// `max_seq_length` from `sentence_bert_config.json` (else, as sentence-transformers ≥ 6 saves it,
+    /// `model_max_length` from `tokenizer_config.json`): longer inputs are truncated.
     public var maxSeqLength: Int?
     /// `do_lower_case` from `sentence_bert_config.json`.
     public var doLowerCase: Bool?
@@ -81,6 +82,14 @@ public struct SentenceTransformerConfig: Sendable, Equatable {
             config.maxSeqLength = try json.intIfPresent("max_seq_length")
             config.doLowerCase = try json.boolIfPresent("do_lower_case")
         }
+        // sentence-transformers ≥ 6 keeps the length in the tokenizer's `model_max_length` instead (a huge
+        // placeholder there means "no limit").
+        let tokenizerURL = folder.appending(path: "tokenizer_config.json")
+        if found, config.maxSeqLength == nil, fileManager.fileExists(atPath: tokenizerURL.path),
+           let length = try JSONConfig(contentsOf: tokenizerURL).doubleIfPresent("model_max_length"),
+           length >= 1, length < 1e9 {
+            config.maxSeqLength = Int(length)
+        }
         return found ? config : nil
     }
 
@@ -130,6 +139,18 @@ public struct PoolingConfig: Sendable, Equatable {
         case weightedMean = "pooling_mode_weightedmean_tokens"
         /// The last non-padding token's vector.
         case lastToken = "pooling_mode_lasttoken"
+
+        /// The name sentence-transformers ≥ 6 writes in `pooling_mode`.
+        public var name: String {
+            switch self {
+            case .cls: "cls"
+            case .mean: "mean"
+            case .max: "max"
+            case .meanSqrtLength: "mean_sqrt_len_tokens"
+            case .weightedMean: "weightedmean"
+            case .lastToken: "lasttoken"
+            }
+        }
     }
 
     /// The size of the token vectors, if the file says.
@@ -142,17 +163,34 @@ public struct PoolingConfig: Sendable, Equatable {
         self.modes = modes
     }
 
-    /// Reads a Pooling `config.json`; at least one mode must be on.
+    /// Reads a Pooling `config.json`; at least one mode must be on. Both layouts are read: one boolean per
+    /// mode (`"pooling_mode_mean_tokens": true`, sentence-transformers < 6) and a `pooling_mode` name or list
+    /// of names (`"pooling_mode": "mean"`, sentence-transformers ≥ 6).
     public init(contentsOf url: URL) throws(CheckpointError) {
         let json = try JSONConfig(contentsOf: url)
         var modes: [Mode] = []
-        for mode in Mode.allCases where try json.bool(mode.rawValue, default: false) {
-            modes.append(mode)
+        if json.contains("pooling_mode") {
+            var names: [String] = []
+            if let one = try? json.stringIfPresent("pooling_mode") { names = [one] }
+            else if let many = try json.stringsIfPresent("pooling_mode") { names = many }
+            for name in names {
+                guard let mode = Mode.allCases.first(where: { $0.name == name }) else {
+                    throw json.error("pooling_mode", .invalidValue(
+                        "unknown pooling mode \"\(name)\"; expected one of \(Mode.allCases.map(\.name).joined(separator: ", "))"))
+                }
+                modes.append(mode)
+            }
+        } else {
+            for mode in Mode.allCases where try json.bool(mode.rawValue, default: false) {
+                modes.append(mode)
+            }
         }
         guard !modes.isEmpty else {
             throw CheckpointError(file: url, .invalidValue(
-                "no pooling mode is on; expected one of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")) to be true"))
+                "no pooling mode is on; expected pooling_mode or one of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")) to be true"))
         }
-        self.init(wordEmbeddingDimension: try json.intIfPresent("word_embedding_dimension"), modes: modes)
+        var dimension = try json.intIfPresent("word_embedding_dimension")
+        if dimension == nil { dimension = try json.intIfPresent("embedding_dimension") }
+        self.init(wordEmbeddingDimension: dimension, modes: modes)
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
+import TestSupport
 import XCTest
 
-/// Where the tests find their data: fixtures beside the tests, the shared data beside the package, the demo
-/// model in the Hugging Face cache. Missing data skips a test; it never fails it.
+/// Where the tests find their data: fixtures beside the tests, the demo model in the Hugging Face cache (which
+/// scripts/test installs; missing, the test fails), the full shared data beside the package (opt-in, see
+/// `TestPaths.optInSharedData`).
 enum TestLocations {
     /// The package root, found from this file's path (Tests/TokenizersTests/Support/).
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
@@ -11,33 +13,11 @@ enum TestLocations {
     /// Tests/TokenizersTests/Fixtures.
     static let fixtures = packageRoot.appendingPathComponent("Tests/TokenizersTests/Fixtures")
 
-    /// `../shared/data` beside the package root, or a skip.
-    static func sharedData() throws -> URL {
-        let url = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("shared data not found at ../shared/data beside the package")
-        }
-        return url
-    }
-
-    /// The Hugging Face hub cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.
-    static var hubCache: URL {
-        let env = ProcessInfo.processInfo.environment
-        if let hub = env["HF_HUB_CACHE"], !hub.isEmpty { return URL(fileURLWithPath: hub) }
-        if let home = env["HF_HOME"], !home.isEmpty { return URL(fileURLWithPath: home).appendingPathComponent("hub") }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/huggingface/hub")
-    }
-
-    /// The snapshot folder of sentence-transformers/all-MiniLM-L6-v2 named by `refs/main`, or a skip.
+    /// The snapshot folder of sentence-transformers/all-MiniLM-L6-v2, or an error that fails the test.
     static func demoModel() throws -> URL {
-        let repo = hubCache.appendingPathComponent("models--sentence-transformers--all-MiniLM-L6-v2")
-        guard let ref = try? String(contentsOf: repo.appendingPathComponent("refs/main"), encoding: .utf8) else {
-            throw XCTSkip("demo model not in the Hugging Face cache (\(repo.path)); run scripts/bootstrap")
-        }
-        let snapshot = repo.appendingPathComponent("snapshots").appendingPathComponent(
-            ref.trimmingCharacters(in: .whitespacesAndNewlines))
+        let snapshot = try TestPaths.demoModel()
         guard FileManager.default.fileExists(atPath: snapshot.appendingPathComponent("tokenizer.json").path) else {
-            throw XCTSkip("demo model snapshot has no tokenizer.json: \(snapshot.path)")
+            throw MissingTestInput("demo model snapshot has no tokenizer.json: \(snapshot.path)")
         }
         return snapshot
     }
