@@ -15,11 +15,12 @@ struct BenchCommand: ParsableCommand {
     )
 }
 
-/// GFLOP/s of BertKit's matrix products next to a plain cblas_sgemm loop, on MiniLM's shapes.
+/// GFLOP/s of BertKit's matrix products next to a plain loop of the backend's call, on MiniLM's shapes,
+/// after the machine's facts (bertkit env).
 struct GemmBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
-        abstract: "GFLOP/s of BertKit's matrix products next to a plain cblas_sgemm loop, on MiniLM's shapes."
+        abstract: "GFLOP/s of BertKit's matrix products next to a plain loop of the backend's call, on MiniLM's shapes."
     )
 
     @OptionGroup var compute: ComputeOptions
@@ -27,8 +28,8 @@ struct GemmBench: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        print("threads: \(Threads.count)")
-        let header = ["shape", "BertKit GFLOP/s", "cblas loop GFLOP/s", "overhead"]
+        print(BackendReport(measure: true).text)
+        let header = ["shape", "BertKit GFLOP/s", "plain loop GFLOP/s", "overhead"]
         var lines = [header]
         for row in GemmBenchmark.run(repeats: repeats) {
             lines.append([row.name, String(format: "%.1f", row.bertKitGFLOPS), String(format: "%.1f", row.plainGFLOPS),

@@ -50,7 +50,7 @@ struct ForwardBench: ParsableCommand {
             let pooled = try withNoGrad { Pooling.mean(try model(input).lastHiddenState, mask: mask) }
             checksum = pooled.scalars.prefix(8).reduce(0, +)
         }
-        // The ceiling: the best rate any product reached on the largest shapes, the plain cblas_sgemm
+        // The ceiling: the best rate any product reached on the largest shapes, the plain backend
         // loop or BertKit's own, measured before and after the forward passes (a machine that was
         // busy for one of the two would otherwise lower it).
         let gemm = gemmBefore + measureGemm()
