@@ -31,6 +31,32 @@ static inline __attribute__((always_inline)) float dequantized(const float *at, 
     return (float)(acc - zero * col_sum) * scale;
 }
 
+// The smallest and largest of x[0..<n], widened to hold 0 (so 0 is exact after quantization).
+// Sixteen running minima and maxima, one per lane: a single running value is a dependency chain
+// the compiler may not reorder (its NaN rules), and it stayed scalar.
+static inline __attribute__((always_inline)) void row_range(const float *x, size_t n, float *lo_out, float *hi_out) {
+    float lo[16] = {0}, hi[16] = {0};
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        for (int l = 0; l < 16; l++) {
+            float v = x[j + l];
+            lo[l] = v < lo[l] ? v : lo[l];
+            hi[l] = v > hi[l] ? v : hi[l];
+        }
+    }
+    for (; j < n; j++) {
+        lo[0] = x[j] < lo[0] ? x[j] : lo[0];
+        hi[0] = x[j] > hi[0] ? x[j] : hi[0];
+    }
+    float a = 0, b = 0;
+    for (int l = 0; l < 16; l++) {
+        a = lo[l] < a ? lo[l] : a;
+        b = hi[l] > b ? hi[l] : b;
+    }
+    *lo_out = a;
+    *hi_out = b;
+}
+
 #define DEFINE_PRECISION_KERNELS(suffix, attributes)                                                    \
     attributes static void f32_to_bf16_##suffix(const float *x, uint16_t *y, size_t n) {               \
         for (size_t i = 0; i < n; i++) y[i] = to_bf16(x[i]);                                            \
@@ -39,11 +65,8 @@ static inline __attribute__((always_inline)) float dequantized(const float *at, 
                                                   float *scale, int32_t *zero) {                        \
         for (size_t r = 0; r < rows; r++) {                                                             \
             const float *row = x + r * cols;                                                            \
-            float lo = 0, hi = 0; /* the range always holds 0, so 0 is exact */                        \
-            for (size_t j = 0; j < cols; j++) {                                                         \
-                lo = row[j] < lo ? row[j] : lo;                                                         \
-                hi = row[j] > hi ? row[j] : hi;                                                         \
-            }                                                                                           \
+            float lo, hi;                                                                               \
+            row_range(row, cols, &lo, &hi);                                                             \
             float s = (hi - lo) / 255.0f;                                                               \
             if (!(s > 0)) s = 1;                                                                        \
             float z = round_even(-lo / s);                                                              \
