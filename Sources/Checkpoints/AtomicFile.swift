@@ -58,6 +58,17 @@ public enum AtomicFile {
         syncFolder(folder)
     }
 
+    /// The names of temporary files in `folder` that a write killed before its rename left behind
+    /// (`.NAME.UUID.tmp`); empty when the folder does not exist.
+    public static func leftovers(in folder: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { name in
+            guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+            let parts = name.dropFirst().dropLast(4).split(separator: ".")
+            return parts.count >= 2 && UUID(uuidString: String(parts.last!)) != nil
+        }.sorted()
+    }
+
     /// ``write(to:_:)`` for a body that throws only `CheckpointError`, keeping the error typed.
     static func write(
         to url: URL, typed body: (inout Writer) throws(CheckpointError) -> Void
