@@ -60,7 +60,8 @@ enum Bench {
         all["threads"] = Threads.count
         all["max_rss_mib"] = rounded(maxResidentMiB(), 1)
         let data = try JSONSerialization.data(withJSONObject: all, options: [.sortedKeys])
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        try StandardOutput.shared.append(String(decoding: data, as: UTF8.self) + "\n")
+        try StandardOutput.shared.flush()
     }
 
     /// `value` rounded to `digits` decimals, for readable JSON.
