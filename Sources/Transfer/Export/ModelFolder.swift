@@ -87,7 +87,8 @@ extension TransferModel {
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         let run = UUID().uuidString
         let settingsURL = folder.appending(path: TransferModel.settingsFileName)
-        if fm.fileExists(atPath: settingsURL.path) { try fm.removeItem(at: settingsURL) }
+        // The manifest goes first: until the new one is written, the folder is refused, not mixed.
+        try AtomicFile.remove(settingsURL)
         var files: [String] = ["model.safetensors", "config.json"]
         var writer = SafeTensorsWriter(metadata: ["format": "pt", TransferModel.runKey: run])
         for p in store.parameters { writer.add(p.name, shape: p.shape, values: p.value.scalars) }
@@ -102,7 +103,7 @@ extension TransferModel {
                     files.append(name)
                 } else if fm.fileExists(atPath: to.path) {
                     // Another run's tokenizer file would be read with this model's: drop it.
-                    try fm.removeItem(at: to)
+                    try AtomicFile.remove(to)
                 }
             }
         } else {
@@ -142,10 +143,11 @@ extension TransferModel {
         } else {
             settings = try transformersSettings(config, file: configURL)
         }
+        let weights = try Checkpoint.open(folder)
         let model: TransferModel
         do {
             model = try TransferModel(config: config, head: settings.head, mode: settings.mode, freeze: settings.freeze,
-                                      seed: 0, deferInitialization: true)
+                                      seed: 0, deferInitialization: true, weights: (weights, "", [""]))
         } catch {
             throw TransferError.invalidModelFolder(settingsURL, "\(error)")
         }
@@ -153,7 +155,7 @@ extension TransferModel {
             throw TransferError.invalidModelFolder(settingsURL, "max_length must be in 1…\(config.maxSequenceLength) "
                 + "(the model's max_position_embeddings), found \(settings.maxLength)")
         }
-        try model.store.load(from: try Checkpoint.open(folder))
+        try model.store.load(from: weights)
         model.store.initializePending()
         if let name = model.firstNonFiniteParameter() {
             throw TransferError.invalidModelFolder(folder, "weight \(name) holds NaN or infinity (a diverged run?)")
