@@ -98,6 +98,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--output \(url.path): cannot write into the folder")
         }
         try? fm.removeItem(at: probe)
+        try? fm.removeItem(at: url.appending(path: Trainer.checkpointName + ".finished"))
         for folder in [url, url.appending(path: Trainer.checkpointName)] {
             for name in AtomicFile.leftovers(in: folder) {
                 try? fm.removeItem(at: folder.appending(path: name))
@@ -159,6 +160,7 @@ struct TrainCommand: ParsableCommand {
             note("stopped after step \(options.stopAfterSteps!) as asked; continue with --resume")
             return
         }
+        armCrashTest()
         try transfer.save(to: outputURL, tokenizerFrom: folder, maxLength: options.maxLength)
 
         let trainExamples = Double(trainPrepared.count)
@@ -181,8 +183,24 @@ struct TrainCommand: ParsableCommand {
             summary += "; dev " + m.summary.prefix(3).map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", ")
         }
         // The model and its reports are complete: only now has the resumable checkpoint served its purpose.
-        try? FileManager.default.removeItem(at: outputURL.appending(path: Trainer.checkpointName))
+        // One rename retires it at once; a partly deleted checkpoint would look resumable.
+        let retired = outputURL.appending(path: Trainer.checkpointName + ".finished")
+        try? FileManager.default.removeItem(at: retired)
+        if (try? FileManager.default.moveItem(at: outputURL.appending(path: Trainer.checkpointName), to: retired)) != nil {
+            try? FileManager.default.removeItem(at: retired)
+        }
         print(summary)
         note("report: \(output)/report.md, report.json, report.svg")
+    }
+}
+
+/// For the crash tests (Tests/CLITests): with BERTKIT_CRASH_AT_EVENT=N, the process kills itself
+/// (SIGKILL, as `kill -9`) at the Nth point of the final save where the files on disk change.
+private func armCrashTest() {
+    guard let target = ProcessInfo.processInfo.environment["BERTKIT_CRASH_AT_EVENT"].flatMap(Int.init) else { return }
+    nonisolated(unsafe) var count = 0
+    AtomicFile.eventHook = { _ in
+        count += 1
+        if count == target { kill(getpid(), SIGKILL) }
     }
 }
