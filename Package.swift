@@ -55,6 +55,8 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TransferTests", dependencies: ["BertKit", "TestSupport"]),
+        // Runs the built `bertkit` as a process: exit codes, stdout format, stderr text.
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
