@@ -23,12 +23,18 @@ struct JSONValue: Sendable {
 
     /// Parses `data`.
     init(parsing data: Data, file: String) throws(TokenizerError) {
+        // The scanner first: it gives a syntax error's position, and it refuses nesting deeper than
+        // any tokenizer.json has before JSONDecoder sees it (FoundationEssentials' scanner traps
+        // while describing its own nesting error; found by scripts/fuzz tokenizer).
+        var scanner = JSONSyntaxScanner(bytes: Array(data))
+        if let offset = scanner.firstError() {
+            let location = Self.location(of: offset, in: data)
+            let what = scanner.tooDeep ? "nested deeper than \(JSONSyntaxScanner.maxDepth) levels" : "syntax error"
+            throw .malformedJSON(file: file, reason: "\(what) at line \(location.line), column \(location.column)")
+        }
         do {
             value = try JSONDecoder().decode(Value.self, from: data)
         } catch let error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let location = Self.syntaxErrorLocation(data) {
-                throw .malformedJSON(file: file, reason: "syntax error at line \(location.line), column \(location.column)")
-            }
             throw .malformedJSON(file: file, reason: Self.describe(error))
         } catch {
             throw .malformedJSON(file: file, reason: error.localizedDescription)
@@ -37,11 +43,8 @@ struct JSONValue: Sendable {
         self.file = file
     }
 
-    /// Where a syntax error is (1-based line and column, in bytes); JSONDecoder's error has no
-    /// position. Nil when the scanner finds none (the decoder then reports its own message).
-    static func syntaxErrorLocation(_ data: Data) -> (line: Int, column: Int)? {
-        var scanner = JSONSyntaxScanner(bytes: Array(data))
-        guard let offset = scanner.firstError() else { return nil }
+    /// The 1-based line and column (in bytes) of a byte offset.
+    static func location(of offset: Int, in data: Data) -> (line: Int, column: Int) {
         var line = 1, column = 1
         for byte in data.prefix(offset) {
             if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
@@ -226,10 +229,13 @@ extension JSONValue.Value: Decodable {
     }
 }
 
-/// A JSON syntax check that only finds where the first error is (RFC 8259, nesting up to 512).
+/// A JSON syntax check that only finds where the first error is (RFC 8259, nesting up to ``maxDepth``).
 struct JSONSyntaxScanner {
+    static let maxDepth = 128
     let bytes: [UInt8]
     var i = 0
+    /// Whether the error found is nesting deeper than ``maxDepth``.
+    private(set) var tooDeep = false
 
     struct Failure: Error {}
 
@@ -254,7 +260,10 @@ struct JSONSyntaxScanner {
     }
 
     mutating func value(depth: Int) throws {
-        guard depth < 512 else { throw Failure() }
+        guard depth < Self.maxDepth else {
+            tooDeep = true
+            throw Failure()
+        }
         skipSpace()
         guard i < bytes.count else { throw Failure() }
         switch bytes[i] {
@@ -331,6 +340,10 @@ struct JSONSyntaxScanner {
             return i - s
         }
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        if i + 1 < bytes.count, bytes[i] == UInt8(ascii: "0"), bytes[i + 1] >= 0x30 && bytes[i + 1] <= 0x39 {
+            i += 1   // a leading zero
+            throw Failure()
+        }
         guard digits() > 0 else { i = max(start, i); throw Failure() }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
             i += 1
