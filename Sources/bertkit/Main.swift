@@ -39,6 +39,9 @@ extension BertKitCommand {
             Foundation.exit(64)
         } catch let error as CleanExit {
             exit(withError: error)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // Help, version and usage errors: ArgumentParser prints and exits as it always does.
+            exit(withError: error)
         } catch {
             // What was written so far goes out before the error line; a failure to write it matters less.
             try? StandardOutput.shared.finish()

@@ -8,6 +8,17 @@ final class CLIHappyPathTests: XCTestCase {
     override func setUpWithError() throws { work = try Tiny.workFolder() }
     override func tearDown() { try? FileManager.default.removeItem(at: work) }
 
+    func testHelpAndUsageErrorsAreArgumentParsers() throws {
+        for arguments in [["--help"], [], ["train", "--help"], ["help", "embed"]] {
+            let result = try CLI.run(arguments, in: work)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("USAGE: bertkit"), "\(arguments): \(result.stdout)")
+        }
+        let unknown = try CLI.run(["bogus"], in: work)
+        XCTAssertEqual(unknown.status, 64)
+        XCTAssertTrue(unknown.stderr.hasPrefix("Error: Unexpected argument 'bogus'"), unknown.stderr)
+    }
+
     func testTokenizeWritesOneObjectPerLineWithSpecialTokens() throws {
         let result = try CLI.run(["tokenize", "--model", "tiny"], input: "good film\nthe food was really bad\n", in: work)
         XCTAssertEqual(result.status, 0, result.stderr)
