@@ -58,6 +58,8 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Checkpoints", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TransferTests", dependencies: ["BertKit", "TestSupport"], exclude: ["Fixtures"]),
+        // Runs the built `bertkit` as a process: exit codes, stdout format, stderr text.
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

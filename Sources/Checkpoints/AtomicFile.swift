@@ -15,6 +15,20 @@ import Foundation
 /// folder is created if missing. On any failure the temporary file is removed and the destination
 /// is untouched.
 public enum AtomicFile {
+    /// Called at each point where a crash leaves a different state on disk: `"write NAME"` once a
+    /// temporary file is complete, before its rename; `"rename NAME"` after it; `"remove NAME"`
+    /// after ``remove(_:)``. Crash tests kill the process at each one in turn; nil otherwise.
+    nonisolated(unsafe) public static var eventHook: ((String) -> Void)?
+
+    /// Removes the file at `url` if it exists, durably (the folder is flushed).
+    public static func remove(_ url: URL) throws(CheckpointError) {
+        guard unlink(url.path) == 0 || errno == ENOENT else {
+            throw CheckpointError(file: url, .io("cannot remove: \(errorText())"))
+        }
+        syncFolder(url.deletingLastPathComponent())
+        eventHook?("remove \(url.lastPathComponent)")
+    }
+
     /// Atomically replaces the file at `url` with `data`.
     public static func write(_ data: Data, to url: URL) throws(CheckpointError) {
         try write(to: url, typed: { (writer: inout Writer) throws(CheckpointError) in
@@ -47,6 +61,7 @@ public enum AtomicFile {
             guard fsync(fd) == 0 else { throw CheckpointError(file: url, .io("cannot flush to disk: \(errorText())")) }
             closed = true
             guard close(fd) == 0 else { throw CheckpointError(file: url, .io("cannot close: \(errorText())")) }
+            eventHook?("write \(url.lastPathComponent)")
             guard rename(temporary.path, url.path) == 0 else {
                 throw CheckpointError(file: url, .io("cannot replace the file: \(errorText())"))
             }
@@ -56,6 +71,18 @@ public enum AtomicFile {
             throw error
         }
         syncFolder(folder)
+        eventHook?("rename \(url.lastPathComponent)")
+    }
+
+    /// The names of temporary files in `folder` that a write killed before its rename left behind
+    /// (`.NAME.UUID.tmp`); empty when the folder does not exist.
+    public static func leftovers(in folder: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { name in
+            guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+            let parts = name.dropFirst().dropLast(4).split(separator: ".")
+            return parts.count >= 2 && UUID(uuidString: String(parts.last!)) != nil
+        }.sorted()
     }
 
     /// ``write(to:_:)`` for a body that throws only `CheckpointError`, keeping the error typed.

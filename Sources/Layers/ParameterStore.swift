@@ -15,6 +15,15 @@ public final class ParameterStore {
     /// fills the ones no checkpoint provided (a new head), in creation order.
     public var defersInitialization = false
     var pending: [String: Initializer] = [:]
+    /// While initialization is deferred: whether to allocate a parameter of this name and shape.
+    /// A loader sets it to "the checkpoint holds this shape", so that sizes read from a config
+    /// are never allocated before the checkpoint confirms them (a `vocab_size` of 2⁵⁰ would
+    /// abort the process). A parameter refused here is created empty, and loading reports it.
+    public var allocationCheck: ((_ name: String, _ shape: [Int]) -> Bool)?
+    /// The shapes of parameters ``allocationCheck`` refused, by name.
+    public private(set) var unallocated: [String: [Int]] = [:]
+
+    func refuseAllocation(_ name: String, shape: [Int]) { unallocated[name] = shape }
 
     public init(seed: UInt64 = 0) {
         generator = SeededGenerator(seed: seed)
@@ -50,7 +59,9 @@ public final class ParameterStore {
 
     /// Initialises, in creation order, every deferred parameter that was not loaded.
     public func initializePending() {
+        precondition(unallocated.isEmpty, "initializePending: \(unallocated.count) parameters were never allocated (the checkpoint load should have failed)")
         defersInitialization = false
+        allocationCheck = nil
         for p in parameters {
             guard let initializer = pending.removeValue(forKey: p.name) else { continue }
             let values = WeightPath.initialValues(p.shape, initializer, &generator)
@@ -95,7 +106,11 @@ public struct WeightPath {
     public func parameter(_ name: String, shape: [Int], initializer: Initializer) -> Parameter {
         let fullName = self[name].name
         let value: Tensor
-        if store.defersInitialization {
+        if store.defersInitialization, let check = store.allocationCheck, !check(fullName, shape) {
+            value = Tensor(zeros: [0])
+            store.refuseAllocation(fullName, shape: shape)
+            store.pending[fullName] = initializer
+        } else if store.defersInitialization {
             value = Tensor(zeros: shape)
             store.pending[fullName] = initializer
         } else {

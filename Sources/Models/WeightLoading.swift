@@ -28,9 +28,10 @@ extension ParameterStore {
         for parameter in wanted {
             let key = prefix + relative(parameter)
             guard let info = source.info(key) else { throw source.missingTensorError(key) }
-            guard info.shape == parameter.shape else {
+            let expected = unallocated[parameter.name] ?? parameter.shape
+            guard info.shape == expected, unallocated[parameter.name] == nil else {
                 throw CheckpointError(file: source.file(containing: key), key: key,
-                                      .shapeMismatch(expected: parameter.shape, found: info.shape))
+                                      .shapeMismatch(expected: expected, found: info.shape))
             }
             var failure: CheckpointError?
             parameter.value.withUnsafeMutableBufferPointer { buffer in
@@ -54,10 +55,25 @@ extension ParameterStore {
     ) throws(CheckpointError) -> Model {
         let store = ParameterStore()
         store.defersInitialization = true
+        store.allocateOnlyWhatMatches(weights, under: "", keyPrefixes: keyPrefixes)
         let model = build(store.root)
         try store.load(from: weights, keyPrefixes: keyPrefixes)
         store.initializePending()
         return model
+    }
+}
+
+extension ParameterStore {
+    /// Before a model is built for loading from `source`: parameters named `under…` are allocated
+    /// only when the checkpoint holds them with the same shape (under one of `keyPrefixes`); the
+    /// rest are created empty and ``load(from:under:keyPrefixes:)`` reports them, naming the key.
+    /// So a config's sizes never allocate memory the checkpoint does not confirm.
+    public func allocateOnlyWhatMatches(_ source: any WeightSource, under: String = "", keyPrefixes: [String] = [""]) {
+        allocationCheck = { name, shape in
+            guard name.hasPrefix(under) else { return true }
+            let relative = name.dropFirst(under.count)
+            return keyPrefixes.contains { source.info($0 + relative)?.shape == shape }
+        }
     }
 }
 

@@ -13,7 +13,7 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible, 
     public var description: String {
         switch self {
         case .invalidMode(let text):
-            return "unknown transfer mode \"\(text)\": use frozen, finetune, layers:K or layers:K:frozen"
+            return "unknown transfer mode \"\(text)\": use frozen, finetune, layers:K or layers:K:frozen (K ≥ 1)"
         case .invalidFeatures(let text):
             return "unknown feature choice \"\(text)\": use last, second-to-last, sum-last-4, concat-last-4 or layer:K"
         case .invalidSetting(let text):
@@ -26,4 +26,29 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible, 
     }
 
     public var errorDescription: String? { description }
+}
+
+extension DecodingError {
+    /// The error in one line: what was wrong, and at which key (Codable's own description is a dump).
+    public var oneLineDescription: String {
+        func keyPath(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "the top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch self {
+        case .keyNotFound(let key, let context):
+            return "missing key \"\(keyPath(context.codingPath + [key]))\""
+        case .typeMismatch(let type, let context):
+            return "\"\(keyPath(context.codingPath))\" has the wrong type (expected \(type))"
+        case .valueNotFound(let type, let context):
+            return "\"\(keyPath(context.codingPath))\" is null (expected \(type))"
+        case .dataCorrupted(let context):
+            var text = context.codingPath.isEmpty ? "invalid JSON" : "invalid value at \"\(keyPath(context.codingPath))\""
+            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            let detail = underlying ?? context.debugDescription
+            if !detail.isEmpty { text += ": \(detail)" }
+            return text
+        @unknown default:
+            return "\(self)"
+        }
+    }
 }

@@ -69,7 +69,8 @@ enum Bench {
         all["kernel"] = kernel.name
         all["kernel_native"] = kernel.native
         let data = try JSONSerialization.data(withJSONObject: all, options: [.sortedKeys])
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        try StandardOutput.shared.append(String(decoding: data, as: UTF8.self) + "\n")
+        try StandardOutput.shared.flush()
     }
 
     /// `value` rounded to `digits` decimals, for readable JSON.

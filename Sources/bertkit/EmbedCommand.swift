@@ -19,6 +19,7 @@ struct EmbedCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var input: InputOptions
     @Option(help: "cls, mean, max or none (every token's vector); default from the model's files, else cls.")
     var pooling: PoolingChoice?
     @Flag(inversion: .prefixedNo, help: "L2-normalise embeddings (default from the model's files).")
@@ -31,7 +32,7 @@ struct EmbedCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…65536, got \(batchSize)") }
         var embedder = try SentenceEmbedder(model: model.model, revision: model.revision, batchSize: batchSize)
         if let maxLength {
             guard maxLength > 0 && maxLength <= embedder.model.maxPositionEmbeddings else {
@@ -41,19 +42,24 @@ struct EmbedCommand: ParsableCommand {
         }
         if let normalize { embedder.normalize = normalize }
         embedder.layer = layer
-        let lines = readStandardInputLines()
-        let bar = ProgressBar(total: lines.count, label: "embed")
-        var out = OutputBuffer()
-        if pooling == PoolingChoice.none {
-            for (tokens, vectors) in try embedder.embedTokens(lines, progress: { bar.update($0) }) {
-                out.append("{\"tokens\":[\(tokens.map(JSONText.string).joined(separator: ","))],\"hidden\":[\(vectors.map(JSONText.floats).joined(separator: ","))]}\n")
+        if let pooling, pooling != .none { embedder.pooling = Pooling(rawValue: pooling.rawValue)! }
+        // A few batches at a time: bounded memory, input order kept, each window flushed.
+        var reader = LineReader(strict: input.strict)
+        var counter = LineCounter(label: "embed")
+        let out = StandardOutput.shared
+        while let lines = try reader.nextWindow(maxLines: batchSize * 4) {
+            if pooling == PoolingChoice.none {
+                for (tokens, vectors) in try embedder.embedTokens(lines) {
+                    try out.append("{\"tokens\":[\(tokens.map(JSONText.string).joined(separator: ","))],\"hidden\":[\(vectors.map(JSONText.floats).joined(separator: ","))]}\n")
+                }
+            } else {
+                for vector in try embedder.embed(lines) {
+                    try out.append("{\"embedding\":\(JSONText.floats(vector))}\n")
+                }
             }
-        } else {
-            if let pooling { embedder.pooling = Pooling(rawValue: pooling.rawValue)! }
-            for vector in try embedder.embed(lines, progress: { bar.update($0) }) {
-                out.append("{\"embedding\":\(JSONText.floats(vector))}\n")
-            }
+            try out.flush()
+            counter.add(lines.count)
         }
-        out.flush()
+        counter.finish()
     }
 }

@@ -53,37 +53,42 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "A folder written by `bertkit train`.") var model: String
     @Flag(help: "Also write the raw logits.") var logits = false
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var input: InputOptions
 
     func run() throws {
         try compute.apply()
         let (transfer, tokenizer, maxLength) = try loadTrained(model)
-        let lines = readStandardInputLines()
         let head = transfer.head
-        var out = OutputBuffer()
-        if head.task == .tagging {
-            let words = lines.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
-            let data = PreparedData.unlabelledWords(words, tokenizer: tokenizer, maxLength: maxLength)
-            for (w, p) in zip(words, try Evaluator(model: transfer).predict(data)) {
-                var line = "{\"words\":[\(w.map(JSONText.string).joined(separator: ","))],\"tags\":[\(p.labels.map(JSONText.string).joined(separator: ","))]"
-                if logits { line += ",\"logits\":[\(p.logits.map { $0.map(JSONText.floats) ?? "null" }.joined(separator: ","))]" }
-                out.append(line + "}\n")
-            }
-        } else {
-            let data = PreparedData.unlabelled(lines, tokenizer: tokenizer, maxLength: maxLength)
-            for p in try Evaluator(model: transfer).predict(data) {
-                var line: String
-                switch head.task {
-                case .regression: line = "{\"value\":\(p.value!)"
-                case .multiLabel: line = "{\"labels\":[\(p.labels.map(JSONText.string).joined(separator: ","))]"
-                default: line = "{\"label\":\(JSONText.string(p.labels[0]))"
+        let evaluator = Evaluator(model: transfer)
+        // A few batches at a time: bounded memory, input order kept, each window flushed.
+        var reader = LineReader(strict: input.strict)
+        let out = StandardOutput.shared
+        while let lines = try reader.nextWindow(maxLines: 128) {
+            if head.task == .tagging {
+                let words = lines.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
+                let data = PreparedData.unlabelledWords(words, tokenizer: tokenizer, maxLength: maxLength)
+                for (w, p) in zip(words, try evaluator.predict(data)) {
+                    var line = "{\"words\":[\(w.map(JSONText.string).joined(separator: ","))],\"tags\":[\(p.labels.map(JSONText.string).joined(separator: ","))]"
+                    if logits { line += ",\"logits\":[\(p.logits.map { $0.map(JSONText.floats) ?? "null" }.joined(separator: ","))]" }
+                    try out.append(line + "}\n")
                 }
-                if !p.probabilities.isEmpty {
-                    line += ",\"probabilities\":{" + zip(head.labels, p.probabilities).map { "\(JSONText.string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+            } else {
+                let data = PreparedData.unlabelled(lines, tokenizer: tokenizer, maxLength: maxLength)
+                for p in try evaluator.predict(data) {
+                    var line: String
+                    switch head.task {
+                    case .regression: line = "{\"value\":\(JSONText.number(p.value!))"
+                    case .multiLabel: line = "{\"labels\":[\(p.labels.map(JSONText.string).joined(separator: ","))]"
+                    default: line = "{\"label\":\(JSONText.string(p.labels[0]))"
+                    }
+                    if !p.probabilities.isEmpty {
+                        line += ",\"probabilities\":{" + zip(head.labels, p.probabilities).map { "\(JSONText.string($0.0)):\(JSONText.number($0.1))" }.joined(separator: ",") + "}"
+                    }
+                    if logits { line += ",\"logits\":\(JSONText.floats(p.logits[0]!))" }
+                    try out.append(line + "}\n")
                 }
-                if logits { line += ",\"logits\":\(JSONText.floats(p.logits[0]!))" }
-                out.append(line + "}\n")
             }
+            try out.flush()
         }
-        out.flush()
     }
 }

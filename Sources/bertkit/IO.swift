@@ -1,26 +1,93 @@
+import ArgumentParser
 import Foundation
 
-/// Input lines from stdin, split on "\n" only; invalid UTF-8 becomes U+FFFD.
-func readStandardInputLines() -> [String] {
-    let data = FileHandle.standardInput.readDataToEndOfFile()
-    var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        .map { String(decoding: $0, as: UTF8.self) }
-    if lines.last == "" { lines.removeLast() }
-    return lines
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why writing to stdout failed: the reader went away (EPIPE), or anything else (ENOSPC, EBADF, EIO).
+enum OutputError: Error {
+    case closed
+    case failed(String)
 }
 
-/// Buffered writing to stdout.
-struct OutputBuffer {
-    private var buffer = ""
+/// stdout through write(2), buffered, with every failure an error (never a trap, never lost).
+///
+/// Text written with `print` goes through C's buffer, flushed first, so the two stay in order.
+final class StandardOutput: @unchecked Sendable {
+    /// Used from the main thread only.
+    nonisolated(unsafe) static let shared = StandardOutput()
+    private var buffer: [UInt8] = []
 
-    mutating func append(_ text: String) {
-        buffer += text
-        if buffer.utf8.count > 1 << 16 { flush() }
+    /// Appends `text`; writes when the buffer passes 64 KiB.
+    func append(_ text: String) throws(OutputError) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count > 1 << 16 { try flush() }
     }
 
-    mutating func flush() {
-        FileHandle.standardOutput.write(Data(buffer.utf8))
-        buffer = ""
+    /// Writes everything appended so far.
+    func flush() throws(OutputError) {
+        if fflush(nil) != 0 { throw OutputError(errno: errno) }
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { bytes in
+                // Safe: offset < buffer.count, so the pointer and count stay inside the buffer.
+                systemWrite(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                buffer.removeAll()
+                throw OutputError(errno: code)
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes at the end of a command (also what `print` wrote).
+    func finish() throws(OutputError) {
+        try flush()
+    }
+}
+
+extension OutputError {
+    init(errno code: Int32) {
+        self = code == EPIPE ? .closed : .failed(String(cString: strerror(code)))
+    }
+}
+
+/// Makes sure fds 0, 1 and 2 are open, so that no file the command opens lands on them: a closed
+/// one gets /dev/null opened read-only, on which reads see an empty input and writes fail (EBADF).
+func reserveStandardDescriptors() {
+    for fd: Int32 in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(fd, F_GETFD) == -1 {
+        let opened = open("/dev/null", O_RDONLY)
+        if opened >= 0 && opened != fd {
+            dup2(opened, fd)
+            close(opened)
+        }
+    }
+}
+
+/// write(2), which names inside the types here would shadow.
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, buffer, count)
+    #else
+    return Darwin.write(fd, buffer, count)
+    #endif
+}
+
+/// Writes to stderr, ignoring failures (there is nowhere left to report them).
+func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { systemWrite(STDERR_FILENO, $0.baseAddress!, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        bytes = bytes.dropFirst(written)
     }
 }
 
@@ -43,8 +110,11 @@ enum JSONText {
         return out + "\""
     }
 
+    /// A number, or `null` for NaN and infinities (which JSON cannot hold).
+    static func number(_ value: Float) -> String { value.isFinite ? "\(value)" : "null" }
+
     static func floats(_ values: some Sequence<Float>) -> String {
-        "[" + values.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]"
+        "[" + values.map(number).joined(separator: ",") + "]"
     }
 
     static func ints<T: BinaryInteger>(_ values: some Sequence<T>) -> String {
@@ -88,8 +158,8 @@ final class ProgressBar {
         let width = 30, filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let line = String(format: "\r%@ %@ %d/%d  %.1f/s  ETA %@ %@", label, bar, done, total, rate, formatDuration(eta), extra)
-        FileHandle.standardError.write(Data(line.utf8))
-        if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+        writeStandardError(line)
+        if done >= total { writeStandardError("\n") }
     }
 }
 
@@ -100,5 +170,16 @@ func formatDuration(_ seconds: Double) -> String {
 
 /// Prints a message to stderr.
 func note(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    writeStandardError(text + "\n")
+}
+
+/// Creates `url` and its missing parents (`mkdir -p`), naming the folder and the system's reason on failure.
+func makeFolder(_ url: URL, option: String) throws {
+    var path = ""
+    for component in url.standardizedFileURL.path.split(separator: "/") {
+        path += "/" + component
+        if mkdir(path, 0o777) != 0 && errno != EEXIST {
+            throw ValidationError("\(option) \(url.path): cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
 }

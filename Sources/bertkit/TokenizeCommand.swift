@@ -15,6 +15,7 @@ struct TokenizeCommand: ParsableCommand {
     )
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var input: InputOptions
     @Option(help: "Split each line at the first occurrence of this string into a text and its pair.")
     var pairSeparator: String?
     @Option(help: "Truncate to this many tokens (special tokens included).")
@@ -27,18 +28,21 @@ struct TokenizeCommand: ParsableCommand {
             tokenizer.truncation = Truncation(maxLength: maxLength)
         }
         if pairSeparator == "" { throw ValidationError("--pair-separator must not be empty") }
-        var out = OutputBuffer()
-        for line in readStandardInputLines() {
-            let encoding: Encoding
-            if let separator = pairSeparator, let range = line.range(of: separator) {
-                encoding = tokenizer.encode(String(line[..<range.lowerBound]), pair: String(line[range.upperBound...]))
-            } else {
-                encoding = tokenizer.encode(line)
+        var reader = LineReader(strict: input.strict)
+        let out = StandardOutput.shared
+        while let lines = try reader.nextWindow(maxLines: 256) {
+            for line in lines {
+                let encoding: Encoding
+                if let separator = pairSeparator, let range = line.range(of: separator) {
+                    encoding = tokenizer.encode(String(line[..<range.lowerBound]), pair: String(line[range.upperBound...]))
+                } else {
+                    encoding = tokenizer.encode(line)
+                }
+                try out.append("{\"ids\":\(JSONText.ints(encoding.ids)),\"tokens\":[\(encoding.tokens.map(JSONText.string).joined(separator: ","))],"
+                    + "\"offsets\":[\(encoding.offsets.map { "[\($0.lowerBound),\($0.upperBound)]" }.joined(separator: ","))],"
+                    + "\"type_ids\":\(JSONText.ints(encoding.typeIds))}\n")
             }
-            out.append("{\"ids\":\(JSONText.ints(encoding.ids)),\"tokens\":[\(encoding.tokens.map(JSONText.string).joined(separator: ","))],"
-                + "\"offsets\":[\(encoding.offsets.map { "[\($0.lowerBound),\($0.upperBound)]" }.joined(separator: ","))],"
-                + "\"type_ids\":\(JSONText.ints(encoding.typeIds))}\n")
+            try out.flush()
         }
-        out.flush()
     }
 }

@@ -45,25 +45,18 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Label column name.") var labelColumn: String?
     @Option(help: "CoNLL-U tag field: upos or xpos.") var tagField: String = "upos"
 
-    func run() throws {
-        try compute.apply()
-        guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel or tag") }
-        let folder = try ModelLocation.resolve(model.model, revision: model.revision)
-        let tokenizer = try Tokenizer.load(directory: folder)
-        let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
-        let format: TaggingFormat? = tagField == "xpos" ? .xpos : nil
-        let trainURL = URL(fileURLWithPath: train)
-        let trainData = try TaskData.read(trainURL, task: task, columns: columns, tagging: format)
-        let labels = trainData.labels
-        let devData = try dev.map { try TaskData.read(URL(fileURLWithPath: $0), task: task, columns: columns, tagging: format, labels: LabelSet(labels)) }
+    @Flag(help: "Replace a finished model already in --output.") var overwrite = false
 
+    /// The training options, checked before any work.
+    func trainingOptions(task: TaskKind) throws -> TrainingOptions {
         var options = TrainingOptions()
         options.epochs = epochs
         options.batchSize = batchSize
         options.learningRate = lr
         options.warmupRatio = warmup
         options.weightDecay = weightDecay
-        options.maxGradNorm = maxGradNorm > 0 ? maxGradNorm : nil
+        // 0 turns clipping off; anything else must be a positive finite norm.
+        options.maxGradNorm = maxGradNorm == 0 ? nil : maxGradNorm
         options.gradientAccumulation = gradientAccumulation
         options.seed = seed
         options.maxLength = maxLength ?? (task == .tagging ? 256 : 128)
@@ -74,9 +67,70 @@ struct TrainCommand: ParsableCommand {
         options.checkpointEvery = checkpointEvery
         options.stopAfterSteps = stopAfterSteps
         try options.validate()
+        if dev == nil {
+            for (name, given) in [("--early-stopping", earlyStopping != nil), ("--metric", metric != nil), ("--evaluate-every", evaluateEvery != nil)] where given {
+                throw ValidationError("\(name) needs --dev (it works on the dev set's metrics)")
+            }
+        }
+        if let metric, !Metrics.names(for: task).contains(metric) {
+            throw ValidationError("--metric \(metric) is not computed for \(task.rawValue); use one of \(Metrics.names(for: task).joined(separator: ", "))")
+        }
+        guard tagField == "upos" || tagField == "xpos" else { throw ValidationError("--tag-field must be upos or xpos, got \(tagField)") }
+        return options
+    }
+
+    /// Checks that --output can be written, and that it does not hold a finished model unless
+    /// --overwrite or --resume says so; removes temporary files a killed run left.
+    func prepareOutput(_ url: URL) throws {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: url.path, isDirectory: &isFolder) && !isFolder.boolValue {
+            throw ValidationError("--output \(url.path) is a file, not a folder")
+        }
+        let finished = fm.fileExists(atPath: url.appending(path: TransferModel.settingsFileName).path)
+        if finished && !overwrite && !resume {
+            throw ValidationError("--output \(url.path) holds a finished model (\(TransferModel.settingsFileName)); "
+                + "pass --overwrite to replace it, or choose another folder")
+        }
+        try makeFolder(url, option: "--output")
+        let probe = url.appending(path: ".bertkit-write-test-\(ProcessInfo.processInfo.processIdentifier)")
+        guard fm.createFile(atPath: probe.path, contents: Data()) else {
+            throw ValidationError("--output \(url.path): cannot write into the folder")
+        }
+        try? fm.removeItem(at: probe)
+        try? fm.removeItem(at: url.appending(path: Trainer.checkpointName + ".finished"))
+        for folder in [url, url.appending(path: Trainer.checkpointName)] {
+            for name in AtomicFile.leftovers(in: folder) {
+                try? fm.removeItem(at: folder.appending(path: name))
+                note("removed \(folder.appending(path: name).path), left by an interrupted run")
+            }
+        }
+    }
+
+    func run() throws {
+        try compute.apply()
+        guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel or tag") }
+        var options = try trainingOptions(task: task)
+        let mode = try head.transferMode()
+        _ = try head.head(task: task, labels: [])
+        let folder = try ModelLocation.resolve(model.model, revision: model.revision)
+        let config = try EncoderConfig(contentsOf: folder.appending(path: "config.json"))
+        if let maxLength, maxLength > config.maxSequenceLength {
+            throw ValidationError("--max-length \(maxLength) is more than the model's \(config.maxSequenceLength) positions (max_position_embeddings)")
+        }
+        // The default length, where the model has fewer positions, is all it has.
+        options.maxLength = min(options.maxLength, config.maxSequenceLength)
+        let outputURL = URL(fileURLWithPath: output)
+        try prepareOutput(outputURL)
+        let tokenizer = try Tokenizer.load(directory: folder)
+        let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
+        let format: TaggingFormat? = tagField == "xpos" ? .xpos : nil
+        let trainURL = URL(fileURLWithPath: train)
+        let trainData = try TaskData.read(trainURL, task: task, columns: columns, tagging: format)
+        let labels = trainData.labels
+        let devData = try dev.map { try TaskData.read(URL(fileURLWithPath: $0), task: task, columns: columns, tagging: format, labels: LabelSet(labels)) }
 
         let settings = try head.head(task: task, labels: labels)
-        let mode = try head.transferMode()
         let transfer = try TransferModel.pretrained(folder.path, head: settings, mode: mode, freeze: head.freezeSpec(), seed: seed)
         note(transfer.summary().description)
         note("train: \(trainData.count) examples from \(train)" + (devData.map { ", dev: \($0.count) from \(dev!)" } ?? "")
@@ -88,7 +142,6 @@ struct TrainCommand: ParsableCommand {
         let tokenizeSeconds = Date().timeIntervalSince(prepareStart)
 
         let trainer = Trainer(model: transfer, options: options)
-        let outputURL = URL(fileURLWithPath: output)
         var bar: ProgressBar?
         trainer.onProgress = { p in
             if bar == nil || bar!.total != p.totalSteps { bar = ProgressBar(total: p.totalSteps, label: "train", minimumTotal: 1) }
@@ -107,9 +160,8 @@ struct TrainCommand: ParsableCommand {
             note("stopped after step \(options.stopAfterSteps!) as asked; continue with --resume")
             return
         }
+        armCrashTest()
         try transfer.save(to: outputURL, tokenizerFrom: folder, maxLength: options.maxLength)
-        // The run is complete: its resumable checkpoint has served its purpose.
-        try? FileManager.default.removeItem(at: outputURL.appending(path: "checkpoint"))
 
         let trainExamples = Double(trainPrepared.count)
         var timings = [TrainingReport.Timing("tokenize", seconds: tokenizeSeconds)]
@@ -130,7 +182,25 @@ struct TrainCommand: ParsableCommand {
         if let m = result.devMetrics {
             summary += "; dev " + m.summary.prefix(3).map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", ")
         }
+        // The model and its reports are complete: only now has the resumable checkpoint served its purpose.
+        // One rename retires it at once; a partly deleted checkpoint would look resumable.
+        let retired = outputURL.appending(path: Trainer.checkpointName + ".finished")
+        try? FileManager.default.removeItem(at: retired)
+        if (try? FileManager.default.moveItem(at: outputURL.appending(path: Trainer.checkpointName), to: retired)) != nil {
+            try? FileManager.default.removeItem(at: retired)
+        }
         print(summary)
         note("report: \(output)/report.md, report.json, report.svg")
+    }
+}
+
+/// For the crash tests (Tests/CLITests): with BERTKIT_CRASH_AT_EVENT=N, the process kills itself
+/// (SIGKILL, as `kill -9`) at the Nth point of the final save where the files on disk change.
+private func armCrashTest() {
+    guard let target = ProcessInfo.processInfo.environment["BERTKIT_CRASH_AT_EVENT"].flatMap(Int.init) else { return }
+    nonisolated(unsafe) var count = 0
+    AtomicFile.eventHook = { _ in
+        count += 1
+        if count == target { kill(getpid(), SIGKILL) }
     }
 }

@@ -39,6 +39,19 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual([UInt8](try Data(contentsOf: url)), Array("new, ".utf8) + floatBytes([1.5]))
     }
 
+    func testLeftoversAreTheTemporaryFilesOfInterruptedWrites() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "bertkit-leftovers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let leftover = ".model.safetensors.\(UUID().uuidString).tmp"
+        for name in [leftover, "model.safetensors", ".hidden.tmp", "notes.tmp", ".a.b.tmp"] {
+            try Data("x".utf8).write(to: folder.appending(path: name))
+        }
+        try AtomicFile.write(Data("y".utf8), to: folder.appending(path: "config.json"))
+        XCTAssertEqual(AtomicFile.leftovers(in: folder), [leftover])
+        XCTAssertEqual(AtomicFile.leftovers(in: folder.appending(path: "missing")), [])
+    }
+
     func testUnwritableDestinationIsATypedError() throws {
         let folder = try TemporaryFolder()
         let blocker = try folder.write("blocker", "a file, not a folder")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Tokenizers
 import XCTest
 
@@ -81,6 +82,28 @@ final class LoadingTests: XCTestCase {
         let error = try loadError(#"{"model": {"type": "WordPiece", "#)
         guard case .malformedJSON(let file, _) = error else { return XCTFail("\(String(describing: error))") }
         XCTAssertTrue(file.hasSuffix("tokenizer.json"))
+    }
+
+    func testMalformedJSONNamesLineAndColumn() throws {
+        let error = try loadError("{\n  \"version\": \"1.0\",\n  \"model\": {\"type\": \"WordPiece\" \"vocab\": {}}\n}\n")
+        guard case .malformedJSON(_, let reason) = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual(reason, "syntax error at line 3, column 33")
+        for (json, column) in [("[1, 2,]", 7), ("{\"a\" 1}", 6), ("\"\\x\"", 3), ("[01]", 3), ("{} x", 4)] {
+            guard case .malformedJSON(_, let reason)? = try loadError(json) else { return XCTFail(json) }
+            XCTAssertEqual(reason, "syntax error at line 1, column \(column)", json)
+        }
+    }
+
+    /// Found by scripts/fuzz tokenizer: FoundationEssentials' JSON scanner trapped on deep nesting.
+    func testDeepNestingIsAnErrorNotATrap() throws {
+        let crash = TestPaths.packageRoot.appending(path: "Tests/TokenizersTests/Fixtures/fuzz/tokenizer-deep-nesting.json")
+        let error = try loadError(String(decoding: try Data(contentsOf: crash), as: UTF8.self))
+        guard case .malformedJSON(_, let reason) = error else { return XCTFail("\(String(describing: error))") }
+        XCTAssertTrue(reason.hasPrefix("nested deeper than 128 levels at line 1"), reason)
+        XCTAssertNotNil(try loadError(String(repeating: "[", count: 100_000)))
+        // Deep but within the limit still parses.
+        let nested = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        if case .malformedJSON(_, let reason)? = try loadError(#"{"x": \#(nested)}"#) { XCTFail(reason) }
     }
 
     func testMissingKeysAndWrongTypes() throws {

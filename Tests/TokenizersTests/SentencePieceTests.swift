@@ -6,6 +6,19 @@ import XCTest
 final class SentencePieceTests: XCTestCase {
     private let model = TestLocations.fixtures.appendingPathComponent("albert/spiece.model")
 
+    /// Found by scripts/fuzz spiece: one token named as both [CLS] and [SEP] (as a tokenizer_config.json
+    /// may say) trapped on a duplicate dictionary key.
+    func testOneTokenAsClsAndSepIsNotATrap() throws {
+        let crash = TestLocations.fixtures.appendingPathComponent("fuzz/spiece-cls-is-sep.model")
+        let specials = SpecialTokens(cls: "<unk>", sep: "<unk>", pad: "<unk>", unk: "<unk>", mask: "<unk>")
+        let tokenizer = try Tokenizer(sentencePieceModel: crash, specialTokens: specials)
+        let encoding = tokenizer.encode("the hand")
+        XCTAssertEqual(encoding.tokens.first, "<unk>")
+        XCTAssertEqual(encoding.tokens.last, "<unk>")
+        let albert = try Tokenizer(sentencePieceModel: model, specialTokens: specials)
+        XCTAssertEqual(albert.encode("a", pair: "b").tokens.filter { $0 == "<unk>" }.count, 3)
+    }
+
     /// The folder path (spiece.model, no tokenizer.json) gives what tokenizers gives for the converted file.
     func testModelFolderWithSpieceMatchesTokenizers() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bertkit-spiece-\(UUID().uuidString)")

@@ -42,6 +42,25 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(result.history.evaluations.count, 8)
     }
 
+    func testDivergenceStopsBeforeAnyWeightTurnsNaN() throws {
+        let (model, train, _) = try setUpTask(.fineTuning)
+        var o = options(epochs: 3)
+        o.learningRate = 1e30
+        let dir = tempDir("diverge")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        o.checkpointEvery = 1
+        XCTAssertThrowsError(try Trainer(model: model, options: o).fit(train: train, dev: nil, checkpoints: dir)) { error in
+            XCTAssertTrue("\(error)".contains("training diverged"), "\(error)")
+            XCTAssertTrue("\(error)".contains("last good checkpoint"), "\(error)")
+        }
+        XCTAssertNil(model.firstNonFiniteParameter(), "the step with a non-finite gradient was never applied")
+        XCTAssertThrowsError(try TransferModel(config: .bert(BertConfig(vocabSize: 99, hiddenSize: 32, numHiddenLayers: 1, numAttentionHeads: 4,
+                                                                        intermediateSize: 8, maxPositionEmbeddings: 16)),
+                                               head: HeadSettings(task: .classification, labels: labels), mode: .fineTuning)
+            .withNaN().save(to: dir.appending(path: "nan"), tokenizerFrom: nil, maxLength: 8))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appending(path: "nan/model.safetensors").path))
+    }
+
     func testFrozenCachedFeaturesMatchRecomputingTheEncoder() throws {
         var results: [[Float]] = [], devMetrics: [ClassificationMetrics] = []
         for cache in [true, false] {
@@ -113,5 +132,13 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try TaskData.read(file, task: .classification)) { error in
             XCTAssertTrue("\(error)".contains(file.lastPathComponent), "\(error)")
         }
+    }
+}
+
+extension TransferModel {
+    /// The model with its first weight set to NaN.
+    func withNaN() -> TransferModel {
+        store.parameters[0].value.withUnsafeMutableBufferPointer { $0[0] = .nan }
+        return self
     }
 }

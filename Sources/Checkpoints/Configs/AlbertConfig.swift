@@ -78,10 +78,8 @@ public struct AlbertConfig: Sendable, Equatable {
         guard base.modelType == "albert" else {
             throw fail("model_type", "\"\(base.modelType)\" is not an ALBERT config (\"albert\"); AutoModel chooses the class by model_type")
         }
-        for (key, value) in [("embedding_size", embeddingSize), ("num_hidden_groups", numHiddenGroups),
-                             ("inner_group_num", innerGroupNum)] where value <= 0 {
-            throw fail(key, "must be a positive integer, found \(value)")
-        }
+        try ConfigLimits.check([("embedding_size", embeddingSize), ("num_hidden_groups", numHiddenGroups),
+                                ("inner_group_num", innerGroupNum)], file: file)
         if let p = classifierDropoutProb, !(p >= 0 && p < 1) {
             throw fail("classifier_dropout_prob", "must be a probability in [0, 1), found \(p)")
         }

@@ -137,9 +137,7 @@ public struct BertConfig: Sendable, Equatable {
             ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
             ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize),
         ]
-        for (key, value) in positive where value <= 0 {
-            throw fail(key, "must be a positive integer, found \(value)")
-        }
+        try ConfigLimits.check(positive, file: file)
         guard hiddenSize % numAttentionHeads == 0 else {
             throw fail("hidden_size", "\(hiddenSize) is not a multiple of num_attention_heads (\(numAttentionHeads))")
         }

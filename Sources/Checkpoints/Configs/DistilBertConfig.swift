@@ -131,9 +131,7 @@ public struct DistilBertConfig: Sendable, Equatable {
             ("vocab_size", vocabSize), ("max_position_embeddings", maxPositionEmbeddings), ("n_layers", nLayers),
             ("n_heads", nHeads), ("dim", dim), ("hidden_dim", hiddenDim),
         ]
-        for (key, value) in positive where value <= 0 {
-            throw fail(key, "must be a positive integer, found \(value)")
-        }
+        try ConfigLimits.check(positive, file: file)
         guard dim % nHeads == 0 else {
             throw fail("dim", "\(dim) is not a multiple of n_heads (\(nHeads))")
         }

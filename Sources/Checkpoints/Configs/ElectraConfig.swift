@@ -56,9 +56,7 @@ public struct ElectraConfig: Sendable, Equatable {
             throw CheckpointError(file: file, key: "model_type", .invalidValue(
                 "\"\(base.modelType)\" is not an ELECTRA config (\"electra\"); AutoModel chooses the class by model_type"))
         }
-        guard embeddingSize > 0 else {
-            throw CheckpointError(file: file, key: "embedding_size", .invalidValue("must be a positive integer, found \(embeddingSize)"))
-        }
+        try ConfigLimits.check([("embedding_size", embeddingSize)], file: file)
     }
 
     /// The config as a JSON object with transformers' field names.

@@ -155,6 +155,11 @@ public final class AdamW {
         Layers.clipGradientNorm(parameters, maxNorm: maxNorm)
     }
 
+    /// The global L2 norm of the gradients of the parameters it updates.
+    public func gradientNorm() -> Float {
+        Layers.gradientNorm(parameters)
+    }
+
     /// A copy of the optimizer's state, for a checkpoint.
     public func state() -> AdamWState {
         var out: [String: AdamWState.Moments] = [:]

@@ -23,15 +23,33 @@ struct JSONValue: Sendable {
 
     /// Parses `data`.
     init(parsing data: Data, file: String) throws(TokenizerError) {
+        // The scanner first: it gives a syntax error's position, and it refuses nesting deeper than
+        // any tokenizer.json has before JSONDecoder sees it (FoundationEssentials' scanner traps
+        // while describing its own nesting error; found by scripts/fuzz tokenizer).
+        var scanner = JSONSyntaxScanner(bytes: Array(data))
+        if let offset = scanner.firstError() {
+            let location = Self.location(of: offset, in: data)
+            let what = scanner.tooDeep ? "nested deeper than \(JSONSyntaxScanner.maxDepth) levels" : "syntax error"
+            throw .malformedJSON(file: file, reason: "\(what) at line \(location.line), column \(location.column)")
+        }
         do {
             value = try JSONDecoder().decode(Value.self, from: data)
         } catch let error as DecodingError {
             throw .malformedJSON(file: file, reason: Self.describe(error))
         } catch {
-            throw .malformedJSON(file: file, reason: "\(error)")
+            throw .malformedJSON(file: file, reason: error.localizedDescription)
         }
         path = ""
         self.file = file
+    }
+
+    /// The 1-based line and column (in bytes) of a byte offset.
+    static func location(of offset: Int, in data: Data) -> (line: Int, column: Int) {
+        var line = 1, column = 1
+        for byte in data.prefix(offset) {
+            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
     }
 
     /// Reads and parses the file at `url`.
@@ -40,7 +58,7 @@ struct JSONValue: Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw .unreadableFile(file: url.path, reason: "\(error)")
+            throw .unreadableFile(file: url.path, reason: error.localizedDescription)
         }
         try self.init(parsing: data, file: url.path)
     }
@@ -207,6 +225,134 @@ extension JSONValue.Value: Decodable {
             self = .array(a)
         } else {
             self = .object(try container.decode([String: JSONValue.Value].self))
+        }
+    }
+}
+
+/// A JSON syntax check that only finds where the first error is (RFC 8259, nesting up to ``maxDepth``).
+struct JSONSyntaxScanner {
+    static let maxDepth = 128
+    let bytes: [UInt8]
+    var i = 0
+    /// Whether the error found is nesting deeper than ``maxDepth``.
+    private(set) var tooDeep = false
+
+    struct Failure: Error {}
+
+    /// The byte offset of the first syntax error, or nil for valid JSON.
+    mutating func firstError() -> Int? {
+        do {
+            try value(depth: 0)
+            skipSpace()
+            return i < bytes.count ? i : nil
+        } catch {
+            return min(i, bytes.count)
+        }
+    }
+
+    mutating func skipSpace() {
+        while i < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i]) { i += 1 }
+    }
+
+    mutating func expect(_ byte: UInt8) throws {
+        guard i < bytes.count, bytes[i] == byte else { throw Failure() }
+        i += 1
+    }
+
+    mutating func value(depth: Int) throws {
+        guard depth < Self.maxDepth else {
+            tooDeep = true
+            throw Failure()
+        }
+        skipSpace()
+        guard i < bytes.count else { throw Failure() }
+        switch bytes[i] {
+        case UInt8(ascii: "{"):
+            i += 1
+            skipSpace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return }
+            while true {
+                skipSpace()
+                try string()
+                skipSpace()
+                try expect(UInt8(ascii: ":"))
+                try value(depth: depth + 1)
+                skipSpace()
+                guard i < bytes.count else { throw Failure() }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                try expect(UInt8(ascii: "}"))
+                return
+            }
+        case UInt8(ascii: "["):
+            i += 1
+            skipSpace()
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return }
+            while true {
+                try value(depth: depth + 1)
+                skipSpace()
+                guard i < bytes.count else { throw Failure() }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                try expect(UInt8(ascii: "]"))
+                return
+            }
+        case UInt8(ascii: "\""):
+            try string()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default:
+            try number()
+        }
+    }
+
+    mutating func literal(_ word: String) throws {
+        for byte in word.utf8 { try expect(byte) }
+    }
+
+    mutating func string() throws {
+        try expect(UInt8(ascii: "\""))
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "\"") { i += 1; return }
+            if byte < 0x20 { throw Failure() }
+            if byte == UInt8(ascii: "\\") {
+                i += 1
+                guard i < bytes.count else { throw Failure() }
+                if bytes[i] == UInt8(ascii: "u") {
+                    for _ in 0..<4 {
+                        i += 1
+                        guard i < bytes.count, (bytes[i] >= 0x30 && bytes[i] <= 0x39) || (bytes[i] | 0x20 >= 0x61 && bytes[i] | 0x20 <= 0x66) else { throw Failure() }
+                    }
+                } else if !"\"\\/bfnrt".utf8.contains(bytes[i]) {
+                    throw Failure()
+                }
+            }
+            i += 1
+        }
+        throw Failure()
+    }
+
+    mutating func number() throws {
+        let start = i
+        func digits() -> Int {
+            let s = i
+            while i < bytes.count, bytes[i] >= 0x30 && bytes[i] <= 0x39 { i += 1 }
+            return i - s
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        if i + 1 < bytes.count, bytes[i] == UInt8(ascii: "0"), bytes[i + 1] >= 0x30 && bytes[i + 1] <= 0x39 {
+            i += 1   // a leading zero
+            throw Failure()
+        }
+        guard digits() > 0 else { i = max(start, i); throw Failure() }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { throw Failure() }
+        }
+        if i < bytes.count, bytes[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { throw Failure() }
         }
     }
 }

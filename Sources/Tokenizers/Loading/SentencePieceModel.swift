@@ -164,7 +164,7 @@ extension Tokenizer {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw .unreadableFile(file: file, reason: "\(error)")
+            throw .unreadableFile(file: file, reason: error.localizedDescription)
         }
         let proto = try SentencePieceModel([UInt8](data), file: file)
         guard proto.modelType == 1 else {

@@ -76,7 +76,7 @@ extension Tokenizer {
         do {
             data = try Data(contentsOf: vocabularyFile)
         } catch {
-            throw .unreadableFile(file: file, reason: "\(error)")
+            throw .unreadableFile(file: file, reason: error.localizedDescription)
         }
         let vocabulary = Self.readVocabulary(data)
         guard !vocabulary.isEmpty else {

@@ -57,8 +57,10 @@ public struct TemplateProcessing: PostProcessor, Hashable {
             single: [.specialToken(cls.token, typeId: 0), .sequence(.a, typeId: 0), .specialToken(sep.token, typeId: 0)],
             pair: [.specialToken(cls.token, typeId: 0), .sequence(.a, typeId: 0), .specialToken(sep.token, typeId: 0),
                    .sequence(.b, typeId: 1), .specialToken(sep.token, typeId: 1)],
-            specialTokens: [cls.token: SpecialToken(ids: [cls.id], tokens: [cls.token]),
-                            sep.token: SpecialToken(ids: [sep.id], tokens: [sep.token])])
+            // One token may be both (a tokenizer_config.json can say so): a literal would trap on the twin key.
+            specialTokens: Dictionary([(cls.token, SpecialToken(ids: [cls.id], tokens: [cls.token])),
+                                       (sep.token, SpecialToken(ids: [sep.id], tokens: [sep.token]))],
+                                      uniquingKeysWith: { first, _ in first }))
     }
 
     public func addedTokenCount(isPair: Bool) -> Int {

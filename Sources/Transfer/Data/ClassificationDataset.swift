@@ -95,6 +95,33 @@ public struct ClassificationDataset: Sendable, Hashable {
 
     // MARK: Labels
 
+    /// Labels that mix numbers and names (`1` and `positive`) are almost always two conventions
+    /// in one file, which would silently make three classes out of two: refuse them, naming the
+    /// first label of the rarer kind.
+    /// Training data is checked so; the reader itself takes labels as they come.
+    public func checkLabelsAgree() throws(DataError) {
+        try Self.checkLabelsAgree(examples, file: source)
+    }
+
+    static func checkLabelsAgree(_ examples: [ClassificationExample], file: String) throws(DataError) {
+        var numeric: (count: Int, first: (String, Int?)?) = (0, nil), named: (count: Int, first: (String, Int?)?) = (0, nil)
+        for example in examples {
+            for name in example.label.names {
+                if Double(name) != nil {
+                    numeric.count += 1
+                    if numeric.first == nil { numeric.first = (name, example.line) }
+                } else {
+                    named.count += 1
+                    if named.first == nil { named.first = (name, example.line) }
+                }
+            }
+        }
+        guard let n = numeric.first, let w = named.first else { return }
+        let (odd, other) = numeric.count <= named.count ? (n, w) : (w, n)
+        throw .invalidLabel(file: file, line: odd.1 ?? 0, value: odd.0,
+                            expected: "labels of one kind: the file mixes numbers and names (\"\(other.0)\" at line \(other.1 ?? 0))")
+    }
+
     /// The distinct labels of the examples, sorted (numerically when all are numbers); empty for
     /// regression. Build it from the training data and save it with the model.
     public func labelSet() -> LabelSet {

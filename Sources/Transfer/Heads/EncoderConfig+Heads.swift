@@ -17,6 +17,17 @@ extension EncoderConfig {
         }
     }
 
+    /// The most tokens a sequence may have: `max_position_embeddings`, less RoBERTa's padding offset.
+    public var maxSequenceLength: Int {
+        switch self {
+        case .bert(let c): return c.maxPositionEmbeddings
+        case .albert(let c): return c.base.maxPositionEmbeddings
+        case .distilBert(let c): return c.maxPositionEmbeddings
+        case .roberta(let c): return c.maxSequenceLength
+        case .electra(let c): return c.base.maxPositionEmbeddings
+        }
+    }
+
     var initializerRange: Double {
         switch self {
         case .bert(let c): return c.initializerRange
@@ -69,7 +80,11 @@ extension EncoderConfig {
     }
 
     /// Writes `config.json` naming the head class, its labels and problem type.
-    func write(to url: URL, architecture: String, labels: [String], problemType: String?) throws {
+    ///
+    /// - Parameter run: the save's run id, kept as `bertkit_run` so a loader can tell this file
+    ///   from another run's (transformers ignores the field).
+    func write(to url: URL, architecture: String, labels: [String], problemType: String?, run: String? = nil) throws {
+        let run: JSONValue? = run.map { .string($0) }
         let id2label = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.offset, $0.element) })
         let label2id = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
         func label(_ c: inout BertConfig) {
@@ -77,6 +92,7 @@ extension EncoderConfig {
             c.id2label = id2label
             c.label2id = label2id
             c.problemType = problemType
+            c.otherFields[TransferModel.runKey] = run
         }
         switch self {
         case .bert(var c): label(&c); try c.write(to: url)
@@ -88,6 +104,7 @@ extension EncoderConfig {
             c.otherFields["id2label"] = .object(Dictionary(uniqueKeysWithValues: id2label.map { (String($0.key), .string($0.value)) }))
             c.otherFields["label2id"] = .object(label2id.mapValues { .int($0) })
             c.otherFields["problem_type"] = problemType.map { .string($0) } ?? .null
+            c.otherFields[TransferModel.runKey] = run
             try c.write(to: url)
         }
     }

@@ -46,7 +46,11 @@ public final class TransferModel {
 
     /// With `deferInitialization`, parameters wait for ``ParameterStore/initializePending()``
     /// (after a checkpoint is loaded) before drawing random values.
-    init(config: EncoderConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec, seed: UInt64, deferInitialization: Bool) throws(TransferError) {
+    ///
+    /// With `weights`, parameters under `under` are allocated only when the checkpoint confirms
+    /// their shapes (``ParameterStore/allocateOnlyWhatMatches(_:under:keyPrefixes:)``).
+    init(config: EncoderConfig, head: HeadSettings, mode: TransferMode, freeze: FreezeSpec, seed: UInt64, deferInitialization: Bool,
+         weights: (source: any WeightSource, under: String, keyPrefixes: [String])? = nil) throws(TransferError) {
         let layers = min(mode.keptLayers ?? config.numHiddenLayers, config.numHiddenLayers)
         if let k = mode.keptLayers, k > config.numHiddenLayers {
             throw .invalidSetting("layers:\(k) asks for more layers than the model's \(config.numHiddenLayers)")
@@ -65,6 +69,7 @@ public final class TransferModel {
         self.freeze = freeze
         store = ParameterStore(seed: seed)
         store.defersInitialization = deferInitialization
+        if let weights { store.allocateOnlyWhatMatches(weights.source, under: weights.under, keyPrefixes: weights.keyPrefixes) }
         let root = store.root
         var readsPooler = false, activation = head.hiddenActivation
         var hiddenLayer: (path: WeightPath, size: Int)? = head.hiddenSize.map { (root["pre_classifier"], $0) }
@@ -105,8 +110,11 @@ public final class TransferModel {
                                   freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws -> TransferModel {
         let folder = try ModelLocation.resolve(idOrPath, revision: revision)
         let config = try EncoderConfig(contentsOf: folder.appending(path: "config.json"))
-        let model = try TransferModel(config: config, head: head, mode: mode, freeze: freeze, seed: seed, deferInitialization: true)
-        try model.store.load(from: try Checkpoint.open(folder), under: model.encoderPrefix, keyPrefixes: ["", model.encoderPrefix])
+        let weights = try Checkpoint.open(folder)
+        let prefix = config.baseModelPrefix + "."
+        let model = try TransferModel(config: config, head: head, mode: mode, freeze: freeze, seed: seed, deferInitialization: true,
+                                      weights: (weights, prefix, ["", prefix]))
+        try model.store.load(from: weights, under: model.encoderPrefix, keyPrefixes: ["", model.encoderPrefix])
         model.store.initializePending()
         return model
     }

@@ -85,6 +85,17 @@ public enum Metrics: Sendable, Hashable, Codable {
         }
     }
 
+    /// The names ``summary`` can hold for a task: what a training run may choose its model by
+    /// (span metrics only appear for entity tags such as `B-PER`).
+    public static func names(for task: TaskKind) -> [String] {
+        switch task {
+        case .classification: return ["accuracy", "macro_f1", "macro_precision", "macro_recall", "weighted_f1"]
+        case .multiLabel: return ["micro_f1", "exact_match", "micro_precision", "micro_recall", "macro_f1", "hamming_loss"]
+        case .regression: return ["pearson", "spearman", "mse", "mae"]
+        case .tagging: return ["span_f1", "span_precision", "span_recall", "token_accuracy", "macro_f1"]
+        }
+    }
+
     /// The number to choose models by: accuracy; micro F1 (multi-label); Pearson's correlation, or
     /// the mean squared error when it is undefined (regression); entity F1 for entity tags, else
     /// token accuracy (tagging).

@@ -19,7 +19,7 @@ public enum TransferMode: Sendable, Equatable, Hashable, CustomStringConvertible
         case "frozen", "feature-extraction", "features": self = .featureExtraction; if parts.count == 1 { return }
         case "finetune", "fine-tune", "fine-tuning": self = .fineTuning; if parts.count == 1 { return }
         case "layers":
-            guard parts.count >= 2, let k = Int(parts[1]), k >= 0 else { break }
+            guard parts.count >= 2, let k = Int(parts[1]), k >= 1 else { break }
             if parts.count == 2 { self = .extractLayers(k, frozen: false); return }
             if parts.count == 3 && parts[2] == "frozen" { self = .extractLayers(k, frozen: true); return }
             if parts.count == 3 && (parts[2] == "finetune" || parts[2] == "fine-tune") { self = .extractLayers(k, frozen: false); return }

@@ -18,6 +18,29 @@ public struct PreparedData: Sendable {
     public var padId: Int32 = 0
 
     public var count: Int { encodings.count }
+
+    /// A 64-bit FNV-1a hash of the token ids and targets: a resumed run checks that it trains on
+    /// the data its checkpoint was made from.
+    public var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ value: UInt64) {
+            var v = value
+            for _ in 0..<8 { hash = (hash ^ (v & 0xff)) &* 0x100_0000_01b3; v >>= 8 }
+        }
+        mix(UInt64(count))
+        for encoding in encodings {
+            mix(UInt64(encoding.ids.count))
+            for id in encoding.ids { mix(UInt64(truncatingIfNeeded: id)) }
+        }
+        switch targets {
+        case .classes(let ids): for id in ids { mix(UInt64(truncatingIfNeeded: id)) }
+        case .values(let values): for v in values { mix(UInt64(v.bitPattern)) }
+        case .multiHot(let rows): for row in rows { for v in row { mix(UInt64(v.bitPattern)) } }
+        case .tags(let rows): for row in rows { for id in row { mix(UInt64(truncatingIfNeeded: id)) } }
+        case .none: mix(0)
+        }
+        return String(hash, radix: 16)
+    }
 }
 
 /// Targets of prepared examples, by task.

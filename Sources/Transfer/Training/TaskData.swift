@@ -16,7 +16,10 @@ public enum TaskData: Sendable {
         case .tagging:
             return .tagging(try TaggingDataset.read(url, format: format, tags: labels))
         case .classification:
-            return .sequences(try ClassificationDataset.read(url, columns: columns, labelKind: .single, labels: labels))
+            let data = try ClassificationDataset.read(url, columns: columns, labelKind: .single, labels: labels)
+            // Training data makes the label set: `1` and `positive` in one file would be three classes.
+            if labels == nil { try data.checkLabelsAgree() }
+            return .sequences(data)
         case .regression:
             return .sequences(try ClassificationDataset.read(url, columns: columns, labelKind: .regression))
         case .multiLabel:

@@ -7,7 +7,7 @@ import Tensor
 /// to `checkpoint.partial/` and swapped in with renames, so a crash leaves the old checkpoint or
 /// the new one.
 extension Trainer {
-    static let checkpointName = "checkpoint"
+    public static let checkpointName = "checkpoint"
 
     func saveCheckpoint(to output: URL) throws {
         let fm = FileManager.default
@@ -46,7 +46,7 @@ extension Trainer {
         try? fm.removeItem(at: old)
     }
 
-    func restore(from output: URL) throws {
+    func restore(from output: URL, batchesPerEpoch: Int, stepsPerEpoch: Int, data: String) throws {
         let fm = FileManager.default
         var folder = output.appending(path: Trainer.checkpointName)
         if !fm.fileExists(atPath: folder.appending(path: "trainer_state.json").path) {
@@ -59,10 +59,17 @@ extension Trainer {
         }
         let saved: State
         do { saved = try JSONDecoder().decode(State.self, from: Data(contentsOf: stateFile)) }
-        catch { throw TransferError.invalidModelFolder(stateFile, "unreadable trainer state: \(error)") }
+        catch let error as DecodingError { throw TransferError.invalidModelFolder(stateFile, "unreadable trainer state: \(error.oneLineDescription)") }
+        catch { throw TransferError.invalidModelFolder(stateFile, "unreadable trainer state: \(error.localizedDescription)") }
         if let savedOptions = saved.options, savedOptions.withoutStopping != options.withoutStopping {
             throw TransferError.training("--resume: the checkpoint in \(folder.path) was made with other training options; resume with the same ones")
         }
+        if let savedData = saved.data, savedData != data {
+            throw TransferError.training("--resume: the checkpoint in \(folder.path) was made from other training data "
+                + "(or another tokenizer or max length); resume with the same ones")
+        }
+        try Trainer.validate(saved, file: stateFile, epochs: options.epochs, batchesPerEpoch: batchesPerEpoch,
+                             stepsPerEpoch: stepsPerEpoch, accumulation: options.gradientAccumulation)
         try model.store.load(from: SafeTensorsCheckpoint(contentsOf: folder.appending(path: "model.safetensors")))
         let moments = try SafeTensorsFile(url: folder.appending(path: "optimizer.safetensors"))
         var tensors: [String: StateTensor] = [:]
@@ -76,6 +83,36 @@ extension Trainer {
             best = values
         }
         state = saved
+    }
+}
+
+extension Trainer {
+    /// Checks a hand-edited or damaged `trainer_state.json`: the position must be one this run's
+    /// data and options can reach, and the numbers finite.
+    static func validate(_ s: State, file: URL, epochs: Int, batchesPerEpoch: Int, stepsPerEpoch: Int, accumulation: Int) throws {
+        func fail(_ key: String, _ text: String) -> TransferError {
+            .invalidModelFolder(file, "\"\(key)\" \(text)")
+        }
+        guard (0...epochs).contains(s.epoch) else { throw fail("epoch", "must be in 0…\(epochs) (--epochs), found \(s.epoch)") }
+        let lastBatch = s.epoch == epochs ? 0 : batchesPerEpoch
+        guard (0...lastBatch).contains(s.nextBatch) else {
+            throw fail("nextBatch", "must be in 0…\(lastBatch) for epoch \(s.epoch), found \(s.nextBatch)")
+        }
+        let step = s.epoch * stepsPerEpoch + (s.nextBatch + accumulation - 1) / accumulation
+        guard s.globalStep == step else {
+            throw fail("globalStep", "must be \(step) at epoch \(s.epoch), batch \(s.nextBatch), found \(s.globalStep)")
+        }
+        if let best = s.bestValue, !best.isFinite { throw fail("bestValue", "must be finite, found \(best)") }
+        if let step = s.bestStep, !(0...s.globalStep).contains(step) {
+            throw fail("bestStep", "must be in 0…\(s.globalStep), found \(step)")
+        }
+        guard s.evaluationsWithoutImprovement >= 0 else {
+            throw fail("evaluationsWithoutImprovement", "must not be negative, found \(s.evaluationsWithoutImprovement)")
+        }
+        guard s.seconds.isFinite && s.seconds >= 0 else { throw fail("seconds", "must be a non-negative number, found \(s.seconds)") }
+        guard s.epochSeconds.count <= epochs, s.epochSeconds.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw fail("epochSeconds", "must hold at most \(epochs) non-negative numbers")
+        }
     }
 }
 

@@ -38,6 +38,8 @@ public final class Trainer {
         var seconds: Double = 0
         var epochSeconds: [Double] = []
         var options: TrainingOptions?
+        /// ``PreparedData/fingerprint`` of the training data.
+        var data: String?
     }
     var state = State()
     var best: [String: [Float]]?
@@ -91,15 +93,22 @@ public final class Trainer {
         let warmup = Int((Double(totalSteps) * options.warmupRatio).rounded(.up))
         optimizer.schedule = .linear(peak: options.peakLearningRate(for: model.mode), warmupSteps: warmup, totalSteps: totalSteps)
         let metricName = options.metric ?? defaultMetricName
+        let metricNames = Metrics.names(for: model.head.task)
+        guard metricNames.contains(metricName) else {
+            throw TransferError.invalidSetting("metric \"\(metricName)\" is not computed for \(model.head.task.rawValue); "
+                + "use one of \(metricNames.joined(separator: ", "))")
+        }
+        let fingerprint = train.fingerprint
 
         if resume {
             guard let checkpoints else { throw TransferError.training("--resume needs an output folder holding a checkpoint") }
-            try restore(from: checkpoints)
+            try restore(from: checkpoints, batchesPerEpoch: batchesPerEpoch, stepsPerEpoch: stepsPerEpoch, data: fingerprint)
         } else {
             state = State()
             state.generator = model.store.generator.state
         }
         state.options = options
+        state.data = fingerprint
         model.store.generator = SeededGenerator(seed: state.generator)
 
         // A frozen encoder gives the same features every epoch: compute them once.
@@ -123,12 +132,15 @@ public final class Trainer {
                 model.store.training = true
                 let loss = try cache?.loss(model: model, indices: indices) ?? batchLoss(train, indices)
                 model.store.training = false
+                guard loss.item.isFinite else { throw diverged("the loss is \(loss.item.isNaN ? "NaN" : "\(loss.item)")", batch: batch, checkpoints: checkpoints) }
                 lossSum += Double(loss.item); lossCount += 1; examples += indices.count
                 (options.gradientAccumulation > 1 ? loss.scaled(1 / Float(options.gradientAccumulation)) : loss).backward()
                 batch += 1
                 guard batch % options.gradientAccumulation == 0 || batch == batchesPerEpoch else { continue }
 
-                if let maxNorm = options.maxGradNorm { optimizer.clipGradientNorm(maxNorm: Float(maxNorm)) }
+                // A non-finite gradient would poison every weight it reaches: stop before the step.
+                let norm = options.maxGradNorm.map { optimizer.clipGradientNorm(maxNorm: Float($0)) } ?? optimizer.gradientNorm()
+                guard norm.isFinite else { throw diverged("the gradient norm is \(norm.isNaN ? "NaN" : "\(norm)")", batch: batch, checkpoints: checkpoints) }
                 let lr = optimizer.learningRate
                 optimizer.step()
                 state.globalStep += 1
@@ -170,6 +182,16 @@ public final class Trainer {
         return Result(history: state.history, bestStep: best == nil ? nil : state.bestStep,
                       bestValue: state.bestValue, metricName: metricName, devMetrics: devMetrics, seconds: state.seconds,
                       epochSeconds: state.epochSeconds, featureSeconds: featureSeconds, stopped: stopped, stoppedEarly: stoppedEarly)
+    }
+
+    /// The error that ends a diverged run; the checkpoint on disk (if any) is the last good one.
+    func diverged(_ what: String, batch: Int, checkpoints: URL?) -> TransferError {
+        var text = "training diverged at step \(state.globalStep + 1) (epoch \(state.epoch + 1), batch \(batch)): \(what); "
+            + "no model was saved. Lower the learning rate (now \(options.peakLearningRate(for: model.mode)))"
+        if let checkpoints, FileManager.default.fileExists(atPath: checkpoints.appending(path: Trainer.checkpointName).path) {
+            text += "; the last good checkpoint in \(checkpoints.path) can still be resumed with the same options"
+        }
+        return .training(text)
     }
 
     var defaultMetricName: String {

@@ -52,10 +52,17 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
         if let evaluateEvery { try positive(evaluateEvery, "evaluate-every") }
         if let checkpointEvery { try positive(checkpointEvery, "checkpoint-every") }
         if let earlyStoppingPatience { try positive(earlyStoppingPatience, "early-stopping patience") }
-        if let learningRate, !(learningRate > 0) { throw .invalidSetting("learning rate must be positive, got \(learningRate)") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            throw .invalidSetting("learning rate must be a positive finite number, got \(learningRate)")
+        }
         if !(0..<1).contains(warmupRatio) { throw .invalidSetting("warmup ratio must be in [0, 1), got \(warmupRatio)") }
-        if weightDecay < 0 { throw .invalidSetting("weight decay must not be negative, got \(weightDecay)") }
-        if let maxGradNorm, !(maxGradNorm > 0) { throw .invalidSetting("max grad norm must be positive, got \(maxGradNorm)") }
+        if !(weightDecay >= 0 && weightDecay.isFinite) {
+            throw .invalidSetting("weight decay must be a non-negative finite number, got \(weightDecay)")
+        }
+        if let maxGradNorm, !(maxGradNorm > 0 && maxGradNorm.isFinite) {
+            throw .invalidSetting("max grad norm must be a positive finite number, got \(maxGradNorm)")
+        }
+        if let stopAfterSteps { try positive(stopAfterSteps, "stop-after-steps") }
     }
 }
 

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Upper bounds on the sizes a `config.json` may declare, checked when it is read.
+///
+/// They are far above any published BERT-family model (BERT-large: 24 layers, 1024 wide;
+/// XLM-RoBERTa: 250 002 tokens), and low enough that building the model's layer list and
+/// shapes cannot overflow or run away before the checkpoint's real shapes are compared.
+public enum ConfigLimits {
+    public static let maxima: [String: Int] = [
+        "vocab_size": 1 << 24, "hidden_size": 1 << 16, "dim": 1 << 16, "embedding_size": 1 << 16,
+        "intermediate_size": 1 << 18, "hidden_dim": 1 << 18,
+        "num_hidden_layers": 1024, "n_layers": 1024, "num_hidden_groups": 1024, "inner_group_num": 1024,
+        "num_attention_heads": 4096, "n_heads": 4096,
+        "max_position_embeddings": 1 << 20, "type_vocab_size": 1 << 16,
+    ]
+
+    /// Checks that each size is a positive integer within ``maxima``; errors name `file` and the key.
+    public static func check(_ sizes: [(String, Int)], file: URL?) throws(CheckpointError) {
+        for (key, value) in sizes {
+            let maximum = maxima[key] ?? Int(Int32.max)
+            guard value > 0 && value <= maximum else {
+                throw CheckpointError(file: file, key: key, .invalidValue(
+                    value <= 0 ? "must be a positive integer, found \(value)" : "\(value) is more than the \(maximum) BertKit accepts"))
+            }
+        }
+    }
+}
