@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// How a server listens and how much it takes.
 public struct ServeSettings: Sendable {
@@ -39,6 +40,14 @@ public final class EmbeddingServer: Sendable {
     public let queue: BatchQueue<Encoding, WorkOutput>
     public let metrics: ServerMetrics
     public let logger: Logger
+    /// Requests that reached the routes, and those answered (any status); equal once idle.
+    let received = Atomic<Int>(0)
+    let answered = Atomic<Int>(0)
+
+    /// Requests that reached the routes, and those answered so far.
+    public var requestCounts: (received: Int, answered: Int) {
+        (received.load(ordering: .relaxed), answered.load(ordering: .relaxed))
+    }
 
     /// The route names metrics use; any other path counts as "other".
     static let routes: Set<String> = ["/v1/embeddings", "/embed", "/predict", "/tokenize", "/health", "/info", "/metrics"]
@@ -77,7 +86,7 @@ public final class EmbeddingServer: Sendable {
         Application(
             router: router(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "bertkit"),
-            services: [BatcherService(queue: queue, logger: logger)],
+            services: [BatcherService(server: self)],
             onServerRunning: { [logger, model] channel in
                 logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "model": "\(model.id)"])
             },
@@ -261,15 +270,15 @@ public final class EmbeddingServer: Sendable {
 /// Runs beside the HTTP server; when graceful shutdown reaches it (after the server has answered
 /// everything it accepted), the queue finishes any work left and its thread exits.
 struct BatcherService: Service {
-    let queue: BatchQueue<Encoding, WorkOutput>
-    let logger: Logger
+    let server: EmbeddingServer
 
     func run() async throws {
         try? await gracefulShutdown()
-        logger.info("draining the batch queue", metadata: ["waiting": "\(queue.depth)"])
-        queue.shutdown()
-        await queue.drained()
-        logger.info("batch queue stopped")
+        server.logger.info("draining the batch queue", metadata: ["waiting": "\(server.queue.depth)"])
+        server.queue.shutdown()
+        await server.queue.drained()
+        let (received, answered) = server.requestCounts
+        server.logger.info("batch queue stopped", metadata: ["requests_received": "\(received)", "requests_answered": "\(answered)"])
     }
 }
 
@@ -284,7 +293,9 @@ struct ServingMiddleware: RouterMiddleware {
         let route = EmbeddingServer.routes.contains(path) ? path : "other"
         let style: ErrorStyle = path.hasPrefix("/v1/") ? .openAI : .tei
         var status = 500
+        server.received.add(1, ordering: .relaxed)
         defer {
+            server.answered.add(1, ordering: .relaxed)
             let elapsed = seconds(ContinuousClock.now - start)
             server.metrics.request(route: route, status: status, seconds: elapsed)
             server.logger.debug("request", metadata: ["method": "\(request.method)", "route": "\(route)", "status": "\(status)",
