@@ -23,6 +23,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Documentation only: `swift package generate-documentation --target BertKit` (scripts/test --docs).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // `bertkit serve` (the Serving target) only.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // OpenBLAS's CBLAS through pkg-config on Linux. On Apple platforms Tensor uses Accelerate instead.
@@ -45,9 +51,24 @@ let package = Package(
         .target(name: "Models", dependencies: ["Layers", "Checkpoints"]),
         .target(name: "Transfer", dependencies: ["Models", "Tokenizers"]),
         .target(name: "BertKit", dependencies: ["Transfer"]),
+        // The HTTP server behind `bertkit serve`: routes, dynamic batching, metrics, shutdown.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "BertKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "BertKitCLI",
-            dependencies: ["BertKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BertKit", "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Sources/bertkit"
         ),
         .target(name: "TestSupport", dependencies: ["Tensor", "CKernels"], path: "Tests/TestSupport"),
@@ -60,6 +81,14 @@ let package = Package(
         .testTarget(name: "TransferTests", dependencies: ["BertKit", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the built `bertkit` as a process: exit codes, stdout format, stderr text.
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "ServingTests",
+            dependencies: [
+                "Serving", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            exclude: ["Fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -83,7 +83,12 @@ public struct SentenceEmbedder {
 
     /// One vector per text.
     public func embed(_ texts: [String], progress: ((Int) -> Void)? = nil) throws -> [[Float]] {
-        try batched(encode(texts), progress: progress) { batch, output, mask in
+        try embed(encodings: encode(texts), progress: progress)
+    }
+
+    /// One vector per encoding (already tokenized, e.g. by ``encode(_:)``, or token ids a client sent).
+    public func embed(encodings: [Encoding], progress: ((Int) -> Void)? = nil) throws -> [[Float]] {
+        try batched(encodings, progress: progress) { batch, output, mask in
             var pooled = withNoGrad { pooling(hidden(output), mask: mask) }
             if normalize { pooled = withNoGrad { pooled.l2Normalized() } }
             let dim = pooled.shape[1]

@@ -18,7 +18,7 @@ enum OutputError: Error {
 /// Text written with `print` goes through C's buffer, flushed first, so the two stay in order.
 final class StandardOutput: @unchecked Sendable {
     /// Used from the main thread only.
-    nonisolated(unsafe) static let shared = StandardOutput()
+    static let shared = StandardOutput()
     private var buffer: [UInt8] = []
 
     /// Appends `text`; writes when the buffer passes 64 KiB.

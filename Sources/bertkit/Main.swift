@@ -13,7 +13,7 @@ extension BertKitCommand {
     /// Errors from outside (files, options, data) print their own description; Foundation's and
     /// Codable's errors, whose descriptions are multi-line dumps, are reduced to their message. A
     /// closed stdout (EPIPE) ends the process quietly, as Unix tools do, through SIGPIPE.
-    static func main() {
+    static func main() async {
         // A write to a closed pipe then fails with EPIPE instead of killing the process at once,
         // so the output is flushed and the exit is ours to make.
         signal(SIGPIPE, SIG_IGN)
@@ -25,8 +25,12 @@ extension BertKitCommand {
             exit(withError: error)
         }
         do {
-            var command = command
-            try command.run()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()   // serve
+            } else {
+                var command = command
+                try command.run()
+            }
             try StandardOutput.shared.finish()
         } catch let error as OutputError {
             finish(error)

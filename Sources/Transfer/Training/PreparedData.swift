@@ -84,6 +84,11 @@ extension PreparedData {
         return PreparedData(encodings: t.encodeBatch(texts), targets: .none, wordStarts: [], padId: t.padTokenId ?? 0)
     }
 
+    /// Inputs already tokenized (and truncated) by the caller, with no labels, for prediction.
+    public static func unlabelled(encodings: [Encoding], padId: Int32) -> PreparedData {
+        PreparedData(encodings: encodings, targets: .none, wordStarts: [], padId: padId)
+    }
+
     /// Tokenizes sentences given as words, with no tags, for prediction.
     public static func unlabelledWords(_ sentences: [[String]], tokenizer: Tokenizer, maxLength: Int) -> PreparedData {
         var t = tokenizer

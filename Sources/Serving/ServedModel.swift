@@ -1,0 +1,114 @@
+import BertKit
+import Foundation
+
+/// What one batch item asks for; batches hold one kind only (the ``BatchQueue`` group).
+public enum WorkKind: Int, Sendable {
+    case embed = 0
+    case predict = 1
+}
+
+/// One item's answer from the worker.
+public enum WorkOutput: Sendable {
+    /// The pooled vector, not normalized (each request normalizes as it asks).
+    case vector([Float])
+    case prediction(Prediction)
+}
+
+/// The models a server answers with, loaded once.
+///
+/// Only the ``BatchQueue`` worker thread calls ``run(_:kind:)``; the tokenizers and the settings
+/// read by request handlers are immutable values.
+public final class ServedModel: @unchecked Sendable {
+    // @unchecked: the encoder and the classifier (reference types) are used by the single batch
+    // worker thread only; everything else is immutable after init.
+
+    /// The name given on the command line (a Hugging Face id or a folder).
+    public let id: String
+    /// `model_type` of the encoder (bert, roberta, …).
+    public let family: String
+    /// Length of an embedding.
+    public let dimension: Int
+    /// Longer inputs are refused or truncated (special tokens included).
+    public let maxLength: Int
+    /// Whether the model's own settings normalize embeddings (sentence-transformers' Normalize).
+    public let normalizesByDefault: Bool
+    /// Token ids a client sends must be below this.
+    public let vocabularySize: Int
+    /// The embedding model's tokenizer, without truncation or padding.
+    public let tokenizer: Tokenizer
+    /// Labels of the classification head, when the folder was trained by `bertkit train`.
+    public let labels: [String]?
+    public let task: TaskKind?
+    /// The classifier's tokenizer and max length (its folder's own).
+    public let classifierTokenizer: Tokenizer?
+    public let classifierMaxLength: Int?
+
+    private let embedder: SentenceEmbedder?
+    private let classifier: TransferModel?
+
+    /// Loads a sentence embedding model (a folder or a cached Hugging Face id) and, when the folder
+    /// was written by `bertkit train` (or is a transformers `…ForSequenceClassification` folder),
+    /// its classification head for `/predict`, the way `bertkit predict` does.
+    public init(model idOrPath: String, revision: String? = nil, batchSize: Int = 64) throws {
+        id = idOrPath
+        let folder = try ModelLocation.resolve(idOrPath, revision: revision)
+        if Self.isTrained(folder) {
+            let (transfer, maxLength) = try TransferModel.load(folder)
+            classifier = transfer
+            labels = transfer.head.labels
+            task = transfer.head.task
+            classifierTokenizer = try Tokenizer.load(directory: folder)
+            classifierMaxLength = maxLength
+        } else {
+            classifier = nil
+            labels = nil
+            task = nil
+            classifierTokenizer = nil
+            classifierMaxLength = nil
+        }
+        var embedder = try SentenceEmbedder(model: folder.path, batchSize: batchSize)
+        normalizesByDefault = embedder.normalize
+        embedder.normalize = false
+        self.embedder = embedder
+        family = try EncoderConfig(contentsOf: folder.appending(path: "config.json")).modelType
+        dimension = embedder.model.hiddenSize
+        maxLength = embedder.maxLength
+        var t = embedder.tokenizer
+        t.truncation = nil
+        t.padding = nil
+        tokenizer = t
+        vocabularySize = embedder.model.store.parameters.first { $0.name.hasSuffix("word_embeddings.weight") }?.shape[0] ?? Int(Int32.max)
+    }
+
+    /// A folder `bertkit train` wrote, or a transformers sequence-classification folder.
+    static func isTrained(_ folder: URL) -> Bool {
+        if FileManager.default.fileExists(atPath: folder.appending(path: TransferModel.settingsFileName).path) { return true }
+        guard let data = try? Data(contentsOf: folder.appending(path: "config.json")),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let architectures = json["architectures"] as? [String] else { return false }
+        return architectures.contains { $0.hasSuffix("ForSequenceClassification") }
+    }
+
+    public var canPredict: Bool { classifier != nil && task != .tagging }
+
+    /// Runs one batch (the worker thread only).
+    public func run(_ items: [Encoding], kind: WorkKind) throws -> [WorkOutput] {
+        switch kind {
+        case .embed:
+            guard let embedder else { return [] }
+            return try embedder.embed(encodings: items).map { .vector($0) }
+        case .predict:
+            guard let classifier, let classifierTokenizer else { return [] }
+            let data = PreparedData.unlabelled(encodings: items, padId: classifierTokenizer.padTokenId ?? 0)
+            return try Evaluator(model: classifier, batchSize: max(items.count, 1)).predict(data).map { .prediction($0) }
+        }
+    }
+}
+
+/// `v / max(‖v‖, 1e-12)`, as torch's `F.normalize` and sentence-transformers' Normalize.
+func l2Normalized(_ v: [Float]) -> [Float] {
+    var s: Float = 0
+    for x in v { s += x * x }
+    let n = max(s.squareRoot(), 1e-12)
+    return v.map { $0 / n }
+}
