@@ -51,8 +51,8 @@ enum CLI {
         defer { try? FileManager.default.removeItem(at: work) }
         let inputFile = work.appending(path: "stdin"), out = work.appending(path: "stdout"), err = work.appending(path: "stderr")
         try input.write(to: inputFile)
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: out.path, contents: nil), out.path)
+        XCTAssertTrue(FileManager.default.createFile(atPath: err.path, contents: nil), err.path)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command, "sh"] + arguments
