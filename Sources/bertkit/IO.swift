@@ -1,4 +1,5 @@
 import ArgumentParser
+import BertKit
 import Foundation
 
 #if canImport(Glibc)
@@ -93,22 +94,8 @@ func writeStandardError(_ text: String) {
 
 /// JSON text for values the commands print.
 enum JSONText {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal, by Checkpoints' one escaper.
+    static func string(_ s: String) -> String { JSONValue.quoted(s) }
 
     /// A number, or `null` for NaN and infinities (which JSON cannot hold).
     static func number(_ value: Float) -> String { value.isFinite ? "\(value)" : "null" }

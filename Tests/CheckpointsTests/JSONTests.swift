@@ -81,4 +81,14 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse(Array(value.serialized().utf8)), value)
         XCTAssertEqual(JSONValue.string("\u{01}").serialized(), "\"\\u0001\"")
     }
+
+    /// The one escaper (also the command line's and the server's): DEL, C1 controls and the line and
+    /// paragraph separators are escaped too, and every string reads back as itself.
+    func testQuotedEscapesEveryControlCharacterAndReadsBack() throws {
+        XCTAssertEqual(JSONValue.quoted("a\u{7F}b\u{85}c\u{2028}d\u{2029}"), "\"a\\u007fb\\u0085c\\u2028d\\u2029\"")
+        XCTAssertEqual(JSONValue.quoted("\u{08}\u{0C}\u{1F}é😀"), "\"\\b\\f\\u001fé😀\"")
+        for text in ["", "plain", "quote \" backslash \\ tab \t", "\u{00}\u{7F}\u{9F}\u{2028}", "日本語 😀"] {
+            XCTAssertEqual(try JSONValue.parse(Array(JSONValue.quoted(text).utf8)), .string(text), text.debugDescription)
+        }
+    }
 }

@@ -55,8 +55,10 @@ extension JSONValue {
         return d.description
     }
 
-    /// Writes `s` as a JSON string literal (UTF-8 kept as is, control characters escaped).
-    static func writeString(_ s: String, to out: inout String) {
+    /// Writes `s` as a JSON string literal: UTF-8 kept as is; quotes, backslashes, control characters
+    /// (C0, DEL and C1) and the line and paragraph separators escaped, so the text is also safe inside
+    /// JavaScript. The one JSON string escaper: the command line and the server use it too.
+    public static func writeString(_ s: String, to out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -67,15 +69,21 @@ extension JSONValue {
             case "\t": out += "\\t"
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+                || scalar.value == 0x2028 || scalar.value == 0x2029:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+                out.unicodeScalars.append(scalar)
             }
         }
         out += "\""
+    }
+
+    /// `s` as a JSON string literal (``writeString(_:to:)``).
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        writeString(s, to: &out)
+        return out
     }
 }
