@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TransferTests", dependencies: ["BertKit", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the built `bertkit` as a process: exit codes, stdout format, stderr text.
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [

@@ -84,7 +84,6 @@ typedef struct {
     int trans_a, trans_b, accumulate;
     int64_t n, k, lda, ldb, ldc;
     dnnl_primitive_t primitive;
-    dnnl_memory_desc_t weights;
 } bf16_entry;
 
 enum { CACHE_SIZE = 64 };
@@ -142,7 +141,7 @@ static bf16_entry *bf16_primitive(int trans_a, int trans_b, int64_t n, int64_t k
         cache_next = (cache_next + 1) % CACHE_SIZE;
         dnnl_primitive_destroy(e->primitive);
     }
-    *e = (bf16_entry){trans_a, trans_b, accumulate, n, k, lda, ldb, ldc, primitive, weights};
+    *e = (bf16_entry){trans_a, trans_b, accumulate, n, k, lda, ldb, ldc, primitive};
     return e;
 }
 

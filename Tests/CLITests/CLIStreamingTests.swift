@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import XCTest
 
 #if canImport(Glibc)
@@ -46,7 +47,7 @@ final class CLIStreamingTests: XCTestCase {
             let alone = try CLI.run(["embed", "--model", "tiny"], input: text + "\n", in: work)
             expected[text] = try vector(alone.lines[0])
         }
-        var g = SplitMix(state: 5)
+        var g = SeededGenerator(seed: 5)
         let input = (0..<300).map { _ in texts[Int(g.next() % 4)] }
         // Batches of 2: windows of 8 lines, so 38 windows, each sorted by length inside.
         let result = try CLI.run(["embed", "--model", "tiny", "--batch-size", "2"], input: input.joined(separator: "\n") + "\n", in: work)

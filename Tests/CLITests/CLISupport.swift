@@ -1,4 +1,5 @@
 import Foundation
+import Tensor   // SeededGenerator, the project's SplitMix64
 import TestSupport
 import XCTest
 
@@ -115,7 +116,7 @@ enum Tiny {
 
     /// Sentences labelled by which kind of word they hold, as a TSV with a header.
     static func table(count: Int, seed: UInt64, labels: (String, String) = ("positive", "negative")) -> String {
-        var g = SplitMix(state: seed)
+        var g = SeededGenerator(seed: seed)
         var rows = ["text\tlabel"]
         for i in 0..<count {
             let good = i % 2 == 0
@@ -140,14 +141,3 @@ func assertFails(_ result: CLI.Result, saying text: String, file: StaticString =
     XCTAssertTrue(result.stderr.contains(text), "stderr lacks \"\(text)\": \(result.stderr)", file: file, line: line)
 }
 
-/// SplitMix64: a tiny seeded generator for test data.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
