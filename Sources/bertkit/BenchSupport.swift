@@ -68,6 +68,7 @@ enum Bench {
         let kernel = Precision.current == .bf16 ? report.bf16 : Precision.current == .int8 ? report.int8 : report.fp32
         all["kernel"] = kernel.name
         all["kernel_native"] = kernel.native
+        all["attention"] = report.attention
         let data = try JSONSerialization.data(withJSONObject: all, options: [.sortedKeys])
         try StandardOutput.shared.append(String(decoding: data, as: UTF8.self) + "\n")
         try StandardOutput.shared.flush()

@@ -31,6 +31,60 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    /// Heads 16 to 64 wide take the fused per-head kernel on AVX-512 (scores, softmax and P·V in
+    /// one pass, CKernels' attention.c): it must give the plain twin's context and probabilities,
+    /// with lengths that leave partial 16-column tiles and partial row blocks, a masked key, a
+    /// fully masked query row, and the gradient that flows back through the kept probabilities.
+    func testFusedHeadKernelMatchesThePlainTwin() {
+        for (b, s, heads, d) in [(2, 37, 2, 32), (1, 70, 1, 64), (3, 5, 3, 16), (1, 17, 2, 48), (2, 1, 1, 32)] {
+            let q = Tensor.random([b, s, heads * d], seed: 21, requiresGrad: true)
+            let k = Tensor.random([b, s, heads * d], seed: 22, requiresGrad: true)
+            let v = Tensor.random([b, s, heads * d], seed: 23, requiresGrad: true)
+            var maskValues = [Float](repeating: 0, count: b * s)
+            if s > 3 { maskValues[s - 1] = -1e9; maskValues[s - 3] = -.infinity }
+            let mask = Tensor(shape: [b, s], scalars: maskValues)
+            var g = SeededGenerator(seed: 0)
+            let (context, probabilities) = Tensor.attention(query: q, key: k, value: v, mask: mask, heads: heads, generator: &g)
+            let label = "b\(b) s\(s) h\(heads) d\(d), fused \(Kernels.fusedAttention(headDim: d))"
+            assertClose(context.scalars, plainAttention(q, k, v, mask: mask, heads: heads).scalars, tolerance: 1e-5, label)
+            let split = { (x: Tensor) in x.reshaped([b, s, heads, d]).permuted([0, 2, 1, 3]) }
+            let plainProbabilities = split(q).matmul(split(k), transposeOther: true).scaled(1 / Float(d).squareRoot())
+                .softmax(mask: mask)
+            assertClose(probabilities.scalars, plainProbabilities.scalars, tolerance: 1e-6, label)
+            let upstream = Tensor.random(context.shape, seed: 24)
+            func gradients(_ run: () -> Tensor) -> [[Float]] {
+                for x in [q, k, v] { x.zeroGrad() }
+                (run() * upstream).sum().backward()
+                return [q, k, v].map { $0.grad!.scalars }
+            }
+            let fusedGradients = gradients {
+                var g = SeededGenerator(seed: 0)
+                return Tensor.attention(query: q, key: k, value: v, mask: mask, heads: heads, generator: &g).context
+            }
+            let plainGradients = gradients { plainAttention(q, k, v, mask: mask, heads: heads) }
+            for (fused, plain) in zip(fusedGradients, plainGradients) { assertClose(fused, plain, tolerance: 1e-5, label) }
+        }
+    }
+
+    /// A query whose every key is masked with −∞ gets zero weights, on both paths.
+    func testFullyMaskedRowGivesZeros() {
+        let (s, d) = (6, 32)
+        let x = Tensor.random([1, s, d], seed: 31)
+        let mask = Tensor(shape: [1, s], scalars: [Float](repeating: -.infinity, count: s))
+        var g = SeededGenerator(seed: 0)
+        let (context, probabilities) = Tensor.attention(query: x, key: x, value: x, mask: mask, heads: 1, generator: &g)
+        XCTAssertEqual(Set(context.scalars), [0])
+        XCTAssertEqual(Set(probabilities.scalars), [0])
+    }
+
+    /// On a CPU with AVX-512 the fused kernel is what runs at MiniLM's and BERT-base's head sizes.
+    func testFusedKernelIsChosenOnAVX512() {
+        let avx512 = CPUInfo.current.features.contains("avx512f")
+        XCTAssertEqual(Kernels.fusedAttention(headDim: 32), avx512)
+        XCTAssertEqual(Kernels.fusedAttention(headDim: 64), avx512)
+        XCTAssertFalse(Kernels.fusedAttention(headDim: 24), "24 is not a multiple of 16")
+    }
+
     func testDropoutGradient() {
         let q = Tensor.random([2, 4, 6], seed: 4, requiresGrad: true)
         let k = Tensor.random([2, 4, 6], seed: 5, requiresGrad: true)

@@ -37,6 +37,20 @@ const char *bertkit_kernel_isa(void);
 /// the builds. Returns 0, changing nothing, when the CPU lacks it. Not for use while kernels run.
 int bertkit_select_kernel_isa(const char *name);
 
+// ---- Attention (attention.c) ----
+
+/// Whether bertkit_attention_head runs on this CPU for heads `head_dim` wide: AVX-512 and a
+/// multiple of 16 up to 64. Follows bertkit_select_kernel_isa.
+int bertkit_attention_head_supported(size_t head_dim);
+
+/// One (sequence, head) block of attention, fused: probabilities[i, j] = softmax_j(scale·q_i·k_j +
+/// mask[j]) (length × length, row-major; mask may be NULL; a row with every score −∞ gets zeros),
+/// and context[i, :] = Σ_j probabilities[i, j]·v_j (row stride ldc). q, k and v hold `length` rows
+/// of `head_dim` floats, ld apart. Returns 0, writing nothing, when not supported.
+int bertkit_attention_head(const float *q, const float *k, const float *v, size_t ld, size_t length,
+                           size_t head_dim, float scale, const float *mask, float *probabilities,
+                           float *context, size_t ldc);
+
 // ---- Lower precision (precision.c) ----
 
 /// y[i] = x[i] rounded to bfloat16 (nearest, ties to even), as raw bits.

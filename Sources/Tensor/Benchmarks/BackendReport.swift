@@ -13,6 +13,8 @@ public struct BackendReport: Sendable {
     public let int8: MatrixBackend.Kernel
     /// The element-wise C kernels' vectors ("avx512", "avx2", "baseline").
     public let elementwiseISA: String
+    /// How attention runs at BERT-base's and MiniLM's head sizes (64, 32).
+    public let attention: String
     public let threads: Int
     /// Measured on `threads` threads (nil when not measured).
     public var measured: Rates?
@@ -34,6 +36,8 @@ public struct BackendReport: Sendable {
         bf16 = backend.bf16Kernel
         int8 = backend.int8Kernel
         elementwiseISA = KernelStats.vectorInstructionSet
+        attention = Kernels.fusedAttention(headDim: 64) && Kernels.fusedAttention(headDim: 32)
+            ? "fused per head (avx512)" : "strided GEMMs + softmax"
         threads = Threads.count
         measured = measure ? Self.measure(threads: threads, seconds: seconds) : nil
     }
@@ -63,7 +67,7 @@ public struct BackendReport: Sendable {
             ("cpu_features", cpu.features.joined(separator: " ")), ("backend", backend.name),
             ("fp32_kernel", fp32.name), ("bf16_kernel", bf16.name), ("int8_kernel", int8.name),
             ("bf16_native", "\(bf16.native)"), ("int8_native", "\(int8.native)"),
-            ("elementwise_isa", elementwiseISA), ("threads", "\(threads)"),
+            ("elementwise_isa", elementwiseISA), ("attention", attention), ("threads", "\(threads)"),
         ]
         if let r = measured {
             f += [("gemm_shape", r.shape), ("fp32_gflops", String(format: "%.1f", r.fp32)),
@@ -84,6 +88,7 @@ public struct BackendReport: Sendable {
             "bf16:      \(bf16)\(bf16.native ? ", native" : "")",
             "int8:      \(int8)\(int8.native ? ", native" : "")",
             "elementwise kernels (exp, GELU, AdamW): \(elementwiseISA)",
+            "attention: \(attention)",
         ]
         if let r = measured {
             let share = r.fmaPeak > 0 ? String(format: " (%.0f%% of it)", 100 * r.fp32 / r.fmaPeak) : ""

@@ -13,6 +13,9 @@
 // between the products and the softmax. The plain twin (reshape, permute, matmul, softmax) is in
 // the tests.
 
+import CKernels
+import Foundation
+
 /// Which keys each query sees, and how a batch's tokens are laid out.
 public enum AttentionMask {
     /// Activations `[batch, seq, hidden]`, every sequence padded to `seq`, with an optional
@@ -65,6 +68,15 @@ extension Kernels {
 }
 
 extension Kernels {
+    /// Whether attention without dropout runs the fused per-head kernel (CKernels' attention.c)
+    /// for heads `headDim` wide: on AVX-512, unless `BERTKIT_ATTENTION=gemm` asks for the strided
+    /// GEMMs (for comparisons). Both compute the same numbers, within float rounding.
+    public static func fusedAttention(headDim: Int) -> Bool {
+        fusedAttentionAllowed && bertkit_attention_head_supported(headDim) != 0
+    }
+
+    static let fusedAttentionAllowed = ProcessInfo.processInfo.environment["BERTKIT_ATTENTION"]?.lowercased() != "gemm"
+
     /// Where one attention call reads q, k and v: three column blocks of width `hidden` in rows of
     /// `ld` floats (separate tensors: ld = hidden; one fused QKV tensor: ld = 3·hidden).
     struct AttentionOperands {
@@ -99,9 +111,16 @@ extension Kernels {
         let keep = 1 - dropout
         let (p, w, c) = (probs.storage.pointer, weighted.storage.pointer, context)
         let m = keepMask?.storage.pointer, maskRows = mask?.storage.pointer
+        // Without dropout, one fused pass per head where the CPU has it (AVX-512): scores,
+        // softmax and P·V four or eight query rows at a time, P still in L1 for its product.
+        let fused = !dropping && Kernels.fusedAttention(headDim: d)
         plan.forEachHead { i, h, pair in
             let (length, sc) = (plan.lengths[i], plan.scores(i, h))
             let (blk, out) = (plan.starts[i] * ld + h * d, plan.block(i, h))
+            if fused && bertkit_attention_head(x.q + blk, x.k + blk, x.v + blk, ld, length, d, scale,
+                                               maskRows.map { $0 + i * length }, p + sc, c + out, hidden) != 0 {
+                return
+            }
             BLAS.sgemm(transA: false, transB: true, m: length, n: length, k: d, alpha: scale,
                        a: x.q + blk, lda: ld, b: x.k + blk, ldb: ld, beta: 0, c: p + sc, ldc: length)
             Kernels.softmaxRows(x: p + sc, mask: maskRows.map { $0 + i * length }, y: p + sc, rows: length, cols: length)
