@@ -107,7 +107,7 @@ final class LowPrecisionTests: XCTestCase {
         XCTAssertEqual(joined.shape, [5, 9])
         assertClose(joined.scalars, separate.scalars, tolerance: 1e-6)
         assertGradients([x] + ws + bs, "linear×3") { t in t[0].linear(weights: Array(t[1...3]), biases: Array(t[4...6])) }
-        for precision in [Precision.bf16, .int8] {
+        for precision in [Precision.fp32, .bf16, .int8] {
             let a = Precision.with(precision) { withNoGrad { x.linear(weights: ws, biases: bs) } }
             let b = Precision.with(precision) { withNoGrad { Tensor.concat((0..<3).map { x.linear(weight: ws[$0], bias: bs[$0]) }, axis: 1) } }
             assertClose(a.scalars, b.scalars, tolerance: 1e-6, "\(precision)")
@@ -144,6 +144,24 @@ final class LowPrecisionTests: XCTestCase {
             assertClose(after, before.map { -2 * $0 }, tolerance: 2e-2 * before.map(abs).max()!, "\(precision)")
             w.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] /= -2 } }
         }
+    }
+
+    /// In fp32 inference the side-by-side weights are stacked once and multiplied in one product;
+    /// a change to any of them in place (an optimizer step) is followed, never served stale.
+    func testStackedWeightsFollowInPlaceChanges() {
+        let x = Tensor.random([4, 8], seed: 52)
+        let ws = (0..<3).map { Tensor.random([3, 8], seed: 53 + UInt64($0)) }
+        func separate() -> [Float] { Tensor.concat(ws.map { x.linear(weight: $0, bias: nil) }, axis: 1).scalars }
+        let first = withNoGrad { x.linear(weights: ws, biases: nil) }.scalars
+        assertClose(first, separate(), tolerance: 1e-6)
+        ws[1].withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= -2 } }
+        let second = withNoGrad { x.linear(weights: ws, biases: nil) }.scalars
+        assertClose(second, separate(), tolerance: 1e-6)
+        XCTAssertGreaterThan(maxAbsDifference(first, second), 0.1, "the changed weight's columns must change")
+        Tensor.weightsDidChange()
+        let fresh = (0..<3).map { Tensor.random([3, 8], seed: 60 + UInt64($0)) }
+        assertClose(withNoGrad { x.linear(weights: fresh, biases: nil) }.scalars,
+                    Tensor.concat(fresh.map { x.linear(weight: $0, bias: nil) }, axis: 1).scalars, tolerance: 1e-6)
     }
 
     /// Precision reaches the threads that parallel work runs on.

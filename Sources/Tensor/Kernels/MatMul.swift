@@ -173,7 +173,14 @@ extension Tensor {
         // Training in bf16 converts this step's input and weights; the backward pass reuses them.
         let halfInput = precision == .bf16 ? LowPrecision.BF16Buffer(x, count: count) : nil
         let halfWeights = precision == .bf16 ? weights.map { LowPrecision.BF16Buffer($0.storage.pointer, count: $0.count) } : []
-        if !packed {
+        if !packed && halfInput == nil && weights.count > 1
+            && (!GradMode.isEnabled || !weights.contains(where: \.requiresGrad)) {
+            // Weights that do not train: one product over their stacked copy.
+            let joined = withNoGrad { LowPrecision.joined(weights) }
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: total, k: inFeatures,
+                       a: x, lda: inFeatures, b: joined.storage.pointer, ldb: inFeatures,
+                       beta: accumulate ? 1 : 0, c: y, ldc: total)
+        } else if !packed {
             for (i, w) in weights.enumerated() {
                 if let halfInput {
                     LowPrecision.gemmBF16(transA: false, transB: true, m: rows, n: widths[i], k: inFeatures,
