@@ -155,32 +155,35 @@ static inline __attribute__((always_inline)) AVX512 void query_block(
 
 // The whole head for a head of `VTILES`·16 columns: 8 query rows at a time when the head is at
 // most 32 wide, else 4; the last rows one at a time.
+// p: the head's probabilities, or NULL to keep each block's in `block` only.
 static inline __attribute__((always_inline)) AVX512 void head_rows(
     const float *q, const float *v, size_t ld, const float *kt, size_t stride, size_t length, size_t head_dim,
-    __m512 s, const float *mask, float *p, float *c, size_t ldc, const size_t VTILES) {
+    __m512 s, const float *mask, float *p, float *block, float *c, size_t ldc, const size_t VTILES) {
     const size_t ROWS = VTILES <= 2 ? 8 : 4, STILES = 16 / ROWS;
     size_t r0 = 0;
     for (; r0 + ROWS <= length; r0 += ROWS)
-        query_block(q + r0 * ld, v, ld, kt, stride, length, head_dim, s, mask, p + r0 * length, c + r0 * ldc, ldc,
-                    ROWS, STILES, VTILES);
+        query_block(q + r0 * ld, v, ld, kt, stride, length, head_dim, s, mask, p ? p + r0 * length : block,
+                    c + r0 * ldc, ldc, ROWS, STILES, VTILES);
     for (; r0 < length; r0++)
-        query_block(q + r0 * ld, v, ld, kt, stride, length, head_dim, s, mask, p + r0 * length, c + r0 * ldc, ldc,
-                    1, 4, VTILES);
+        query_block(q + r0 * ld, v, ld, kt, stride, length, head_dim, s, mask, p ? p + r0 * length : block,
+                    c + r0 * ldc, ldc, 1, 4, VTILES);
 }
 
 static AVX512 int attention_head_avx512(const float *q, const float *k, const float *v, size_t ld, size_t length,
                                         size_t head_dim, float scale, const float *mask, float *probabilities,
                                         float *context, size_t ldc) {
     size_t stride = (length + 15) / 16 * 16;
-    float *kt = key_scratch(head_dim * stride);
+    // Kᵀ, then (without a probabilities buffer) one row block of P, 8 rows at most.
+    float *kt = key_scratch(head_dim * stride + (probabilities ? 0 : 8 * length));
     if (!kt) return 0;
     pack_keys(k, ld, length, head_dim, kt, stride);
+    float *block = kt + head_dim * stride;
     __m512 s = _mm512_set1_ps(scale);
     switch (head_dim / 16) {
-    case 1: head_rows(q, v, ld, kt, stride, length, head_dim, s, mask, probabilities, context, ldc, 1); break;
-    case 2: head_rows(q, v, ld, kt, stride, length, head_dim, s, mask, probabilities, context, ldc, 2); break;
-    case 3: head_rows(q, v, ld, kt, stride, length, head_dim, s, mask, probabilities, context, ldc, 3); break;
-    default: head_rows(q, v, ld, kt, stride, length, head_dim, s, mask, probabilities, context, ldc, 4); break;
+    case 1: head_rows(q, v, ld, kt, stride, length, head_dim, s, mask, probabilities, block, context, ldc, 1); break;
+    case 2: head_rows(q, v, ld, kt, stride, length, head_dim, s, mask, probabilities, block, context, ldc, 2); break;
+    case 3: head_rows(q, v, ld, kt, stride, length, head_dim, s, mask, probabilities, block, context, ldc, 3); break;
+    default: head_rows(q, v, ld, kt, stride, length, head_dim, s, mask, probabilities, block, context, ldc, 4); break;
     }
     return 1;
 }

@@ -44,7 +44,12 @@ func runLayers(
     let shares = training || GradMode.isEnabled || Threads.isSplit ? [0..<batch] : LayerShares.split(costs, parts: Threads.count)
     // A padded batch with no padding needs no mask.
     let additive = packs ? nil : mask.contains(0) ? input.additiveMask : nil
+    // Nobody reads the probabilities of attention in inference unless asked for them.
+    let discards = !outputAttentions && !training && !GradMode.isEnabled
     func run(_ share: Range<Int>) -> LayerOutputs {
+        Kernels.$discardsAttentionProbabilities.withValue(discards) { runLayers(share) }
+    }
+    func runLayers(_ share: Range<Int>) -> LayerOutputs {
         let single = shares.count == 1
         let layout: AttentionMask, start: Tensor
         if !packs {

@@ -66,6 +66,27 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    /// Where the encoder runs for inference without output_attentions, attention need not keep
+    /// its probabilities: the context is the same, and a call that records gradients keeps them.
+    func testDiscardedProbabilitiesLeaveTheContextAlone() {
+        let (b, s, heads, d) = (2, 19, 2, 32)
+        let qkv = Tensor.random([b * s, 3 * heads * d], seed: 41)
+        let layout = AttentionMask.packed(lengths: [s, s])
+        var g = SeededGenerator(seed: 0)
+        let kept = withNoGrad { Tensor.attention(qkv: qkv, layout: layout, heads: heads, generator: &g) }
+        let discarded = Kernels.$discardsAttentionProbabilities.withValue(true) {
+            withNoGrad { Tensor.attention(qkv: qkv, layout: layout, heads: heads, generator: &g) }
+        }
+        XCTAssertEqual(kept.context.scalars, discarded.context.scalars)
+        XCTAssertEqual(kept.probabilities.count, b * heads * s * s)
+        XCTAssertEqual(discarded.probabilities.count, Kernels.fusedAttention(headDim: d) ? 0 : b * heads * s * s)
+        let trained = Tensor.random([b * s, 3 * heads * d], seed: 41, requiresGrad: true)
+        let recorded = Kernels.$discardsAttentionProbabilities.withValue(true) {
+            Tensor.attention(qkv: trained, layout: layout, heads: heads, generator: &g)
+        }
+        XCTAssertEqual(recorded.probabilities.count, b * heads * s * s, "the backward pass needs them")
+    }
+
     /// A query whose every key is masked with −∞ gets zero weights, on both paths.
     func testFullyMaskedRowGivesZeros() {
         let (s, d) = (6, 32)

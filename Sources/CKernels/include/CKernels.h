@@ -46,7 +46,8 @@ int bertkit_attention_head_supported(size_t head_dim);
 /// One (sequence, head) block of attention, fused: probabilities[i, j] = softmax_j(scale·q_i·k_j +
 /// mask[j]) (length × length, row-major; mask may be NULL; a row with every score −∞ gets zeros),
 /// and context[i, :] = Σ_j probabilities[i, j]·v_j (row stride ldc). q, k and v hold `length` rows
-/// of `head_dim` floats, ld apart. Returns 0, writing nothing, when not supported.
+/// of `head_dim` floats, ld apart. With probabilities NULL they are only kept a few rows at a time
+/// in scratch. Returns 0, writing nothing, when not supported.
 int bertkit_attention_head(const float *q, const float *k, const float *v, size_t ld, size_t length,
                            size_t head_dim, float scale, const float *mask, float *probabilities,
                            float *context, size_t ldc);

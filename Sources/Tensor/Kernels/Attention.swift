@@ -77,6 +77,11 @@ extension Kernels {
 
     static let fusedAttentionAllowed = ProcessInfo.processInfo.environment["BERTKIT_ATTENTION"]?.lowercased() != "gemm"
 
+    /// True where the encoder's layers run for inference and no one asked for the attention
+    /// probabilities: attention that records no gradient then returns an empty tensor for them,
+    /// and the fused kernel never writes them out (150 MB per 32×128 MiniLM batch).
+    @TaskLocal public static var discardsAttentionProbabilities = false
+
     /// Where one attention call reads q, k and v: three column blocks of width `hidden` in rows of
     /// `ld` floats (separate tensors: ld = hidden; one fused QKV tensor: ld = 3·hidden).
     struct AttentionOperands {
@@ -93,34 +98,40 @@ extension Kernels {
         let keepMask: Tensor?
     }
 
-    /// The forward pass into `context` (`[rows, hidden]`, row stride hidden).
+    /// The forward pass into `context` (`[rows, hidden]`, row stride hidden). With `keepsProbabilities`
+    /// false and the fused kernel, each block of P lives in L1 only and the returned probabilities
+    /// are empty.
     static func attentionForward(
         _ plan: AttentionPlan, _ x: AttentionOperands, mask: Tensor?, probabilityShape: [Int],
-        dropout: Float, training: Bool, generator: inout SeededGenerator, context: UnsafeMutablePointer<Float>
+        dropout: Float, training: Bool, keepsProbabilities: Bool, generator: inout SeededGenerator,
+        context: UnsafeMutablePointer<Float>
     ) -> AttentionState {
         let (d, hidden, ld) = (plan.headDim, plan.hidden, x.ld)
         let scale = 1 / Float(d).squareRoot()
-        let probs = Tensor.uninitialized(probabilityShape)
         // Dropout on the weights keeps the scaled keep-mask; weighted = P ⊙ keepMask. Each pair
         // draws from its own generator, seeded from one draw of `generator`, so the masks do not
         // depend on how the pairs are split across cores.
         let dropping = training && dropout > 0
+        // Without dropout, one fused pass per head where the CPU has it (AVX-512): scores,
+        // softmax and P·V four or eight query rows at a time, P still in L1 for its product.
+        let fused = !dropping && Kernels.fusedAttention(headDim: d)
+        let discards = fused && !keepsProbabilities
+        let probs = Tensor.uninitialized(discards ? [0] : probabilityShape)
         let keepMask = dropping ? Tensor.uninitialized(probabilityShape) : nil
         let weighted = dropping ? Tensor.uninitialized(probabilityShape) : probs
         let dropoutSeed = dropping ? generator.next() : 0
         let keep = 1 - dropout
         let (p, w, c) = (probs.storage.pointer, weighted.storage.pointer, context)
         let m = keepMask?.storage.pointer, maskRows = mask?.storage.pointer
-        // Without dropout, one fused pass per head where the CPU has it (AVX-512): scores,
-        // softmax and P·V four or eight query rows at a time, P still in L1 for its product.
-        let fused = !dropping && Kernels.fusedAttention(headDim: d)
         plan.forEachHead { i, h, pair in
             let (length, sc) = (plan.lengths[i], plan.scores(i, h))
             let (blk, out) = (plan.starts[i] * ld + h * d, plan.block(i, h))
             if fused && bertkit_attention_head(x.q + blk, x.k + blk, x.v + blk, ld, length, d, scale,
-                                               maskRows.map { $0 + i * length }, p + sc, c + out, hidden) != 0 {
+                                               maskRows.map { $0 + i * length }, discards ? nil : p + sc,
+                                               c + out, hidden) != 0 {
                 return
             }
+            precondition(!discards, "the fused attention kernel refused a head it supports")
             BLAS.sgemm(transA: false, transB: true, m: length, n: length, k: d, alpha: scale,
                        a: x.q + blk, lda: ld, b: x.k + blk, ldb: ld, beta: 0, c: p + sc, ldc: length)
             Kernels.softmaxRows(x: p + sc, mask: maskRows.map { $0 + i * length }, y: p + sc, rows: length, cols: length)
@@ -223,8 +234,10 @@ extension Tensor {
         let (plan, mask, probabilityShape) = Kernels.attentionPlan(layout, shape: query.shape, hidden: hidden, heads: heads)
         let x = Kernels.AttentionOperands(q: query.storage.pointer, k: key.storage.pointer, v: value.storage.pointer, ld: hidden)
         let context = Tensor.uninitialized(query.shape)
+        let keeps = !Kernels.discardsAttentionProbabilities || Tensor.needsGrad([query, key, value])
         let state = Kernels.attentionForward(plan, x, mask: mask, probabilityShape: probabilityShape, dropout: dropout,
-                                             training: training, generator: &generator, context: context.storage.pointer)
+                                             training: training, keepsProbabilities: keeps, generator: &generator,
+                                             context: context.storage.pointer)
         context.recorded("attention", inputs: [query, key, value]) { g in
             let x = Kernels.AttentionOperands(q: query.storage.pointer, k: key.storage.pointer, v: value.storage.pointer, ld: hidden)
             Kernels.attentionBackward(plan, x, state, dContext: g.storage.pointer,
@@ -252,8 +265,10 @@ extension Tensor {
             return Kernels.AttentionOperands(q: base, k: base + hidden, v: base + 2 * hidden, ld: width)
         }
         let context = Tensor.uninitialized(Array(qkv.shape.dropLast()) + [hidden])
+        let keeps = !Kernels.discardsAttentionProbabilities || Tensor.needsGrad([qkv])
         let state = Kernels.attentionForward(plan, operands(), mask: mask, probabilityShape: probabilityShape, dropout: dropout,
-                                             training: training, generator: &generator, context: context.storage.pointer)
+                                             training: training, keepsProbabilities: keeps, generator: &generator,
+                                             context: context.storage.pointer)
         context.recorded("attention", inputs: [qkv]) { g in
             let d = qkv.gradBuffer()
             Kernels.attentionBackward(plan, operands(), state, dContext: g.storage.pointer,
