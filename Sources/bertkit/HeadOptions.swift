@@ -15,7 +15,14 @@ extension TaskKind: ExpressibleByArgument {
 }
 
 extension HeadPooling: ExpressibleByArgument {}
-extension HiddenActivation: ExpressibleByArgument {}
+extension Activation: ExpressibleByArgument {
+    /// A head's hidden activation: ``Activation/headActivations`` only.
+    public init?(argument: String) {
+        guard let activation = Activation(rawValue: argument), Activation.headActivations.contains(activation) else { return nil }
+        self = activation
+    }
+    public static var allValueStrings: [String] { headActivations.map(\.rawValue) }
+}
 
 /// The transfer mode and head, shared by `summary` and `train`.
 struct HeadOptions: ParsableArguments {

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Models
 
@@ -20,11 +21,9 @@ public enum HeadPooling: String, Sendable, Codable, CaseIterable {
     case pooler
 }
 
-/// The activation of the optional hidden layer between pooling and the output layer.
-public enum HiddenActivation: String, Sendable, Codable, CaseIterable {
-    case relu, gelu, tanh
-    case leakyRelu = "leaky_relu"
-}
+/// The activation of the optional hidden layer between pooling and the output layer: one of
+/// ``Activation/headActivations``.
+public typealias HiddenActivation = Activation
 
 /// A head's settings; saved beside the model so that loading rebuilds the same head.
 public struct HeadSettings: Sendable, Equatable, Codable {
@@ -72,6 +71,9 @@ public struct HeadSettings: Sendable, Equatable, Codable {
         }
         for i in features.indices(layers: layers) where i < 0 || i > layers {
             throw .invalidSetting("--features \(features) needs hidden states \(features.indices(layers: layers)), but the encoder has 0…\(layers)")
+        }
+        if !Activation.headActivations.contains(hiddenActivation) {
+            throw .invalidSetting("a head's hidden activation is one of \(Activation.headActivations.map(\.rawValue).joined(separator: ", ")), got \(hiddenActivation.rawValue)")
         }
         if let hiddenSize, hiddenSize <= 0 { throw .invalidSetting("hidden layer size must be positive, got \(hiddenSize)") }
         if let dropout, !(0..<1).contains(dropout) { throw .invalidSetting("dropout must be in [0, 1), got \(dropout)") }

@@ -168,12 +168,7 @@ public final class TransferModel {
         var x = dropout(features)
         if let preClassifier {
             x = preClassifier(x)
-            switch hiddenActivation {
-            case .relu: x = x.relu()
-            case .gelu: x = x.gelu()
-            case .tanh: x = x.tanh()
-            case .leakyRelu: x = x.leakyRelu(slope: Float(head.leakySlope))
-            }
+            x = hiddenActivation(x, leakySlope: Float(head.leakySlope))
         }
         return classifier(x)
     }
