@@ -432,14 +432,7 @@ final class FamilyTests: XCTestCase {
         for name in ["albert", "distilbert", "roberta", "xlm-roberta", "electra"] {
             let url = folder(name).appending(path: "config.json")
             let config = try EncoderConfig(contentsOf: url)
-            let values: [String: JSONValue]
-            switch config {
-            case .albert(let c): values = c.jsonObject()
-            case .distilBert(let c): values = c.jsonObject()
-            case .roberta(let c): values = c.jsonObject()
-            case .electra(let c): values = c.jsonObject()
-            case .bert(let c): values = c.jsonObject()
-            }
+            let values = config.jsonObject()
             XCTAssertEqual(try EncoderConfig(json: JSONConfig(values: values, file: nil)), config, name)
             let original = try JSONConfig(contentsOf: url).values
             for (key, value) in original where !value.isNull {
