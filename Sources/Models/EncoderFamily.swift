@@ -18,6 +18,8 @@ public protocol EncoderFamilyConfig: Sendable, Equatable {
 
     /// Reads the config from `config.json` values; `model_type` is one of ``modelTypes``.
     init(json: JSONConfig) throws(CheckpointError)
+    /// Reads `config.json`.
+    init(contentsOf url: URL) throws(CheckpointError)
 
     /// The values the layers above the model read (heads, summaries, the command line).
     var traits: EncoderFamilyTraits { get }

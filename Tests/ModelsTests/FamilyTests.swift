@@ -341,6 +341,19 @@ final class FamilyTests: XCTestCase {
         }
     }
 
+    func testEveryFamilyClampsTheLayerCount() throws {
+        let bert = EncoderConfig.bert(BertConfig(vocabSize: 10, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2,
+                                                 intermediateSize: 16))
+        let configs = try [bert] + Self.cases.map { try EncoderConfig(contentsOf: folder($0.folder).appending(path: "config.json")) }
+        for config in configs {
+            let all = config.numHiddenLayers
+            for (requested, kept) in [(nil, all), (-1, 0), (0, 0), (1, 1), (all + 5, all)] as [(Int?, Int)] {
+                let model = config.makeModel(path: ParameterStore().root, layers: requested)
+                XCTAssertEqual(model.layerCount, kept, "\(config.modelType) layers: \(String(describing: requested))")
+            }
+        }
+    }
+
     func testAlbertExtractLayersKeepsTheSharedGroup() throws {
         let one = try AlbertModel.load(folder: folder("albert"), layers: 1)
         let all = try AlbertModel.load(folder: folder("albert"))
