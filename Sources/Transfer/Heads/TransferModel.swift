@@ -155,12 +155,7 @@ public final class TransferModel {
         default: hidden = output.hiddenStates![indices[0]]
         }
         if head.task == .tagging { return hidden }
-        switch head.pooling {
-        case .pooler: return readsEncoderPooler ? output.poolerOutput! : Pooling.cls(hidden, mask: input.maskTensor)
-        case .cls: return Pooling.cls(hidden, mask: input.maskTensor)
-        case .mean: return Pooling.mean(hidden, mask: input.maskTensor)
-        case .max: return Pooling.max(hidden, mask: input.maskTensor)
-        }
+        return head.pooling(hidden, mask: input.maskTensor, poolerOutput: readsEncoderPooler ? output.poolerOutput : nil)
     }
 
     /// Logits from head inputs: dropout, the optional hidden layer, then the output layer.
