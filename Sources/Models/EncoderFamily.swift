@@ -98,9 +98,29 @@ extension EncoderConfig {
     }
 }
 
+/// A family whose config wraps BERT's (ALBERT, RoBERTa, ELECTRA): its layer count and labels are
+/// those of ``base``.
+public protocol BertBasedFamilyConfig: EncoderFamilyConfig {
+    var base: BertConfig { get set }
+}
+
+extension BertBasedFamilyConfig {
+    public func keepingLayers(_ layers: Int) -> Self {
+        var c = self
+        c.base.numHiddenLayers = layers
+        return c
+    }
+
+    public func labeled(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> Self {
+        var c = self
+        c.base = base.labeledBase(architecture: architecture, labels: labels, problemType: problemType, otherFields: otherFields)
+        return c
+    }
+}
+
 extension BertConfig {
-    /// This configuration (the shared part of ALBERT, RoBERTa and ELECTRA configs) naming a head
-    /// class and its labels; see ``EncoderFamilyConfig/labeled(architecture:labels:problemType:otherFields:)``.
+    /// This configuration (BERT's, or the shared part of ALBERT, RoBERTa and ELECTRA configs) naming
+    /// a head class and its labels; see ``EncoderFamilyConfig/labeled(architecture:labels:problemType:otherFields:)``.
     func labeledBase(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> BertConfig {
         var c = self
         c.architectures = [architecture]

@@ -2,7 +2,7 @@
 import Checkpoints
 import Layers
 
-extension AlbertConfig: EncoderFamilyConfig {
+extension AlbertConfig: BertBasedFamilyConfig {
     public static let modelTypes = ["albert"]
     public static let classNameStems = ["Albert": "albert"]
 
@@ -12,18 +12,6 @@ extension AlbertConfig: EncoderFamilyConfig {
             numHiddenLayers: base.numHiddenLayers, maxSequenceLength: base.maxPositionEmbeddings,
             initializerRange: base.initializerRange, classifierDropout: classifierDropoutProb ?? base.hiddenDropoutProb,
             supportsPooler: true, poolerHead: .encoderPooler)
-    }
-
-    public func keepingLayers(_ layers: Int) -> AlbertConfig {
-        var c = self
-        c.base.numHiddenLayers = layers
-        return c
-    }
-
-    public func labeled(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> AlbertConfig {
-        var c = self
-        c.base = base.labeledBase(architecture: architecture, labels: labels, problemType: problemType, otherFields: otherFields)
-        return c
     }
 
     public func makeModel(path: WeightPath, layers: Int?, pooler: Bool) -> any EncoderModel {

@@ -2,7 +2,7 @@
 import Checkpoints
 import Layers
 
-extension ElectraConfig: EncoderFamilyConfig {
+extension ElectraConfig: BertBasedFamilyConfig {
     public static let modelTypes = ["electra"]
     public static let classNameStems = ["Electra": "electra"]
 
@@ -13,18 +13,6 @@ extension ElectraConfig: EncoderFamilyConfig {
             numHiddenLayers: base.numHiddenLayers, maxSequenceLength: base.maxPositionEmbeddings,
             initializerRange: base.initializerRange, classifierDropout: base.classifierDropout ?? base.hiddenDropoutProb,
             supportsPooler: false, poolerHead: .classificationHead(.gelu))
-    }
-
-    public func keepingLayers(_ layers: Int) -> ElectraConfig {
-        var c = self
-        c.base.numHiddenLayers = layers
-        return c
-    }
-
-    public func labeled(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> ElectraConfig {
-        var c = self
-        c.base = base.labeledBase(architecture: architecture, labels: labels, problemType: problemType, otherFields: otherFields)
-        return c
     }
 
     /// ELECTRA has no pooler; `pooler` is ignored.

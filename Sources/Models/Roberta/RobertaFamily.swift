@@ -3,7 +3,7 @@
 import Checkpoints
 import Layers
 
-extension RobertaConfig: EncoderFamilyConfig {
+extension RobertaConfig: BertBasedFamilyConfig {
     public static let classNameStems = ["XLMRoberta": "xlm-roberta", "Roberta": "roberta"]
 
     /// `RobertaForSequenceClassification` reads the first token through `classifier.dense` + tanh.
@@ -14,18 +14,6 @@ extension RobertaConfig: EncoderFamilyConfig {
             numHiddenLayers: base.numHiddenLayers, maxSequenceLength: maxSequenceLength,
             initializerRange: base.initializerRange, classifierDropout: base.classifierDropout ?? base.hiddenDropoutProb,
             supportsPooler: true, poolerHead: .classificationHead(.tanh))
-    }
-
-    public func keepingLayers(_ layers: Int) -> RobertaConfig {
-        var c = self
-        c.base.numHiddenLayers = layers
-        return c
-    }
-
-    public func labeled(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> RobertaConfig {
-        var c = self
-        c.base = base.labeledBase(architecture: architecture, labels: labels, problemType: problemType, otherFields: otherFields)
-        return c
     }
 
     public func makeModel(path: WeightPath, layers: Int?, pooler: Bool) -> any EncoderModel {
