@@ -89,7 +89,7 @@ public struct SentenceEmbedder {
     /// One vector per encoding (already tokenized, e.g. by ``encode(_:)``, or token ids a client sent).
     public func embed(encodings: [Encoding], progress: ((Int) -> Void)? = nil) throws -> [[Float]] {
         try batched(encodings, progress: progress) { batch, output, mask in
-            var pooled = withNoGrad { pooling(hidden(output), mask: mask) }
+            var pooled = withNoGrad { pooling(hidden(output), mask: mask, poolerOutput: layer == nil ? output.poolerOutput : nil) }
             if normalize { pooled = withNoGrad { pooled.l2Normalized() } }
             let dim = pooled.shape[1]
             let values = pooled.scalars

@@ -3,13 +3,14 @@ import Layers
 import Tensor
 
 extension Activation {
-    /// Applies this `hidden_act` to a tensor.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    /// Applies this activation to a tensor; ``leakyRelu`` with `leakySlope`.
+    public func callAsFunction(_ x: Tensor, leakySlope: Float = 0.01) -> Tensor {
         switch self {
         case .gelu: return x.gelu()
         case .geluNew, .geluPyTorchTanh: return x.geluTanh()
         case .relu: return x.relu()
         case .tanh: return x.tanh()
+        case .leakyRelu: return x.leakyRelu(slope: leakySlope)
         case .silu: return x * x.sigmoid()
         }
     }

@@ -39,7 +39,13 @@ extension EncoderModel {
     }
 }
 
-extension BertModel: EncoderModel {
+/// The number of layers a model builds for `requested` (extract layers): all `available` when nil,
+/// else `requested` clamped to 0…`available`. Every family's initializer goes through here.
+func keptLayerCount(_ requested: Int?, of available: Int) -> Int {
+    min(max(requested ?? available, 0), available)
+}
+
+extension BertModel: PretrainedEncoder {
     public var hiddenSize: Int { config.hiddenSize }
     public var layerCount: Int { encoder.layers.count }
     public var maxPositionEmbeddings: Int { config.maxPositionEmbeddings }

@@ -15,13 +15,25 @@ struct EmbedCommand: ParsableCommand {
             """
     )
 
-    enum PoolingChoice: String, ExpressibleByArgument, CaseIterable { case cls, mean, max, none }
+    /// `--pooling`: one of ``Pooling``'s ways over token vectors, or `none` for every token's vector.
+    struct PoolingOption: ExpressibleByArgument {
+        /// `nil` for `none`.
+        var pooling: Pooling?
+
+        init?(argument: String) {
+            if argument == "none" { pooling = nil; return }
+            guard let pooling = Pooling(rawValue: argument), pooling != .pooler else { return nil }
+            self.pooling = pooling
+        }
+
+        static var allValueStrings: [String] { Pooling.allCases.filter { $0 != .pooler }.map(\.rawValue) + ["none"] }
+    }
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var input: InputOptions
     @Option(help: "cls, mean, max or none (every token's vector); default from the model's files, else cls.")
-    var pooling: PoolingChoice?
+    var pooling: PoolingOption?
     @Flag(inversion: .prefixedNo, help: "L2-normalise embeddings (default from the model's files).")
     var normalize: Bool?
     @Option(help: "Use hidden state K (0 = embeddings output) instead of the last layer.")
@@ -42,13 +54,13 @@ struct EmbedCommand: ParsableCommand {
         }
         if let normalize { embedder.normalize = normalize }
         embedder.layer = layer
-        if let pooling, pooling != .none { embedder.pooling = Pooling(rawValue: pooling.rawValue)! }
+        if let chosen = pooling?.pooling { embedder.pooling = chosen }
         // A few batches at a time: bounded memory, input order kept, each window flushed.
         var reader = LineReader(strict: input.strict)
         var counter = LineCounter(label: "embed")
         let out = StandardOutput.shared
         while let lines = try reader.nextWindow(maxLines: batchSize * 4) {
-            if pooling == PoolingChoice.none {
+            if let pooling, pooling.pooling == nil {
                 for (tokens, vectors) in try embedder.embedTokens(lines) {
                     try out.append("{\"tokens\":[\(tokens.map(JSONText.string).joined(separator: ","))],\"hidden\":[\(vectors.map(JSONText.floats).joined(separator: ","))]}\n")
                 }

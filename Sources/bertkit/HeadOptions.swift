@@ -14,15 +14,22 @@ extension TaskKind: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["classify", "regress", "multilabel", "tag"] }
 }
 
-extension HeadPooling: ExpressibleByArgument {}
-extension HiddenActivation: ExpressibleByArgument {}
+extension Pooling: ExpressibleByArgument {}
+extension Activation: ExpressibleByArgument {
+    /// A head's hidden activation: ``Activation/headActivations`` only.
+    public init?(argument: String) {
+        guard let activation = Activation(rawValue: argument), Activation.headActivations.contains(activation) else { return nil }
+        self = activation
+    }
+    public static var allValueStrings: [String] { headActivations.map(\.rawValue) }
+}
 
 /// The transfer mode and head, shared by `summary` and `train`.
 struct HeadOptions: ParsableArguments {
     @Option(help: "classify, regress, multilabel or tag.") var task: TaskKind?
     @Option(help: "frozen (feature extraction), finetune, layers:K (extract layers, fine-tuned) or layers:K:frozen.")
     var mode: String = "finetune"
-    @Option(help: "Sequence pooling: cls, mean, max or pooler (BERT's dense+tanh on [CLS]).") var pooling: HeadPooling = .mean
+    @Option(help: "Sequence pooling: cls, mean, max or pooler (BERT's dense+tanh on [CLS]).") var pooling: Pooling = .mean
     @Option(help: "Features: last, second-to-last, sum-last-4, concat-last-4 or layer:K.") var features: String = "last"
     @Option(help: "Add a hidden Dense layer of this size before the output layer.") var hidden: Int?
     @Option(help: "Activation of the hidden layer: relu, gelu, leaky_relu or tanh.") var activation: HiddenActivation = .relu

@@ -341,6 +341,19 @@ final class FamilyTests: XCTestCase {
         }
     }
 
+    func testEveryFamilyClampsTheLayerCount() throws {
+        let bert = EncoderConfig.bert(BertConfig(vocabSize: 10, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2,
+                                                 intermediateSize: 16))
+        let configs = try [bert] + Self.cases.map { try EncoderConfig(contentsOf: folder($0.folder).appending(path: "config.json")) }
+        for config in configs {
+            let all = config.numHiddenLayers
+            for (requested, kept) in [(nil, all), (-1, 0), (0, 0), (1, 1), (all + 5, all)] as [(Int?, Int)] {
+                let model = config.makeModel(path: ParameterStore().root, layers: requested)
+                XCTAssertEqual(model.layerCount, kept, "\(config.modelType) layers: \(String(describing: requested))")
+            }
+        }
+    }
+
     func testAlbertExtractLayersKeepsTheSharedGroup() throws {
         let one = try AlbertModel.load(folder: folder("albert"), layers: 1)
         let all = try AlbertModel.load(folder: folder("albert"))
@@ -432,14 +445,7 @@ final class FamilyTests: XCTestCase {
         for name in ["albert", "distilbert", "roberta", "xlm-roberta", "electra"] {
             let url = folder(name).appending(path: "config.json")
             let config = try EncoderConfig(contentsOf: url)
-            let values: [String: JSONValue]
-            switch config {
-            case .albert(let c): values = c.jsonObject()
-            case .distilBert(let c): values = c.jsonObject()
-            case .roberta(let c): values = c.jsonObject()
-            case .electra(let c): values = c.jsonObject()
-            case .bert(let c): values = c.jsonObject()
-            }
+            let values = config.jsonObject()
             XCTAssertEqual(try EncoderConfig(json: JSONConfig(values: values, file: nil)), config, name)
             let original = try JSONConfig(contentsOf: url).values
             for (key, value) in original where !value.isNull {

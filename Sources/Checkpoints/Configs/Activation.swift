@@ -1,6 +1,7 @@
-/// The activation functions a model's feed-forward layers may use, by their transformers names
-/// (`hidden_act` in `config.json`).
-public enum Activation: String, Sendable, CaseIterable {
+/// The activation functions of BertKit's layers, by their transformers names: those a model's
+/// feed-forward layers may use (`hidden_act` in `config.json`), and those of a task head's hidden
+/// layer (``headActivations``).
+public enum Activation: String, Sendable, Codable, CaseIterable {
     /// GELU with the exact Gaussian CDF: x · Φ(x) = x/2 · (1 + erf(x/√2)). BERT's default.
     case gelu
     /// GELU, tanh approximation: x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³))). ALBERT's default.
@@ -13,6 +14,12 @@ public enum Activation: String, Sendable, CaseIterable {
     case silu
     /// tanh(x).
     case tanh
+    /// x for x > 0, else slope · x. A task head's hidden layer only, with the head's slope; not a
+    /// `hidden_act` value BertKit reads.
+    case leakyRelu = "leaky_relu"
+
+    /// The activations a task head's hidden layer offers (`--activation`).
+    public static let headActivations: [Activation] = [.relu, .gelu, .tanh, .leakyRelu]
 
     /// The activation for a `hidden_act` value, accepting transformers' alias `swish` for ``silu``;
     /// `nil` when unsupported.
@@ -20,12 +27,13 @@ public enum Activation: String, Sendable, CaseIterable {
         if configValue == "swish" {
             self = .silu
         } else {
+            guard configValue != Activation.leakyRelu.rawValue else { return nil }
             self.init(rawValue: configValue)
         }
     }
 
     /// The supported `hidden_act` values, for messages.
-    public static var supportedNames: [String] { allCases.map(\.rawValue) + ["swish"] }
+    public static var supportedNames: [String] { allCases.filter { $0 != .leakyRelu }.map(\.rawValue) + ["swish"] }
 }
 
 extension JSONConfig {

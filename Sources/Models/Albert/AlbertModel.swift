@@ -45,7 +45,7 @@ public final class AlbertModel {
         var embeddingConfig = config.base
         embeddingConfig.hiddenSize = config.embeddingSize
         embeddings = BertEmbeddings(path["embeddings"], config: embeddingConfig)
-        let count = min(max(layers ?? config.numHiddenLayers, 0), config.numHiddenLayers)
+        let count = keptLayerCount(layers, of: config.numHiddenLayers)
         encoder = AlbertTransformer(path["encoder"], config: config, count: count)
         self.pooler = pooler
             ? Linear(path["pooler"], inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, std: Float(config.initializerRange))
@@ -57,22 +57,9 @@ public final class AlbertModel {
         self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers, pooler: pooler)
     }
 
-    /// Loads a model folder (`config.json` + `model.safetensors` or `pytorch_model.bin`) or a Hugging
-    /// Face id from the local cache. No network is used.
-    ///
-    /// The pooler is built when the checkpoint has one. Keys may carry an `albert.` prefix.
-    public static func load(_ idOrPath: String, revision: String? = nil, layers: Int? = nil) throws -> AlbertModel {
-        try load(folder: ModelLocation.resolve(idOrPath, revision: revision), layers: layers)
-    }
-
-    /// Loads a model folder; see ``load(_:revision:layers:)``.
-    public static func load(folder: URL, layers: Int? = nil) throws -> AlbertModel {
-        let config = try AlbertConfig(contentsOf: folder.appending(path: "config.json"))
-        return try load(config: config, weights: Checkpoint.open(folder), layers: layers)
-    }
-
-    /// Builds the model `config` describes and fills it from `weights`.
-    static func load(config: AlbertConfig, weights: any WeightSource, layers: Int?) throws -> AlbertModel {
+    /// Builds the model `config` describes and fills it from `weights` (keys with or without
+    /// `albert.`); the pooler is built when the checkpoint has one.
+    public static func load(config: AlbertConfig, weights: any WeightSource, layers: Int?) throws -> AlbertModel {
         let prefixes = ["", checkpointPrefix]
         let hasPooler = weights.contains("pooler.weight", underAnyOf: prefixes)
         return try ParameterStore.loading(weights, keyPrefixes: prefixes) {
@@ -109,7 +96,7 @@ public final class AlbertModel {
     }
 }
 
-extension AlbertModel: EncoderModel {
+extension AlbertModel: PretrainedEncoder {
     public var hiddenSize: Int { config.hiddenSize }
     /// The number of layer applications kept; their parameters are shared within each group.
     public var layerCount: Int { encoder.layerCount }

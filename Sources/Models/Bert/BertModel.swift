@@ -31,7 +31,7 @@ public final class BertModel {
         store = path.store
         prefix = path.segments.isEmpty ? "" : path.name + "."
         embeddings = BertEmbeddings(path["embeddings"], config: config)
-        encoder = BertEncoder(path["encoder"], config: config, count: min(layers ?? config.numHiddenLayers, config.numHiddenLayers))
+        encoder = BertEncoder(path["encoder"], config: config, count: keptLayerCount(layers, of: config.numHiddenLayers))
         self.pooler = pooler ? BertPooler(path["pooler"], config: config) : nil
     }
 
@@ -40,24 +40,9 @@ public final class BertModel {
         self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers, pooler: pooler)
     }
 
-    /// Loads a model folder (`config.json` + `model.safetensors`) or a Hugging Face id from the
-    /// local cache. No network is used.
-    ///
-    /// The pooler is built when the checkpoint has one. Keys may carry a `bert.` prefix.
-    public static func load(_ idOrPath: String, revision: String? = nil, layers: Int? = nil) throws -> BertModel {
-        try load(folder: ModelLocation.resolve(idOrPath, revision: revision), layers: layers)
-    }
-
-    /// Loads a model folder; see ``load(_:revision:layers:)``.
-    public static func load(folder: URL, layers: Int? = nil) throws -> BertModel {
-        let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
-        // model.safetensors, else a safely unpickled pytorch_model.bin
-        return try load(config: config, weights: Checkpoint.open(folder), layers: layers)
-    }
-
     /// Builds the model `config` describes and fills it from `weights` (keys with or without
     /// `bert.`); the pooler is built when the checkpoint has one.
-    static func load(config: BertConfig, weights: any WeightSource, layers: Int?) throws -> BertModel {
+    public static func load(config: BertConfig, weights: any WeightSource, layers: Int?) throws -> BertModel {
         let prefixes = ["", "bert."]
         let hasPooler = weights.contains("pooler.dense.weight", underAnyOf: prefixes)
         return try ParameterStore.loading(weights, keyPrefixes: prefixes) {

@@ -35,7 +35,7 @@ public final class DistilBertModel {
         prefix = path.segments.isEmpty ? "" : path.name + "."
         embeddings = DistilBertEmbeddings(path["embeddings"], config: config)
         transformer = DistilBertTransformer(path["transformer"], config: config,
-                                            count: min(max(layers ?? config.nLayers, 0), config.nLayers))
+                                            count: keptLayerCount(layers, of: config.nLayers))
     }
 
     /// Builds a randomly initialised model in a store of its own.
@@ -43,20 +43,9 @@ public final class DistilBertModel {
         self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers)
     }
 
-    /// Loads a model folder (`config.json` + `model.safetensors` or `pytorch_model.bin`) or a Hugging
-    /// Face id from the local cache. No network is used. Keys may carry a `distilbert.` prefix.
-    public static func load(_ idOrPath: String, revision: String? = nil, layers: Int? = nil) throws -> DistilBertModel {
-        try load(folder: ModelLocation.resolve(idOrPath, revision: revision), layers: layers)
-    }
-
-    /// Loads a model folder; see ``load(_:revision:layers:)``.
-    public static func load(folder: URL, layers: Int? = nil) throws -> DistilBertModel {
-        let config = try DistilBertConfig(contentsOf: folder.appending(path: "config.json"))
-        return try load(config: config, weights: Checkpoint.open(folder), layers: layers)
-    }
-
-    /// Builds the model `config` describes and fills it from `weights`.
-    static func load(config: DistilBertConfig, weights: any WeightSource, layers: Int?) throws -> DistilBertModel {
+    /// Builds the model `config` describes and fills it from `weights` (keys with or without
+    /// `distilbert.`).
+    public static func load(config: DistilBertConfig, weights: any WeightSource, layers: Int?) throws -> DistilBertModel {
         try ParameterStore.loading(weights, keyPrefixes: ["", checkpointPrefix]) {
             DistilBertModel(config: config, path: $0, layers: layers)
         }
@@ -86,7 +75,7 @@ public final class DistilBertModel {
     }
 }
 
-extension DistilBertModel: EncoderModel {
+extension DistilBertModel: PretrainedEncoder {
     public var hiddenSize: Int { config.dim }
     public var layerCount: Int { transformer.layers.count }
     public var maxPositionEmbeddings: Int { config.maxPositionEmbeddings }

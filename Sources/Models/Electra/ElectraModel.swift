@@ -48,7 +48,7 @@ public final class ElectraModel {
                      std: Float(config.initializerRange))
             : nil
         encoder = BertEncoder(path["encoder"], config: config.base,
-                              count: min(max(layers ?? config.numHiddenLayers, 0), config.numHiddenLayers))
+                              count: keptLayerCount(layers, of: config.numHiddenLayers))
     }
 
     /// Builds a randomly initialised model in a store of its own.
@@ -56,21 +56,9 @@ public final class ElectraModel {
         self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers)
     }
 
-    /// Loads a model folder (`config.json` + `model.safetensors` or `pytorch_model.bin`) or a Hugging
-    /// Face id from the local cache. No network is used. Keys may carry an `electra.` prefix (as in
-    /// the `ElectraForPreTraining` checkpoints of the discriminators).
-    public static func load(_ idOrPath: String, revision: String? = nil, layers: Int? = nil) throws -> ElectraModel {
-        try load(folder: ModelLocation.resolve(idOrPath, revision: revision), layers: layers)
-    }
-
-    /// Loads a model folder; see ``load(_:revision:layers:)``.
-    public static func load(folder: URL, layers: Int? = nil) throws -> ElectraModel {
-        let config = try ElectraConfig(contentsOf: folder.appending(path: "config.json"))
-        return try load(config: config, weights: Checkpoint.open(folder), layers: layers)
-    }
-
-    /// Builds the model `config` describes and fills it from `weights`.
-    static func load(config: ElectraConfig, weights: any WeightSource, layers: Int?) throws -> ElectraModel {
+    /// Builds the model `config` describes and fills it from `weights` (keys with or without
+    /// `electra.`).
+    public static func load(config: ElectraConfig, weights: any WeightSource, layers: Int?) throws -> ElectraModel {
         try ParameterStore.loading(weights, keyPrefixes: ["", checkpointPrefix]) {
             ElectraModel(config: config, path: $0, layers: layers)
         }
@@ -102,7 +90,7 @@ public final class ElectraModel {
     }
 }
 
-extension ElectraModel: EncoderModel {
+extension ElectraModel: PretrainedEncoder {
     public var hiddenSize: Int { config.hiddenSize }
     public var layerCount: Int { encoder.layers.count }
     public var maxPositionEmbeddings: Int { config.maxPositionEmbeddings }

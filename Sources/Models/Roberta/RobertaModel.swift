@@ -44,7 +44,7 @@ public final class RobertaModel {
         prefix = path.segments.isEmpty ? "" : path.name + "."
         embeddings = RobertaEmbeddings(path["embeddings"], config: config)
         encoder = BertEncoder(path["encoder"], config: config.base,
-                              count: min(max(layers ?? config.numHiddenLayers, 0), config.numHiddenLayers))
+                              count: keptLayerCount(layers, of: config.numHiddenLayers))
         self.pooler = pooler ? BertPooler(path["pooler"], config: config.base) : nil
     }
 
@@ -53,22 +53,9 @@ public final class RobertaModel {
         self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers, pooler: pooler)
     }
 
-    /// Loads a model folder (`config.json` + `model.safetensors` or `pytorch_model.bin`) or a Hugging
-    /// Face id from the local cache. No network is used.
-    ///
-    /// The pooler is built when the checkpoint has one. Keys may carry a `roberta.` prefix.
-    public static func load(_ idOrPath: String, revision: String? = nil, layers: Int? = nil) throws -> RobertaModel {
-        try load(folder: ModelLocation.resolve(idOrPath, revision: revision), layers: layers)
-    }
-
-    /// Loads a model folder; see ``load(_:revision:layers:)``.
-    public static func load(folder: URL, layers: Int? = nil) throws -> RobertaModel {
-        let config = try RobertaConfig(contentsOf: folder.appending(path: "config.json"))
-        return try load(config: config, weights: Checkpoint.open(folder), layers: layers)
-    }
-
-    /// Builds the model `config` describes and fills it from `weights`.
-    static func load(config: RobertaConfig, weights: any WeightSource, layers: Int?) throws -> RobertaModel {
+    /// Builds the model `config` describes and fills it from `weights` (keys with or without
+    /// `roberta.`); the pooler is built when the checkpoint has one.
+    public static func load(config: RobertaConfig, weights: any WeightSource, layers: Int?) throws -> RobertaModel {
         let prefixes = ["", checkpointPrefix]
         let hasPooler = weights.contains("pooler.dense.weight", underAnyOf: prefixes)
         return try ParameterStore.loading(weights, keyPrefixes: prefixes) {
@@ -101,7 +88,7 @@ public final class RobertaModel {
     }
 }
 
-extension RobertaModel: EncoderModel {
+extension RobertaModel: PretrainedEncoder {
     public var hiddenSize: Int { config.hiddenSize }
     public var layerCount: Int { encoder.layers.count }
     /// The longest input, ``RobertaConfig/maxSequenceLength`` (`max_position_embeddings` − `pad_token_id` − 1).

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 import Models
 
@@ -13,18 +14,14 @@ public enum TaskKind: String, Sendable, Codable, CaseIterable {
     case tagging
 }
 
-/// How a sequence head turns token vectors into one vector.
-public enum HeadPooling: String, Sendable, Codable, CaseIterable {
-    case cls, mean, max
-    /// BERT's pooler (dense + tanh on `[CLS]`), as transformers' `BertForSequenceClassification` uses.
-    case pooler
-}
+/// How a sequence head turns token vectors into one vector: the former name of ``Pooling``, kept
+/// for source compatibility.
+public typealias HeadPooling = Pooling
 
-/// The activation of the optional hidden layer between pooling and the output layer.
-public enum HiddenActivation: String, Sendable, Codable, CaseIterable {
-    case relu, gelu, tanh
-    case leakyRelu = "leaky_relu"
-}
+/// The activation of the optional hidden layer between pooling and the output layer: one of
+/// ``Activation/headActivations``. The former name of that part of ``Activation``, kept for source
+/// compatibility.
+public typealias HiddenActivation = Activation
 
 /// A head's settings; saved beside the model so that loading rebuilds the same head.
 public struct HeadSettings: Sendable, Equatable, Codable {
@@ -32,7 +29,7 @@ public struct HeadSettings: Sendable, Equatable, Codable {
     /// Label names in id order (classification, multi-label, tagging); `["value"]` for regression.
     public var labels: [String]
     /// Pooling for sequence heads (ignored for tagging).
-    public var pooling: HeadPooling
+    public var pooling: Pooling
     /// Dropout before the output layer; nil uses the encoder's `hidden_dropout_prob`.
     public var dropout: Double?
     /// Width of an optional hidden Dense layer before the output layer.
@@ -43,7 +40,7 @@ public struct HeadSettings: Sendable, Equatable, Codable {
     /// Which hidden states feed the head.
     public var features: FeatureSource
 
-    public init(task: TaskKind, labels: [String], pooling: HeadPooling = .mean, dropout: Double? = nil,
+    public init(task: TaskKind, labels: [String], pooling: Pooling = .mean, dropout: Double? = nil,
                 hiddenSize: Int? = nil, hiddenActivation: HiddenActivation = .relu, leakySlope: Double = 0.01,
                 features: FeatureSource = .last) {
         self.task = task
@@ -72,6 +69,9 @@ public struct HeadSettings: Sendable, Equatable, Codable {
         }
         for i in features.indices(layers: layers) where i < 0 || i > layers {
             throw .invalidSetting("--features \(features) needs hidden states \(features.indices(layers: layers)), but the encoder has 0…\(layers)")
+        }
+        if !Activation.headActivations.contains(hiddenActivation) {
+            throw .invalidSetting("a head's hidden activation is one of \(Activation.headActivations.map(\.rawValue).joined(separator: ", ")), got \(hiddenActivation.rawValue)")
         }
         if let hiddenSize, hiddenSize <= 0 { throw .invalidSetting("hidden layer size must be positive, got \(hiddenSize)") }
         if let dropout, !(0..<1).contains(dropout) { throw .invalidSetting("dropout must be in [0, 1), got \(dropout)") }

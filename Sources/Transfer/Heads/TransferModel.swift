@@ -155,12 +155,7 @@ public final class TransferModel {
         default: hidden = output.hiddenStates![indices[0]]
         }
         if head.task == .tagging { return hidden }
-        switch head.pooling {
-        case .pooler: return readsEncoderPooler ? output.poolerOutput! : Pooling.cls(hidden, mask: input.maskTensor)
-        case .cls: return Pooling.cls(hidden, mask: input.maskTensor)
-        case .mean: return Pooling.mean(hidden, mask: input.maskTensor)
-        case .max: return Pooling.max(hidden, mask: input.maskTensor)
-        }
+        return head.pooling(hidden, mask: input.maskTensor, poolerOutput: readsEncoderPooler ? output.poolerOutput : nil)
     }
 
     /// Logits from head inputs: dropout, the optional hidden layer, then the output layer.
@@ -168,12 +163,7 @@ public final class TransferModel {
         var x = dropout(features)
         if let preClassifier {
             x = preClassifier(x)
-            switch hiddenActivation {
-            case .relu: x = x.relu()
-            case .gelu: x = x.gelu()
-            case .tanh: x = x.tanh()
-            case .leakyRelu: x = x.leakyRelu(slope: Float(head.leakySlope))
-            }
+            x = hiddenActivation(x, leakySlope: Float(head.leakySlope))
         }
         return classifier(x)
     }

@@ -1,0 +1,133 @@
+import Checkpoints
+import Foundation
+import Layers
+
+/// Everything BertKit knows of one encoder family, implemented by the family's config type in the
+/// family's own folder (`Models/Bert/BertFamily.swift`) and registered once in
+/// ``EncoderConfig/families``: the `model_type` values and class names it reads, how it builds and
+/// loads its model, and the head transformers puts on it.
+///
+/// Adding a family means adding its folder (config, layers, model, conformance) and one entry in
+/// ``EncoderConfig/families``; nothing else switches over families.
+public protocol EncoderFamilyConfig: Sendable, Equatable {
+    /// The `model_type` values this config type reads (`roberta` and `xlm-roberta` for RoBERTa).
+    static var modelTypes: [String] { get }
+    /// transformers class-name stems and the `model_type` each means, for a `config.json` without
+    /// `model_type` (`XLMRoberta` → `xlm-roberta`, read from `architectures`).
+    static var classNameStems: [String: String] { get }
+
+    /// Reads the config from `config.json` values; `model_type` is one of ``modelTypes``.
+    init(json: JSONConfig) throws(CheckpointError)
+    /// Reads `config.json`.
+    init(contentsOf url: URL) throws(CheckpointError)
+
+    /// The values the layers above the model read (heads, summaries, the command line).
+    var traits: EncoderFamilyTraits { get }
+
+    /// The same configuration with `layers` encoder layers.
+    func keepingLayers(_ layers: Int) -> Self
+
+    /// The same configuration naming a head class, its labels and problem type, as transformers
+    /// writes them; `otherFields` are set too (a nil value removes the field).
+    func labeled(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> Self
+
+    /// The `config.json` object.
+    func jsonObject() -> [String: JSONValue]
+    /// Writes `config.json`.
+    func write(to url: URL) throws(CheckpointError)
+
+    /// Builds a randomly initialised model under `path`; `pooler` is ignored by families without one.
+    func makeModel(path: WeightPath, layers: Int?, pooler: Bool) -> any EncoderModel
+    /// Builds the model and fills it from `weights`, whose keys may carry the family's
+    /// ``EncoderFamilyTraits/baseModelPrefix`` + "."; the pooler is built when the checkpoint has one.
+    func loadModel(weights: any WeightSource, layers: Int?) throws -> any EncoderModel
+}
+
+/// What one family's configuration tells the layers above the model.
+public struct EncoderFamilyTraits: Sendable, Equatable {
+    /// `model_type`.
+    public var modelType: String
+    /// transformers' `base_model_prefix`: the attribute a `…For…` head class keeps the encoder in,
+    /// and so the first segment of its keys (`roberta` for XLM-RoBERTa too).
+    public var baseModelPrefix: String
+    /// The class-name stem: `Bert`, `Albert`, `DistilBert`, `Roberta`, `XLMRoberta`, `Electra`.
+    public var classPrefix: String
+    public var hiddenSize: Int
+    /// The number of encoder layers (layer applications for ALBERT).
+    public var numHiddenLayers: Int
+    /// The most tokens a sequence may have: `max_position_embeddings`, less RoBERTa's padding offset.
+    public var maxSequenceLength: Int
+    public var initializerRange: Double
+    /// The dropout transformers' classification heads use for this family.
+    public var classifierDropout: Double
+    /// Whether the family's base class can have a pooler (BERT, ALBERT, RoBERTa).
+    public var supportsPooler: Bool
+    /// How `pooler` pooling maps onto this family's `…ForSequenceClassification` head.
+    public var poolerHead: EncoderConfig.PoolerHead
+
+    public init(modelType: String, baseModelPrefix: String, classPrefix: String, hiddenSize: Int, numHiddenLayers: Int,
+                maxSequenceLength: Int, initializerRange: Double, classifierDropout: Double, supportsPooler: Bool,
+                poolerHead: EncoderConfig.PoolerHead) {
+        self.modelType = modelType
+        self.baseModelPrefix = baseModelPrefix
+        self.classPrefix = classPrefix
+        self.hiddenSize = hiddenSize
+        self.numHiddenLayers = numHiddenLayers
+        self.maxSequenceLength = maxSequenceLength
+        self.initializerRange = initializerRange
+        self.classifierDropout = classifierDropout
+        self.supportsPooler = supportsPooler
+        self.poolerHead = poolerHead
+    }
+}
+
+extension EncoderConfig {
+    /// How `pooler` pooling maps onto a family's `…ForSequenceClassification` head.
+    public enum PoolerHead: Sendable, Equatable {
+        /// The encoder's own pooler (dense + tanh on the first token), then `classifier` (BERT, ALBERT).
+        case encoderPooler
+        /// `pre_classifier` + ReLU on the first token, then `classifier` (DistilBERT).
+        case preClassifier
+        /// `classifier.dense` + an activation on the first token, then `classifier.out_proj` (RoBERTa, ELECTRA).
+        case classificationHead(Activation)
+
+        public var isClassificationHead: Bool {
+            if case .classificationHead = self { return true }
+            return false
+        }
+    }
+}
+
+/// A family whose config wraps BERT's (ALBERT, RoBERTa, ELECTRA): its layer count and labels are
+/// those of ``base``.
+public protocol BertBasedFamilyConfig: EncoderFamilyConfig {
+    var base: BertConfig { get set }
+}
+
+extension BertBasedFamilyConfig {
+    public func keepingLayers(_ layers: Int) -> Self {
+        var c = self
+        c.base.numHiddenLayers = layers
+        return c
+    }
+
+    public func labeled(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> Self {
+        var c = self
+        c.base = base.labeledBase(architecture: architecture, labels: labels, problemType: problemType, otherFields: otherFields)
+        return c
+    }
+}
+
+extension BertConfig {
+    /// This configuration (BERT's, or the shared part of ALBERT, RoBERTa and ELECTRA configs) naming
+    /// a head class and its labels; see ``EncoderFamilyConfig/labeled(architecture:labels:problemType:otherFields:)``.
+    func labeledBase(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> BertConfig {
+        var c = self
+        c.architectures = [architecture]
+        c.id2label = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.offset, $0.element) })
+        c.label2id = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
+        c.problemType = problemType
+        for (key, value) in otherFields { c.otherFields[key] = value }
+        return c
+    }
+}
