@@ -128,6 +128,11 @@ int cmpi_iallreduce_sum_float(float *values, int count, void **request) {
     return check(p_iallreduce(IN_PLACE, values, count, type_float, op_sum, comm_world, request), "MPI_Iallreduce");
 }
 
+int cmpi_iallreduce_sum_double(double *values, int count, void **request) {
+    LOADED();
+    return check(p_iallreduce(IN_PLACE, values, count, type_double, op_sum, comm_world, request), "MPI_Iallreduce");
+}
+
 int cmpi_test(void **request, int *done) { LOADED(); return check(p_test(request, done, NULL), "MPI_Test"); }
 int cmpi_wait(void **request) { LOADED(); return check(p_wait(request, NULL), "MPI_Wait"); }
 

@@ -27,6 +27,7 @@ int cmpi_allreduce_sum_float(float *values, int count);
 int cmpi_allreduce_sum_double(double *values, int count);
 /// Starts an in-place sum; `*request` is then waited on with cmpi_test or cmpi_wait.
 int cmpi_iallreduce_sum_float(float *values, int count, void **request);
+int cmpi_iallreduce_sum_double(double *values, int count, void **request);
 /// Drives progress; `*done` becomes 1 when the request has completed.
 int cmpi_test(void **request, int *done);
 int cmpi_wait(void **request);
