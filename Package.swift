@@ -2,7 +2,7 @@
 // BertKit: transfer learning with pretrained BERT-family models, offline, on Linux.
 //
 // Dependencies point one way (see README "Architecture"):
-//   CBLAS, COneDNN, CKernels ← Tensor ← Layers ← Models ← Transfer ← bertkit (CLI)
+//   CBLAS, COneDNN, CKernels ← Tensor ← Layers ← Models ← Transfer ← bertkit (CLI); CMPI ← Transfer
 //   Checkpoints and Tokenizers need no tensors; Models and Transfer use them.
 import PackageDescription
 
@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "CKernels"),
         // oneDNN's fp32, bf16 and int8 products (Debian: libdnnl-dev), kernels chosen by CPU features.
         .target(name: "COneDNN", linkerSettings: [.linkedLibrary("dnnl", .when(platforms: [.linux]))]),
+        // Open MPI, loaded with dlopen only when mpirun started the process: nothing to install to build.
+        .target(name: "CMPI"),
         .target(
             name: "Tensor",
             dependencies: ["CKernels", "COneDNN", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
@@ -49,7 +51,7 @@ let package = Package(
         .target(name: "Checkpoints"),
         .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Layers", "Checkpoints"]),
-        .target(name: "Transfer", dependencies: ["Models", "Tokenizers"]),
+        .target(name: "Transfer", dependencies: ["Models", "Tokenizers", "CMPI"]),
         .target(name: "BertKit", dependencies: ["Transfer"]),
         // The HTTP server behind `bertkit serve`: routes, dynamic batching, metrics, shutdown.
         .target(
@@ -80,7 +82,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TransferTests", dependencies: ["BertKit", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the built `bertkit` as a process: exit codes, stdout format, stderr text.
-        .testTarget(name: "CLITests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Tensor", "Checkpoints", "TestSupport"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [

@@ -41,6 +41,10 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Sequences per batch.") var batchSize = 32
     @Option(help: "Truncate to this many tokens (default: the model's max_seq_length or max_position_embeddings).")
     var maxLength: Int?
+    @Option(name: .customLong("input"), help: "Read the lines from this file (default: stdin). Needed under mpirun.")
+    var inputFile: String?
+    @Option(name: .customLong("output"), help: "Write to this file, whole or not at all (default: stdout).")
+    var outputFile: String?
 
     func run() throws {
         try compute.apply()
@@ -55,22 +59,50 @@ struct EmbedCommand: ParsableCommand {
         if let normalize { embedder.normalize = normalize }
         embedder.layer = layer
         if let chosen = pooling?.pooling { embedder.pooling = chosen }
-        // A few batches at a time: bounded memory, input order kept, each window flushed.
-        var reader = LineReader(strict: input.strict)
-        var counter = LineCounter(label: "embed")
-        let out = StandardOutput.shared
-        while let lines = try reader.nextWindow(maxLines: batchSize * 4) {
+        let ranks = try Communicator.world()
+        let reader = try LineReader(inputFile: inputFile, strict: input.strict, ranks: ranks)
+        let embed = { (lines: [String]) throws -> String in
+            var text = ""
             if let pooling, pooling.pooling == nil {
                 for (tokens, vectors) in try embedder.embedTokens(lines) {
-                    try out.append("{\"tokens\":[\(tokens.map(JSONText.string).joined(separator: ","))],\"hidden\":[\(vectors.map(JSONText.floats).joined(separator: ","))]}\n")
+                    text += "{\"tokens\":[\(tokens.map(JSONText.string).joined(separator: ","))],\"hidden\":[\(vectors.map(JSONText.floats).joined(separator: ","))]}\n"
                 }
             } else {
-                for vector in try embedder.embed(lines) {
-                    try out.append("{\"embedding\":\(JSONText.floats(vector))}\n")
-                }
+                for vector in try embedder.embed(lines) { text += "{\"embedding\":\(JSONText.floats(vector))}\n" }
             }
-            try out.flush()
-            counter.add(lines.count)
+            return text
+        }
+        if let outputFile, ranks.isLeader {
+            try AtomicFile.write(to: URL(fileURLWithPath: outputFile)) { file in
+                try embedWindows(reader, ranks: ranks, embed: embed) { text in try file.write(text) }
+            }
+        } else {
+            let out = StandardOutput.shared
+            try embedWindows(reader, ranks: ranks, embed: embed) { text in
+                try out.append(text)
+                try out.flush()
+            }
+        }
+    }
+
+    /// A few batches at a time: bounded memory, input order kept, each window written. Under mpirun
+    /// every rank reads the same windows and rank r embeds the r-th of each round of `size`: the very
+    /// windows one process makes, so the same batches and the same bytes. Rank 0 writes them in order.
+    func embedWindows(_ reader: LineReader, ranks: Communicator, embed: ([String]) throws -> String,
+                      write: (String) throws -> Void) throws {
+        var reader = reader
+        var counter = LineCounter(label: "embed")
+        var ended = false
+        while !ended {
+            var round: [[String]] = []
+            while round.count < ranks.size, let lines = try reader.nextWindow(maxLines: batchSize * 4) { round.append(lines) }
+            ended = round.count < ranks.size
+            if round.isEmpty { break }
+            let text = ranks.rank < round.count ? try embed(round[ranks.rank]) : ""
+            if let parts = try ranks.gatherBytes(Array(text.utf8)) {
+                for part in parts { try write(String(decoding: part, as: UTF8.self)) }
+            }
+            if ranks.isLeader { counter.add(round.reduce(0) { $0 + $1.count }) }
         }
         counter.finish()
     }

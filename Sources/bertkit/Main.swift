@@ -52,6 +52,7 @@ extension BertKitCommand {
             note("bertkit: error: " + describe(error))
             Foundation.exit(1)
         }
+        finishDataParallel()   // under mpirun: every rank ends MPI; any other exit aborts the job
         Foundation.exit(0)
     }
 

@@ -121,7 +121,9 @@ struct TrainCommand: ParsableCommand {
         // The default length, where the model has fewer positions, is all it has.
         options.maxLength = min(options.maxLength, config.maxSequenceLength)
         let outputURL = URL(fileURLWithPath: output)
-        try prepareOutput(outputURL)
+        // Under mpirun every rank trains; rank 0 alone writes --output (checkpoints, model, reports).
+        let ranks = try Communicator.world()
+        if ranks.isLeader { try prepareOutput(outputURL) }
         let tokenizer = try Tokenizer.load(directory: folder)
         let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
         let format: TaggingFormat? = tagField == "xpos" ? .xpos : nil
@@ -132,9 +134,9 @@ struct TrainCommand: ParsableCommand {
 
         let settings = try head.head(task: task, labels: labels)
         let transfer = try TransferModel.pretrained(folder.path, head: settings, mode: mode, freeze: head.freezeSpec(), seed: seed)
-        note(transfer.summary().description)
-        note("train: \(trainData.count) examples from \(train)" + (devData.map { ", dev: \($0.count) from \(dev!)" } ?? "")
-             + ", \(labels.count) labels" + (task == .regression ? "" : " (\(labels.prefix(8).joined(separator: ", "))\(labels.count > 8 ? ", …" : ""))"))
+        if ranks.isLeader { note(transfer.summary().description) }
+        if ranks.isLeader { note("train: \(trainData.count) examples from \(train)" + (devData.map { ", dev: \($0.count) from \(dev!)" } ?? "")
+             + ", \(labels.count) labels" + (task == .regression ? "" : " (\(labels.prefix(8).joined(separator: ", "))\(labels.count > 8 ? ", …" : ""))")) }
 
         let prepareStart = Date()
         let trainPrepared = try trainData.prepared(head: settings, tokenizer: tokenizer, maxLength: options.maxLength)
@@ -142,6 +144,7 @@ struct TrainCommand: ParsableCommand {
         let tokenizeSeconds = Date().timeIntervalSince(prepareStart)
 
         let trainer = Trainer(model: transfer, options: options)
+        trainer.communicator = ranks
         var bar: ProgressBar?
         trainer.onProgress = { p in
             if bar == nil || bar!.total != p.totalSteps { bar = ProgressBar(total: p.totalSteps, label: "train", minimumTotal: 1) }
@@ -155,7 +158,11 @@ struct TrainCommand: ParsableCommand {
         trainer.onEvaluation = { e in
             note("step \(e.step): " + e.metrics.sorted { $0.key < $1.key }.map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: "  "))
         }
+        if !ranks.isLeader { (trainer.onProgress, trainer.onFeatureProgress, trainer.onEvaluation) = (nil, nil, nil) }
+        armRankKill(trainer, ranks: ranks)
         let result = try trainer.fit(train: trainPrepared, dev: devPrepared, checkpoints: outputURL, resume: resume)
+        noteDataParallel(ranks, seconds: result.seconds)
+        guard ranks.isLeader else { return }
         if result.stopped {
             note("stopped after step \(options.stopAfterSteps!) as asked; continue with --resume")
             return

@@ -6,8 +6,11 @@ extension Tensor {
     /// Only tensors that require gradients are on the tape, so frozen subgraphs are never visited.
     /// The graph is released afterwards.
     ///
-    /// - Parameter gradient: the seed; defaults to 1 for a one-element tensor.
-    public func backward(_ gradient: Tensor? = nil) {
+    /// - Parameters:
+    ///   - gradient: the seed; defaults to 1 for a one-element tensor.
+    ///   - onLeafReady: called with each leaf (a parameter) as soon as its gradient is final, while
+    ///     the rest of the backward pass still runs: data-parallel training starts its allreduce there.
+    public func backward(_ gradient: Tensor? = nil, onLeafReady: ((Tensor) -> Void)? = nil) {
         precondition(requiresGrad, "backward() on a tensor that does not require a gradient")
         let seed = gradient ?? {
             precondition(count == 1, "backward() without a seed needs a scalar, shape is \(shape)")
@@ -18,7 +21,11 @@ extension Tensor {
         let order = topologicalOrder()
         accumulateGrad(seed)
         for tensor in order.reversed() {
-            guard let node = tensor.creator, let g = tensor.grad else { continue }
+            guard let node = tensor.creator, let g = tensor.grad else {
+                // Reverse topological order: every op reading a leaf has run, so its gradient is final.
+                if tensor.creator == nil, tensor.grad != nil { onLeafReady?(tensor) }
+                continue
+            }
             BackwardCounter.shared.record(node.name)
             node.backward(g)
             // Intermediate results keep neither their gradient nor their op once used.

@@ -120,6 +120,8 @@ extension Kernels {
         let keepMask = dropping ? Tensor.uninitialized(probabilityShape) : nil
         let weighted = dropping ? Tensor.uninitialized(probabilityShape) : probs
         let dropoutSeed = dropping ? generator.next() : 0
+        // Keyed by example (data-parallel training): each sequence's masks follow from its own key.
+        let keys = generator.sequenceKeys.flatMap { $0.keys.count == plan.lengths.count ? $0.keys : nil }
         let keep = 1 - dropout
         let (p, w, c) = (probs.storage.pointer, weighted.storage.pointer, context)
         let m = keepMask?.storage.pointer, maskRows = mask?.storage.pointer
@@ -136,7 +138,8 @@ extension Kernels {
                        a: x.q + blk, lda: ld, b: x.k + blk, ldb: ld, beta: 0, c: p + sc, ldc: length)
             Kernels.softmaxRows(x: p + sc, mask: maskRows.map { $0 + i * length }, y: p + sc, rows: length, cols: length)
             if let m {
-                var g = SeededGenerator(seed: dropoutSeed ^ (UInt64(pair) &* 0xD1B5_4A32_D192_ED03))
+                var g = SeededGenerator(seed: keys.map { SeededGenerator.mix(dropoutSeed, $0[i], UInt64(h)) }
+                    ?? dropoutSeed ^ (UInt64(pair) &* 0xD1B5_4A32_D192_ED03))
                 for e in sc..<(sc + length * length) {
                     m[e] = g.nextUnit() < keep ? 1 / keep : 0
                     w[e] = p[e] * m[e]

@@ -4,6 +4,8 @@ import Foundation
 /// A small, fast, seedable generator (SplitMix64), so a training run repeats exactly from its seed.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public private(set) var state: UInt64
+    /// When set, dropout draws each sequence's mask from its own key (see ``SequenceKeys``).
+    public var sequenceKeys: SequenceKeys?
 
     public init(seed: UInt64) { state = seed }
 
@@ -36,7 +38,9 @@ extension Tensor {
         let keep = 1 - p, scale = 1 / keep
         let mask = Tensor.uninitialized(shape)
         let m = mask.storage.pointer
-        for i in 0..<count { m[i] = generator.nextUnit() < keep ? scale : 0 }
+        if !generator.fillKeyedMask(m, shape: shape, keep: keep, scale: scale) {
+            for i in 0..<count { m[i] = generator.nextUnit() < keep ? scale : 0 }
+        }
         let out = Tensor.uninitialized(shape)
         let x = storage.pointer, y = out.storage.pointer
         Threads.parallelFor(count, work: count) { r in for i in r { y[i] = x[i] * m[i] } }

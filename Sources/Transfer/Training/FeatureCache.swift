@@ -15,8 +15,10 @@ final class FeatureCache {
     let data: PreparedData
     let tagging: Bool
 
-    /// `progress` gets the number of examples done after each batch.
-    init(model: TransferModel, data: PreparedData, batchSize: Int = 64, progress: ((Int) -> Void)? = nil) throws(ModelError) {
+    /// `progress` gets the number of examples done after each batch. With several ranks, each computes
+    /// every `ranks.size`-th batch; ``gather(over:)`` then gives every rank all of them.
+    init(model: TransferModel, data: PreparedData, batchSize: Int = 64, ranks: Communicator = .single,
+         progress: ((Int) -> Void)? = nil) throws(ModelError) {
         self.data = data
         tagging = model.head.task == .tagging
         width = model.head.features.width(hidden: model.config.hiddenSize)
@@ -26,7 +28,7 @@ final class FeatureCache {
         model.store.training = false
         defer { model.store.training = training }
         let order = data.encodings.indices.sorted { data.encodings[$0].count < data.encodings[$1].count }
-        for start in stride(from: 0, to: order.count, by: batchSize) {
+        for start in stride(from: 0, to: order.count, by: batchSize) where (start / batchSize) % ranks.size == ranks.rank {
             let indices = Array(order[start..<min(start + batchSize, order.count)])
             let input = data.input(indices)
             let features = try withNoGrad { () throws(ModelError) -> Tensor in try model.features(input) }

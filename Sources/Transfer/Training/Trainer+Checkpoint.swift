@@ -10,6 +10,7 @@ extension Trainer {
     public static let checkpointName = "checkpoint"
 
     func saveCheckpoint(to output: URL) throws {
+        guard communicator.isLeader else { return }   // every rank holds the same weights and state
         let fm = FileManager.default
         try fm.createDirectory(at: output, withIntermediateDirectories: true)
         let final = output.appending(path: Trainer.checkpointName)

@@ -24,6 +24,10 @@ public final class Trainer {
     public var onEvaluation: ((TrainingHistory.Evaluation) -> Void)?
 
     let optimizer: AdamW
+    /// The ranks training together (``Communicator/world()`` under `mpirun`); one process by default.
+    public var communicator = Communicator.single
+    /// Sums the gradients over the ranks while the backward pass runs (data-parallel only).
+    lazy var buckets = GradientBuckets(parameters: optimizer.parameters, communicator: communicator)
 
     /// Where the run is: the next batch to train and what is known of the best model so far.
     struct State: Codable {
@@ -116,9 +120,11 @@ public final class Trainer {
         let total = train.count + (dev?.count ?? 0)
         let report = onFeatureProgress
         let cache = options.cacheFeatures && model.encoderIsFrozen
-            ? try FeatureCache(model: model, data: train, progress: report.map { f in { f($0, total) } }) : nil
+            ? try FeatureCache(model: model, data: train, ranks: communicator, progress: report.map { f in { f($0, total) } }) : nil
         let devCache = cache != nil && dev != nil
-            ? try FeatureCache(model: model, data: dev!, progress: report.map { f in { f(train.count + $0, total) } }) : nil
+            ? try FeatureCache(model: model, data: dev!, ranks: communicator, progress: report.map { f in { f(train.count + $0, total) } }) : nil
+        try cache?.gather(over: communicator)
+        try devCache?.gather(over: communicator)
         let featureSeconds = cache == nil ? 0 : Date().timeIntervalSince(featureStart)
 
         var stopped = false, stoppedEarly = false
@@ -129,14 +135,24 @@ public final class Trainer {
             var batch = state.nextBatch
             while batch < batchesPerEpoch {
                 let indices = Array(order[(batch * options.batchSize)..<min((batch + 1) * options.batchSize, train.count)])
+                // Data-parallel: this rank's share of the global batch; dropout keyed on each example's position.
+                let share = share(of: indices.count), mine = Array(indices[share])
+                let weight = lossWeight(mine: mine, all: indices, data: train)
+                model.store.generator = dropoutGenerator(epoch: state.epoch, batch: batch, positions: (batch * options.batchSize + share.lowerBound)..<(batch * options.batchSize + share.upperBound),
+                                                         indices: mine, data: train)
                 model.store.training = true
-                let loss = try cache?.loss(model: model, indices: indices) ?? batchLoss(train, indices)
+                let localLoss = mine.isEmpty ? nil : try cache?.loss(model: model, indices: mine) ?? batchLoss(train, mine)
                 model.store.training = false
-                guard loss.item.isFinite else { throw diverged("the loss is \(loss.item.isNaN ? "NaN" : "\(loss.item)")", batch: batch, checkpoints: checkpoints) }
-                lossSum += Double(loss.item); lossCount += 1; examples += indices.count
-                (options.gradientAccumulation > 1 ? loss.scaled(1 / Float(options.gradientAccumulation)) : loss).backward()
+                let lossValue = Float(try communicator.sum([Double(localLoss?.item ?? 0) * Double(weight)])[0])
+                guard lossValue.isFinite else { throw diverged("the loss is \(lossValue.isNaN ? "NaN" : "\(lossValue)")", batch: batch, checkpoints: checkpoints) }
+                lossSum += Double(lossValue); lossCount += 1; examples += indices.count
+                let stepEnds = (batch + 1) % options.gradientAccumulation == 0 || batch + 1 == batchesPerEpoch
+                let scale = weight / Float(options.gradientAccumulation)
+                let hook: ((Tensor) -> Void)? = communicator.size > 1 && stepEnds ? buckets.gradientReady : nil
+                localLoss.map { (scale != 1 ? $0.scaled(scale) : $0).backward(onLeafReady: hook) }
                 batch += 1
-                guard batch % options.gradientAccumulation == 0 || batch == batchesPerEpoch else { continue }
+                guard stepEnds else { continue }
+                if communicator.size > 1 { try buckets.finish() }
 
                 // A non-finite gradient would poison every weight it reaches: stop before the step.
                 let norm = options.maxGradNorm.map { optimizer.clipGradientNorm(maxNorm: Float($0)) } ?? optimizer.gradientNorm()
@@ -146,7 +162,7 @@ public final class Trainer {
                 state.globalStep += 1
                 state.nextBatch = batch
                 let epochProgress = Double(state.epoch) + Double(batch) / Double(batchesPerEpoch)
-                state.history.record(step: state.globalStep, epoch: epochProgress, loss: Double(loss.item), learningRate: lr,
+                state.history.record(step: state.globalStep, epoch: epochProgress, loss: Double(lossValue), learningRate: lr,
                                      seconds: state.seconds + Date().timeIntervalSince(start))
                 let elapsed = Date().timeIntervalSince(epochStart)
                 onProgress?(TrainingProgress(step: state.globalStep, totalSteps: totalSteps, epoch: state.epoch + 1, epochs: options.epochs,

@@ -1,0 +1,275 @@
+import CMPI
+import Foundation
+import Tensor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The processes of a data-parallel job: MPI_COMM_WORLD when `mpirun` started this process, or
+/// one process alone.
+///
+/// Open MPI's `libmpi.so.40` is loaded at run time (CMPI), only when the process was launched by
+/// `mpirun` (`OMPI_COMM_WORLD_SIZE` is set): building BertKit, and running it without `mpirun`,
+/// need no MPI at all. The calls are made from one thread (MPI_THREAD_FUNNELED).
+public final class Communicator: @unchecked Sendable {
+    /// This process's rank, 0 ..< size.
+    public let rank: Int
+    public let size: Int
+    let usesMPI: Bool
+    /// Seconds spent inside MPI calls that move gradients and losses (allreduce start, progress and wait).
+    public private(set) var reduceSeconds = 0.0
+    /// Of those, the seconds spent waiting after the backward pass had ended (not overlapped).
+    public private(set) var exposedSeconds = 0.0
+    /// Floats summed over the ranks.
+    public private(set) var reducedFloats = 0
+    /// Seconds in the small blocking sums (a batch's loss): mostly waiting for the slowest rank.
+    public private(set) var syncSeconds = 0.0
+
+    init(rank: Int, size: Int, usesMPI: Bool) {
+        (self.rank, self.size, self.usesMPI) = (rank, size, usesMPI)
+    }
+
+    /// One process, no MPI.
+    public static let single = Communicator(rank: 0, size: 1, usesMPI: false)
+
+    /// Rank 0 writes checkpoints, models, reports and output files.
+    public var isLeader: Bool { rank == 0 }
+
+    nonisolated(unsafe) private static var started: Communicator?
+    private static let lock = NSLock()
+
+    /// The job this process belongs to: MPI_COMM_WORLD under `mpirun` (Open MPI), else ``single``.
+    /// Set `BERTKIT_MPI_LIBRARY` to load another file than `libmpi.so.40`.
+    public static func world() throws -> Communicator {
+        lock.lock()
+        defer { lock.unlock() }
+        if let started { return started }
+        let environment = ProcessInfo.processInfo.environment
+        guard let sizeText = environment["OMPI_COMM_WORLD_SIZE"] else {
+            started = .single
+            return .single
+        }
+        let rankText = environment["OMPI_COMM_WORLD_RANK"] ?? "?"
+        let library = environment["BERTKIT_MPI_LIBRARY"]
+        guard cmpi_load(library) == 0 else {
+            throw DistributedError.unavailable("rank \(rankText) of \(sizeText): " + String(cString: cmpi_error_text())
+                + ". Install Open MPI (scripts/bootstrap-mpi, or apt-get install openmpi-bin libopenmpi-dev)")
+        }
+        var rank: Int32 = 0, size: Int32 = 0
+        guard cmpi_init(&rank, &size) == 0 else {
+            throw DistributedError.failed(rank: Int(rankText) ?? -1, String(cString: cmpi_error_text()))
+        }
+        let world = Communicator(rank: Int(rank), size: Int(size), usesMPI: true)
+        started = world
+        // A rank that exits without MPI_Finalize (an error, a crash in Swift code) ends the whole job
+        // at once instead of leaving the others waiting in a collective.
+        atexit { Communicator.abortUnlessFinished() }
+        return world
+    }
+
+    nonisolated(unsafe) private static var finalized = false
+
+    /// Ends MPI after a successful run (every rank must call it); nothing without MPI.
+    public static func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let started, started.usesMPI, !finalized else { return }
+        finalized = true
+        _ = cmpi_finalize()
+    }
+
+    private static func abortUnlessFinished() {
+        guard let started, started.usesMPI, !finalized else { return }
+        finalized = true
+        _ = cmpi_abort(1)
+    }
+
+    func check(_ code: Int32) throws {
+        guard code == 0 else { throw DistributedError.failed(rank: rank, String(cString: cmpi_error_text())) }
+    }
+
+    /// Waits for every rank.
+    public func barrier() throws {
+        guard usesMPI else { return }
+        try check(cmpi_barrier())
+    }
+
+    /// The sum over all ranks, on every rank.
+    public func sum(_ values: [Double]) throws -> [Double] {
+        guard usesMPI, size > 1 else { return values }
+        var values = values
+        let start = Date()
+        try values.withUnsafeMutableBufferPointer { buffer in
+            var request: UnsafeMutableRawPointer?
+            try check(cmpi_iallreduce_sum_double(buffer.baseAddress, Int32(buffer.count), &request))
+            try politeWait(&request)
+        }
+        syncSeconds += Date().timeIntervalSince(start)
+        return values
+    }
+
+    /// Every rank's bytes, in rank order, on rank 0 (nil elsewhere).
+    public func gatherBytes(_ bytes: [UInt8]) throws -> [[UInt8]]? {
+        guard usesMPI, size > 1 else { return [bytes] }
+        var counts = [Int32](repeating: 0, count: size)
+        try counts.withUnsafeMutableBufferPointer { try check(cmpi_gather_int(Int32(bytes.count), $0.baseAddress, 0)) }
+        var displacements = [Int32](repeating: 0, count: size)
+        for r in 1..<size { displacements[r] = displacements[r - 1] + counts[r - 1] }
+        var all = [UInt8](repeating: 0, count: isLeader ? Int(counts.reduce(0, +)) : 1)
+        try bytes.withUnsafeBytes { send in
+            try all.withUnsafeMutableBytes { receive in
+                try check(cmpi_gatherv_bytes(send.baseAddress, Int32(bytes.count), receive.baseAddress, counts, displacements, 0))
+            }
+        }
+        guard isLeader else { return nil }
+        return (0..<size).map { Array(all[Int(displacements[$0])..<Int(displacements[$0] + counts[$0])]) }
+    }
+
+    /// Every rank's floats, in rank order, on every rank.
+    public func allGather(_ values: [Float]) throws -> [[Float]] {
+        guard usesMPI, size > 1 else { return [values] }
+        var counts = [Double](repeating: 0, count: size)
+        counts[rank] = Double(values.count)
+        counts = try sum(counts)
+        let sizes = counts.map { Int32($0) }
+        var displacements = [Int32](repeating: 0, count: size)
+        for r in 1..<size { displacements[r] = displacements[r - 1] + sizes[r - 1] }
+        var all = [Float](repeating: 0, count: Int(sizes.reduce(0, +)))
+        try values.withUnsafeBufferPointer { send in
+            try all.withUnsafeMutableBufferPointer { receive in
+                try check(cmpi_allgatherv_float(send.baseAddress, Int32(values.count), receive.baseAddress, sizes, displacements))
+            }
+        }
+        return (0..<size).map { Array(all[Int(displacements[$0])..<Int(displacements[$0] + sizes[$0])]) }
+    }
+
+    /// Starts an in-place sum of `buffer` over all ranks.
+    func startSum(_ buffer: ReduceBuffer) throws {
+        guard usesMPI, size > 1 else { buffer.done = true; return }
+        let start = Date()
+        defer { reduceSeconds += Date().timeIntervalSince(start) }
+        buffer.done = false
+        reducedFloats += buffer.count
+        try check(cmpi_iallreduce_sum_float(buffer.pointer, Int32(buffer.count), &buffer.request))
+    }
+
+    /// Lets MPI move started sums forward; true when `buffer`'s is done.
+    func progress(_ buffer: ReduceBuffer) throws -> Bool {
+        guard !buffer.done else { return true }
+        let start = Date()
+        defer { reduceSeconds += Date().timeIntervalSince(start) }
+        var flag: Int32 = 0
+        try check(cmpi_test(&buffer.request, &flag))
+        buffer.done = flag != 0
+        return buffer.done
+    }
+
+    /// Sums `buffer` over all ranks now (after the backward pass: exposed time).
+    func sumNow(_ buffer: ReduceBuffer) throws {
+        try startSum(buffer)
+        try wait(buffer)
+    }
+
+    /// Waits for `buffer`'s sum (time counted as exposed: nothing else runs meanwhile).
+    func wait(_ buffer: ReduceBuffer) throws {
+        guard !buffer.done else { return }
+        let start = Date()
+        defer {
+            let t = Date().timeIntervalSince(start)
+            reduceSeconds += t
+            exposedSeconds += t
+        }
+        try politeWait(&buffer.request)
+        buffer.done = true
+    }
+
+    /// Waits for a request, testing it every 50 µs and sleeping in between, where MPI_Wait would
+    /// busy-poll: a waiting rank then leaves its core to the rank it waits for, which matters as
+    /// soon as ranks share cores with each other or with anything else.
+    func politeWait(_ request: inout UnsafeMutableRawPointer?) throws {
+        var flag: Int32 = 0
+        while true {
+            try check(cmpi_test(&request, &flag))
+            if flag != 0 { return }
+            usleep(50)
+        }
+    }
+}
+
+/// Floats at a fixed address, as a non-blocking MPI call needs until it completes.
+final class ReduceBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+    var request: UnsafeMutableRawPointer?
+    var done = true
+
+    init(count: Int) {
+        self.count = count
+        // Safe: allocated and initialized here, freed in deinit; only MPI and the methods below touch it.
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+
+    subscript(i: Int) -> Float {
+        get { pointer[i] }
+        set { pointer[i] = newValue }
+    }
+
+    /// Copies `tensor`'s values to `offset ..< offset + tensor.count`.
+    func store(_ tensor: Tensor, at offset: Int) {
+        precondition(offset + tensor.count <= count)
+        tensor.withUnsafeBufferPointer { (pointer + offset).update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    /// Zeros `offset ..< offset + n`.
+    func clear(_ offset: Int, _ n: Int) {
+        (pointer + offset).update(repeating: 0, count: n)
+    }
+
+    /// Sets element r to 1 for each row r of the `[rows, width]` tensor that holds a non-zero value.
+    func markNonZeroRows(of tensor: Tensor, width: Int) {
+        tensor.withUnsafeBufferPointer { g in
+            for r in 0..<(g.count / width) where (r * width..<(r + 1) * width).contains(where: { g[$0] != 0 }) { pointer[r] = 1 }
+        }
+    }
+
+    /// Copies the listed rows of the `[rows, width]` tensor one after another from offset 0.
+    func storeRows(_ rows: [Int], of tensor: Tensor, width: Int) {
+        tensor.withUnsafeBufferPointer { g in
+            for (k, r) in rows.enumerated() { (pointer + k * width).update(from: g.baseAddress! + r * width, count: width) }
+        }
+    }
+
+    /// A `shape`-d tensor of zeros but for the listed rows, taken from this buffer in order.
+    func scatterRows(_ rows: [Int], width: Int, shape: [Int]) -> Tensor {
+        var values = [Float](repeating: 0, count: shape.reduce(1, *))
+        values.withUnsafeMutableBufferPointer { v in
+            for (k, r) in rows.enumerated() { (v.baseAddress! + r * width).update(from: pointer + k * width, count: width) }
+        }
+        return Tensor(shape: shape, scalars: values)
+    }
+
+    /// `shape`-d tensor of the values at `offset`.
+    func tensor(at offset: Int, shape: [Int]) -> Tensor {
+        let n = shape.reduce(1, *)
+        return Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: pointer + offset, count: n)))
+    }
+}
+
+/// Why a data-parallel job stopped.
+public enum DistributedError: Error, CustomStringConvertible {
+    /// MPI is not installed, or not Open MPI.
+    case unavailable(String)
+    /// An MPI call failed on this rank (often: another rank died).
+    case failed(rank: Int, String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let text): return "MPI: \(text)"
+        case .failed(let rank, let text): return "MPI: rank \(rank): \(text) (did another rank die? mpirun names it)"
+        }
+    }
+}

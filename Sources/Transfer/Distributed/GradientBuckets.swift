@@ -1,0 +1,174 @@
+import Foundation
+import Layers
+import Tensor
+
+/// Sums the gradients of every rank in buckets, as PyTorch's DDP does: a bucket's allreduce starts
+/// as soon as the backward pass has made all of its gradients final, and runs while the backward
+/// pass goes on to the layers below.
+///
+/// - Buckets hold about `capacity` floats of parameters, in the order their gradients become ready:
+///   at first the reverse of creation order, then, after the first step, the order rank 0 saw
+///   (broadcast so that every rank starts the same buckets in the same order, as MPI requires).
+/// - Buckets start strictly in order; a bucket whose gradients are ready waits for the ones before it.
+/// - Each bucket carries one flag per parameter (1 where this rank has a gradient): a parameter
+///   that no rank's loss reached keeps no gradient, as in one process, and AdamW skips it.
+/// - Each rank's loss is scaled by its share of the global batch, so the sum is the gradient of
+///   the global batch's loss.
+/// - The word embeddings' gradient (half of a small BERT's) is zero but in the rows of the batch's
+///   tokens, and final only when the backward pass ends, so no overlap can hide it: it is summed
+///   row-sparse after the buckets, only the rows some rank touched (the same sums, far fewer bytes).
+final class GradientBuckets {
+    let communicator: Communicator
+    let parameters: [Parameter]
+    let capacity: Int
+    private var buckets: [Bucket] = []
+    private var place: [ObjectIdentifier: (bucket: Int, offset: Int, flag: Int)] = [:]
+    private var nextToStart = 0
+    /// Parameter indices in the order their gradients became final this step.
+    private var readyOrder: [Int] = []
+    private var reordered = false
+    private var index: [ObjectIdentifier: Int] = [:]
+    /// Parameters reduced row-sparse: `…word_embeddings.weight` tables.
+    let sparse: [Int]
+
+    final class Bucket {
+        let members: [Int]
+        let offsets: [Int]
+        let buffer: ReduceBuffer
+        var ready = 0
+        init(members: [Int], offsets: [Int], floats: Int) {
+            (self.members, self.offsets) = (members, offsets)
+            buffer = ReduceBuffer(count: floats + members.count)
+        }
+        var flagsStart: Int { buffer.count - members.count }
+    }
+
+    /// `capacityBytes`: BERTKIT_BUCKET_MB (MiB), else 4 MiB.
+    init(parameters: [Parameter], communicator: Communicator, capacityBytes: Int? = nil) {
+        self.parameters = parameters
+        self.communicator = communicator
+        let mb = ProcessInfo.processInfo.environment["BERTKIT_BUCKET_MB"].flatMap(Double.init) ?? 4
+        capacity = max(1, (capacityBytes ?? Int(mb * 1_048_576)) / MemoryLayout<Float>.size)
+        for (i, p) in parameters.enumerated() { index[ObjectIdentifier(p.value)] = i }
+        sparse = parameters.indices.filter { parameters[$0].name.hasSuffix("word_embeddings.weight") && parameters[$0].shape.count == 2 }
+        build(order: parameters.indices.reversed().filter { !sparse.contains($0) })
+    }
+
+    private func build(order: [Int]) {
+        buckets = []
+        place = [:]
+        var members: [Int] = [], offsets: [Int] = [], floats = 0
+        func close() {
+            guard !members.isEmpty else { return }
+            let bucket = Bucket(members: members, offsets: offsets, floats: floats)
+            for (k, m) in members.enumerated() {
+                place[ObjectIdentifier(parameters[m].value)] = (buckets.count, offsets[k], bucket.flagsStart + k)
+            }
+            buckets.append(bucket)
+            (members, offsets, floats) = ([], [], 0)
+        }
+        for i in order {
+            if floats > 0 && floats + parameters[i].count > capacity { close() }
+            members.append(i)
+            offsets.append(floats)
+            floats += parameters[i].count
+        }
+        close()
+    }
+
+    var bucketCount: Int { buckets.count }
+
+    /// The backward pass's hook: `leaf`'s gradient is final.
+    func gradientReady(_ leaf: Tensor) {
+        guard let (b, offset, flag) = place[ObjectIdentifier(leaf)], let grad = leaf.grad else { return }
+        let bucket = buckets[b]
+        bucket.buffer.store(grad, at: offset)
+        bucket.buffer[flag] = 1
+        bucket.ready += 1
+        if let i = index[ObjectIdentifier(leaf)] { readyOrder.append(i) }
+        // Start every complete bucket whose turn has come, and let MPI move the started ones on.
+        // A failure here is reported by finish(), which waits on the same requests.
+        while nextToStart < buckets.count, buckets[nextToStart].ready == buckets[nextToStart].members.count {
+            guard (try? start(nextToStart)) != nil else { return }
+            nextToStart += 1
+        }
+        for started in buckets[..<nextToStart] where !started.buffer.done {
+            if (try? communicator.progress(started.buffer)) != true { break }
+        }
+    }
+
+    private func start(_ b: Int) throws {
+        try communicator.startSum(buckets[b].buffer)
+    }
+
+    /// After the step's last backward: starts what remains (gradients no backward reached count as
+    /// zero, flagged absent), waits, and writes the summed gradients back.
+    func finish() throws {
+        for (b, bucket) in buckets.enumerated() where b >= nextToStart {
+            for (k, m) in bucket.members.enumerated() {
+                let p = parameters[m]
+                let flag = bucket.flagsStart + k
+                if bucket.buffer[flag] == 0 {
+                    if let grad = p.value.grad {   // a gradient the hook did not see (accumulation steps)
+                        bucket.buffer.store(grad, at: bucket.offsets[k])
+                        bucket.buffer[flag] = 1
+                    } else {
+                        bucket.buffer.clear(bucket.offsets[k], p.count)
+                    }
+                }
+            }
+            try start(b)
+        }
+        for bucket in buckets { try communicator.wait(bucket.buffer) }
+        for bucket in buckets {
+            for (k, m) in bucket.members.enumerated() {
+                let p = parameters[m]
+                let present = bucket.buffer[bucket.flagsStart + k] > 0
+                p.value.replaceGrad(present ? bucket.buffer.tensor(at: bucket.offsets[k], shape: p.shape) : nil)
+            }
+        }
+        for i in sparse { try reduceRows(parameters[i]) }
+        try reorderOnce()
+        for bucket in buckets {
+            bucket.ready = 0
+            bucket.buffer.clear(bucket.flagsStart, bucket.members.count)
+        }
+        nextToStart = 0
+        readyOrder = []
+    }
+
+    /// Sums a `[rows, width]` gradient over the rows any rank has non-zero; one more flag says
+    /// whether any rank has a gradient at all.
+    private func reduceRows(_ p: Parameter) throws {
+        let rows = p.shape[0], width = p.shape[1]
+        let grad = p.value.grad
+        let touched = ReduceBuffer(count: rows + 1)
+        if let grad {
+            touched.markNonZeroRows(of: grad, width: width)
+            touched[rows] = 1
+        }
+        try communicator.sumNow(touched)
+        guard touched[rows] > 0 else { p.value.replaceGrad(nil); return }
+        let union = (0..<rows).filter { touched[$0] > 0 }
+        let packed = ReduceBuffer(count: union.count * width)
+        if let grad { packed.storeRows(union, of: grad, width: width) }
+        try communicator.sumNow(packed)
+        p.value.replaceGrad(packed.scatterRows(union, width: width, shape: p.shape))
+    }
+
+    /// After the first step, rebuilds the buckets in the order rank 0's gradients became ready.
+    private func reorderOnce() throws {
+        guard !reordered else { return }
+        reordered = true
+        guard communicator.size > 1 else { return }
+        var order = [Double](repeating: 0, count: parameters.count)
+        if communicator.isLeader {
+            var seen = Set<Int>()
+            let observed = readyOrder.filter { seen.insert($0).inserted }
+            let rest = parameters.indices.reversed().filter { !seen.contains($0) && !sparse.contains($0) }
+            for (k, i) in (observed + rest).enumerated() { order[k] = Double(i) }
+        }
+        order = try communicator.sum(order)   // only rank 0 contributes: a broadcast
+        build(order: order.prefix(parameters.count - sparse.count).map { Int($0) })
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import BertKit
+import Foundation
+
+/// One line on stderr per rank at the end of a data-parallel run: the time its allreduces took.
+func noteDataParallel(_ ranks: Communicator, seconds: Double) {
+    guard ranks.size > 1 else { return }
+    note(String(format: "rank %d of %d: allreduce %.2f s in MPI calls (%.2f s waited after backward), %.1f%% of %.1f s; "
+                + "%.1f MB of gradients summed; %.2f s in the per-batch loss sum (waiting for the slowest rank)",
+                ranks.rank, ranks.size, ranks.reduceSeconds, ranks.exposedSeconds, 100 * ranks.reduceSeconds / max(seconds, 1e-9),
+                seconds, Double(ranks.reducedFloats) * 4 / 1e6, ranks.syncSeconds))
+}
+
+extension LineReader {
+    /// Lines of `inputFile`, or of stdin when nil. Under mpirun stdin reaches rank 0 only, so a
+    /// job of several ranks needs the file.
+    init(inputFile: String?, strict: Bool, ranks: Communicator) throws {
+        guard let inputFile else {
+            if ranks.size > 1 { throw ValidationError("under mpirun (\(ranks.size) ranks) give --input FILE: mpirun passes stdin to rank 0 only") }
+            self.init(strict: strict)
+            return
+        }
+        let fd = open(inputFile, O_RDONLY)
+        guard fd >= 0 else { throw ValidationError("--input \(inputFile): \(String(cString: strerror(errno)))") }
+        self.init(fd: fd, strict: strict)
+    }
+}
+
+/// For the failure tests (Tests/CLITests): with BERTKIT_KILL_RANK_AT_STEP=R:N, rank R kills itself
+/// (SIGKILL, as `kill -9`) after step N, saying when on stderr.
+func armRankKill(_ trainer: Trainer, ranks: Communicator) {
+    guard let spec = ProcessInfo.processInfo.environment["BERTKIT_KILL_RANK_AT_STEP"] else { return }
+    let parts = spec.split(separator: ":").compactMap { Int($0) }
+    guard parts.count == 2, parts[0] == ranks.rank else { return }
+    let previous = trainer.onProgress
+    trainer.onProgress = { p in
+        previous?(p)
+        if p.step == parts[1] {
+            note(String(format: "rank %d: killing itself (SIGKILL) after step %d at %.3f", ranks.rank, p.step, Date().timeIntervalSince1970))
+            kill(getpid(), SIGKILL)
+        }
+    }
+}
+
+/// Ends MPI after a successful command, on every rank (nothing when MPI was never started).
+func finishDataParallel() { Communicator.finish() }

@@ -1,0 +1,107 @@
+import Checkpoints
+import Foundation
+import TestSupport
+import XCTest
+
+/// `bertkit train` and `bertkit embed` under `mpirun` (issue 16). The runs under mpirun need Open MPI
+/// (`scripts/bootstrap-mpi`) and are opt-in: `BERTKIT_MPI_TESTS=1` (CI's script sets it after installing
+/// MPI). Without it, each test runs its single-process half, which must hold either way.
+final class CLIDataParallelTests: XCTestCase {
+    /// 70 examples in global batches of 7 (shares of 4 and 3 on 2 ranks), 2 epochs: 20 steps, dropout 0.1 on.
+    static let options = ["train", "--task", "classify", "--model", "tiny", "--train", "train70.tsv", "--epochs", "2",
+                          "--batch-size", "7", "--lr", "1e-3", "--seed", "5", "--threads", "1"]
+
+    var mpiEnabled: Bool { ProcessInfo.processInfo.environment["BERTKIT_MPI_TESTS"] == "1" }
+
+    static func work() throws -> URL {
+        let dir = try Tiny.workFolder()
+        try Tiny.table(count: 70, seed: 3).write(to: dir.appending(path: "train70.tsv"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    /// `mpirun -np 2 bertkit …`, as root in CI.
+    static func mpirun(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> CLI.Result {
+        try CLI.shell("exec mpirun --allow-run-as-root --oversubscribe -np 2 \"$BERTKIT\" \"$@\"", arguments: arguments,
+                      in: folder, environment: environment)
+    }
+
+    /// Max over parameters of max|a − b| / max|a|: the relative difference of two saved models.
+    static func relativeDifference(_ a: URL, _ b: URL) throws -> Double {
+        let x = try SafeTensorsFile(url: a.appending(path: "model.safetensors"))
+        let y = try SafeTensorsFile(url: b.appending(path: "model.safetensors"))
+        XCTAssertEqual(x.keys.sorted(), y.keys.sorted())
+        var worst = 0.0
+        for key in x.keys {
+            let u = try x.floats(key), v = try y.floats(key)
+            XCTAssertEqual(u.count, v.count, key)
+            let scale = Double(u.map { abs($0) }.max() ?? 0)
+            let diff = zip(u, v).map { Double(abs($0 - $1)) }.max() ?? 0
+            worst = max(worst, scale > 0 ? diff / scale : diff)
+        }
+        return worst
+    }
+
+    func testTwoRanksTrainTheWeightsOfOneProcess() throws {
+        let dir = try Self.work()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let single = try CLI.run(Self.options + ["--output", "single"], in: dir)
+        XCTAssertEqual(single.status, 0, single.stderr)
+        guard mpiEnabled else { return }
+        let ranks = try Self.mpirun(Self.options + ["--output", "ranks"], in: dir)
+        XCTAssertEqual(ranks.status, 0, ranks.stderr)
+        XCTAssertTrue(ranks.stderr.contains("rank 1 of 2: allreduce"), ranks.stderr)
+        let difference = try Self.relativeDifference(dir.appending(path: "single"), dir.appending(path: "ranks"))
+        print("2 ranks vs 1 process, 20 steps with dropout: max relative weight difference \(difference)")
+        XCTAssertLessThanOrEqual(difference, 1e-5)
+    }
+
+    /// Rank 1 dies (SIGKILL) after step 12; the job stops, naming it, and `--resume` ends with the
+    /// weights of an uninterrupted single process.
+    func testKilledRankStopsTheJobAndResumeFinishes() throws {
+        let dir = try Self.work()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let single = try CLI.run(Self.options + ["--output", "single"], in: dir)
+        XCTAssertEqual(single.status, 0, single.stderr)
+        guard mpiEnabled else { return }
+        let resumable = Self.options + ["--output", "ranks", "--checkpoint-every", "5"]
+        let killed = try Self.mpirun(resumable, in: dir, environment: ["BERTKIT_KILL_RANK_AT_STEP": "1:12"])
+        let end = Date().timeIntervalSince1970
+        XCTAssertNotEqual(killed.status, 0, killed.stderr)
+        let marker = try XCTUnwrap(killed.stderr.split(separator: "\n").first { $0.contains("killing itself") }, killed.stderr)
+        let killedAt = try XCTUnwrap(Double(marker.split(separator: " ").last!))
+        print("rank 1 killed: job stopped \(String(format: "%.2f", end - killedAt)) s later; mpirun said: "
+              + killed.stderr.split(separator: "\n").filter { $0.contains("rank 1") || $0.contains("signal 9") }.joined(separator: " | "))
+        XCTAssertLessThan(end - killedAt, 30)
+        XCTAssertTrue(killed.stderr.contains("rank 1"), killed.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appending(path: "ranks/checkpoint/trainer_state.json").path))
+        let resumed = try Self.mpirun(resumable + ["--resume"], in: dir)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let difference = try Self.relativeDifference(dir.appending(path: "single"), dir.appending(path: "ranks"))
+        print("after kill -9 and --resume: max relative weight difference \(difference)")
+        XCTAssertLessThanOrEqual(difference, 1e-5)
+    }
+
+    /// `embed --input FILE --output FILE` writes what stdin → stdout does; under mpirun, byte for byte too.
+    func testShardedEmbeddingIsByteIdentical() throws {
+        let dir = try Tiny.workFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let text = Tiny.table(count: 150, seed: 9).split(separator: "\n").dropFirst().map { $0.split(separator: "\t")[0] }
+            .joined(separator: "\n") + "\n"
+        try text.write(to: dir.appending(path: "lines.txt"), atomically: true, encoding: .utf8)
+        let arguments = ["embed", "--model", "tiny", "--batch-size", "8"]
+        let piped = try CLI.run(arguments, input: text, in: dir)
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertEqual(piped.lines.count, 150)
+        let filed = try CLI.run(arguments + ["--input", "lines.txt", "--output", "one.jsonl"], in: dir)
+        XCTAssertEqual(filed.status, 0, filed.stderr)
+        XCTAssertEqual(filed.stdout, "")
+        XCTAssertEqual(try Data(contentsOf: dir.appending(path: "one.jsonl")), Data(piped.stdout.utf8))
+        guard mpiEnabled else { return }
+        let sharded = try Self.mpirun(arguments + ["--input", "lines.txt", "--output", "two.jsonl"], in: dir)
+        XCTAssertEqual(sharded.status, 0, sharded.stderr)
+        XCTAssertEqual(try Data(contentsOf: dir.appending(path: "two.jsonl")), Data(piped.stdout.utf8))
+        let noFile = try Self.mpirun(arguments, in: dir)
+        XCTAssertNotEqual(noFile.status, 0)
+        XCTAssertTrue(noFile.stderr.contains("give --input FILE"), noFile.stderr)
+    }
+}
