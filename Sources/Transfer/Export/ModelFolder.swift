@@ -36,12 +36,16 @@ extension TransferModel {
         public var run: String?
         /// Each file of the folder and its size in bytes (format 2).
         public var files: [String: Int]?
+        /// In an adapter folder (`--mode lora`): the adapters' settings.
+        public var lora: LoRASettings?
+        /// In an adapter folder: the base model the adapters were trained on (id or folder), as given.
+        public var base: String?
 
         /// The format this version writes; it reads 1 (no manifest) and 2.
         public static let currentFormat = 2
 
         enum CodingKeys: String, CodingKey {
-            case format, head, mode, freeze, run, files
+            case format, head, mode, freeze, run, files, lora, base
             case maxLength = "max_length"
         }
     }
@@ -83,6 +87,10 @@ extension TransferModel {
         if let name = firstNonFiniteParameter() {
             throw TransferError.training("refusing to save \(folder.path): weight \(name) holds NaN or infinity")
         }
+        guard store.adapters.isEmpty else {
+            throw TransferError.invalidSetting("the model has LoRA adapters: save them with saveAdapter(to:…), "
+                + "or merge them first (mergeAdapters()) to save a plain model")
+        }
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         let run = UUID().uuidString
@@ -113,7 +121,9 @@ extension TransferModel {
         for name in files { sizes[name] = try TransferModel.fileSize(folder.appending(path: name)) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let settings = SavedSettings(head: head, mode: mode, freeze: freeze, maxLength: maxLength, run: run, files: sizes)
+        // A merged LoRA model is a plain fine-tuned one.
+        let settings = SavedSettings(head: head, mode: mode == .lora ? .fineTuning : mode, freeze: freeze, maxLength: maxLength,
+                                     run: run, files: sizes)
         try AtomicFile.write(try encoder.encode(settings), to: settingsURL)
     }
 
