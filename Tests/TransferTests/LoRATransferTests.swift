@@ -27,6 +27,7 @@ final class LoRATransferTests: XCTestCase {
     func testModeParsesAndTrainsOnlyAdaptersAndHead() throws {
         XCTAssertEqual(try TransferMode(parsing: "lora"), .lora)
         XCTAssertEqual(TransferMode.lora.description, "lora")
+        XCTAssertEqual(TransferMode.lora.defaultLearningRate, 1e-3, "measured: docs/accuracy.md, LoRA")
         let model = try TransferModel.pretrained(try TinyTask.folder().path, head: head(), mode: .lora)
         XCTAssertEqual(model.store.adapters.map(\.layer.name), [
             "bert.encoder.layer.0.attention.self.query", "bert.encoder.layer.0.attention.self.value",

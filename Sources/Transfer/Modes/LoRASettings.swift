@@ -15,7 +15,9 @@ public struct LoRASettings: Sendable, Equatable, Codable {
     /// `.` + pattern. Nil: the family's query and value projections (``defaultTargets(for:)``).
     public var targets: [String]?
 
-    /// The peak learning rate of a LoRA run unless one is given (measured: docs/accuracy.md, "LoRA").
+    /// The peak learning rate of a LoRA run unless one is given. Measured for one epoch on SST-2
+    /// (docs/accuracy.md, "LoRA"): on the whole training set 1e-3 beats 2e-3 (0.8716 against
+    /// 0.8670); on a 4,000-sentence sample 2e-3 is ahead by about a point, and 5e-4 trails 1e-3 by 2–3.
     public static let defaultLearningRate = 1e-3
 
     public init(rank: Int = 8, alpha: Double = 16, dropout: Double = 0.1, targets: [String]? = nil) {
