@@ -168,7 +168,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bertkit", default=".build/release/bertkit")
     parser.add_argument("--train-rows", type=int, default=4000, help="0: the whole training set")
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=1e-3, help="LoRA's peak learning rate, both sides (default: BertKit's, 1e-3)")
     parser.add_argument("--only", choices=["bertkit", "peft"])
     parser.add_argument("--bertkit-modes", default="lora", help="comma-separated BertKit modes to train (default: lora)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
