@@ -37,22 +37,12 @@ from peft import PeftModel
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts" / "fixtures"))
+from bert_fixtures import hub_model  # noqa: E402  the Hugging Face cache lookup the fixtures use
 DATA = ROOT.parent / "shared" / "data"
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 TOLERANCE = 1e-5
 INPUTS = 50
-
-
-def hub_model(model_id):
-    env = os.environ
-    if env.get("HF_HUB_CACHE"):
-        hub = Path(env["HF_HUB_CACHE"])
-    elif env.get("HF_HOME"):
-        hub = Path(env["HF_HOME"]) / "hub"
-    else:
-        hub = Path.home() / ".cache" / "huggingface" / "hub"
-    repo = hub / ("models--" + model_id.replace("/", "--"))
-    return repo / "snapshots" / (repo / "refs" / "main").read_text().strip()
 
 
 def read_table(path):

@@ -60,8 +60,7 @@ public final class ServedModel: @unchecked Sendable {
             classifier = transfer
             labels = transfer.head.labels
             task = transfer.head.task
-            let hasTokenizer = ["tokenizer.json", "vocab.txt"].contains { FileManager.default.fileExists(atPath: adapter.appending(path: $0).path) }
-            classifierTokenizer = try Tokenizer.load(directory: hasTokenizer ? adapter : folder)
+            classifierTokenizer = try Tokenizer.load(directory: LoRAAdapter.tokenizerFolder(adapter: adapter, base: folder.path))
             classifierMaxLength = maxLength
         } else if Self.isTrained(folder) {
             let (transfer, maxLength) = try TransferModel.load(folder)

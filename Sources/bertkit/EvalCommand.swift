@@ -12,9 +12,7 @@ func loadTrained(_ path: String, adapter: String? = nil) throws -> (TransferMode
     }
     let adapterURL = URL(fileURLWithPath: adapter)
     let (model, maxLength) = try TransferModel.load(base: path, adapter: adapterURL)
-    // The adapter folder's tokenizer when it has one (bertkit train copies it), else the base model's.
-    let hasTokenizer = ["tokenizer.json", "vocab.txt"].contains { FileManager.default.fileExists(atPath: adapterURL.appending(path: $0).path) }
-    let tokenizerFolder = hasTokenizer ? adapterURL : try ModelLocation.resolve(path)
+    let tokenizerFolder = try LoRAAdapter.tokenizerFolder(adapter: adapterURL, base: path)
     return (model, try Tokenizer.load(directory: tokenizerFolder), maxLength)
 }
 

@@ -31,8 +31,7 @@ struct MergeCommand: ParsableCommand {
         let (transfer, maxLength) = try TransferModel.load(base: model, revision: revision, adapter: adapterURL)
         let adapters = transfer.store.adapters.count
         transfer.mergeAdapters()
-        let hasTokenizer = ["tokenizer.json", "vocab.txt"].contains { FileManager.default.fileExists(atPath: adapterURL.appending(path: $0).path) }
-        let tokenizerFolder = hasTokenizer ? adapterURL : try ModelLocation.resolve(model, revision: revision)
+        let tokenizerFolder = try LoRAAdapter.tokenizerFolder(adapter: adapterURL, base: model, revision: revision)
         try transfer.save(to: outputURL, tokenizerFrom: tokenizerFolder, maxLength: maxLength)
         print("merged \(adapters) adapters into \(transfer.architecture); saved to \(output)")
     }

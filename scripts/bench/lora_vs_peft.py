@@ -40,6 +40,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts" / "fixtures"))
+from bert_fixtures import hub_model  # noqa: E402  the Hugging Face cache lookup the fixtures use
 DATA = ROOT.parent / "shared" / "data" / "sst2"
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 RANK, ALPHA, DROPOUT, TARGETS = 8, 16, 0.1, ["query", "value"]
@@ -50,14 +52,6 @@ def read_table(path):
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     return rows[0], rows[1:]
-
-
-def hub_model(model_id):
-    env = os.environ
-    hub = Path(env["HF_HUB_CACHE"]) if env.get("HF_HUB_CACHE") else (
-        Path(env["HF_HOME"]) / "hub" if env.get("HF_HOME") else Path.home() / ".cache" / "huggingface" / "hub")
-    repo = hub / ("models--" + model_id.replace("/", "--"))
-    return repo / "snapshots" / (repo / "refs" / "main").read_text().strip()
 
 
 def subset(work, rows_wanted):

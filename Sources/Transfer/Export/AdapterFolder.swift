@@ -87,18 +87,8 @@ extension TransferModel {
             "revision": .null,
         ]
         try AtomicFile.write(Data((adapterConfig.serialized(indent: 2) + "\n").utf8), to: folder.appending(path: TransferModel.adapterConfigFileName))
-        var files = [TransferModel.adapterWeightsFileName, TransferModel.adapterConfigFileName]
-        if let source = tokenizerFrom, source.standardizedFileURL != folder.standardizedFileURL {
-            for name in TransferModel.tokenizerFiles {
-                let from = source.appending(path: name), to = folder.appending(path: name)
-                if fm.fileExists(atPath: from.path) {
-                    try AtomicFile.write(try Data(contentsOf: from), to: to)
-                    files.append(name)
-                } else if fm.fileExists(atPath: to.path) {
-                    try AtomicFile.remove(to)
-                }
-            }
-        }
+        let files = [TransferModel.adapterWeightsFileName, TransferModel.adapterConfigFileName]
+            + (try TransferModel.copyTokenizerFiles(from: tokenizerFrom, to: folder))
         var sizes: [String: Int] = [:]
         for name in files { sizes[name] = try TransferModel.fileSize(folder.appending(path: name)) }
         var settings = SavedSettings(head: head, mode: .lora, freeze: freeze, maxLength: maxLength, run: run, files: sizes)
@@ -240,6 +230,13 @@ public struct LoRAAdapter {
         } else {
             bertkitSettings = nil
         }
+    }
+
+    /// Where the tokenizer of a base model with this adapter folder is: the adapter folder when it
+    /// has one (`bertkit train` copies it there), else the base model's folder.
+    public static func tokenizerFolder(adapter: URL, base: String, revision: String? = nil) throws -> URL {
+        let hasTokenizer = ["tokenizer.json", "vocab.txt"].contains { FileManager.default.fileExists(atPath: adapter.appending(path: $0).path) }
+        return hasTokenizer ? adapter : try ModelLocation.resolve(base, revision: revision)
     }
 
     /// Attaches the adapters to the dense layers of `store` under `encoderPrefix` and fills them

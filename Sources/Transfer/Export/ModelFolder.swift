@@ -103,20 +103,7 @@ extension TransferModel {
         try writer.write(to: folder.appending(path: "model.safetensors"))
         try config.write(to: folder.appending(path: "config.json"), architecture: architecture, labels: head.labels,
                          problemType: problemType, run: run)
-        if let source = tokenizerFrom, source.standardizedFileURL != folder.standardizedFileURL {
-            for name in TransferModel.tokenizerFiles {
-                let from = source.appending(path: name), to = folder.appending(path: name)
-                if fm.fileExists(atPath: from.path) {
-                    try AtomicFile.write(try Data(contentsOf: from), to: to)
-                    files.append(name)
-                } else if fm.fileExists(atPath: to.path) {
-                    // Another run's tokenizer file would be read with this model's: drop it.
-                    try AtomicFile.remove(to)
-                }
-            }
-        } else {
-            files += TransferModel.tokenizerFiles.filter { fm.fileExists(atPath: folder.appending(path: $0).path) }
-        }
+        files += try TransferModel.copyTokenizerFiles(from: tokenizerFrom, to: folder)
         var sizes: [String: Int] = [:]
         for name in files { sizes[name] = try TransferModel.fileSize(folder.appending(path: name)) }
         let encoder = JSONEncoder()
@@ -125,6 +112,27 @@ extension TransferModel {
         let settings = SavedSettings(head: head, mode: mode == .lora ? .fineTuning : mode, freeze: freeze, maxLength: maxLength,
                                      run: run, files: sizes)
         try AtomicFile.write(try encoder.encode(settings), to: settingsURL)
+    }
+
+    /// Copies `source`'s tokenizer files into `folder`, each atomically, and removes those `source`
+    /// lacks (another run's would be read with this model). Returns the names `folder` then holds;
+    /// with no `source`, or `folder` itself, the ones already there.
+    static func copyTokenizerFiles(from source: URL?, to folder: URL) throws -> [String] {
+        let fm = FileManager.default
+        guard let source, source.standardizedFileURL != folder.standardizedFileURL else {
+            return tokenizerFiles.filter { fm.fileExists(atPath: folder.appending(path: $0).path) }
+        }
+        var copied: [String] = []
+        for name in tokenizerFiles {
+            let from = source.appending(path: name), to = folder.appending(path: name)
+            if fm.fileExists(atPath: from.path) {
+                try AtomicFile.write(try Data(contentsOf: from), to: to)
+                copied.append(name)
+            } else if fm.fileExists(atPath: to.path) {
+                try AtomicFile.remove(to)
+            }
+        }
+        return copied
     }
 
     static func fileSize(_ url: URL) throws -> Int {
