@@ -3,6 +3,7 @@ import Foundation
 import Models
 import Tensor
 import Tokenizers
+import Transfer
 
 /// Sentence embeddings: tokenize, run the encoder in batches of similar length, pool, and
 /// optionally normalise, as sentence-transformers' `encode` does.
@@ -41,6 +42,13 @@ public struct SentenceEmbedder {
         maxLength = min(settings?.maxSeqLength ?? model.maxPositionEmbeddings, model.maxPositionEmbeddings)
         layer = nil
         self.batchSize = batchSize
+    }
+
+    /// Puts a PEFT LoRA adapter folder's adapters on the encoder (unmerged: one extra low-rank
+    /// product per adapted layer). Keys of a task head in the adapter (a classifier) are skipped.
+    public func attachAdapter(_ folder: URL) throws {
+        let adapter = try LoRAAdapter(folder: folder)
+        try adapter.attach(to: model.store, encoderPrefix: model.prefix, defaultTargets: ["query", "value"], ignoringOtherKeys: true)
     }
 
     /// Encodes each text with truncation to ``maxLength``.

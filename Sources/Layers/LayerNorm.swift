@@ -22,7 +22,7 @@ public final class LayerNorm {
     /// activations fewer.
     public func callAsFunction(_ dense: Linear, _ x: Tensor, dropout: Dropout? = nil, residual: Tensor) -> Tensor {
         if let dropout, dropout.isActive { return self(dropout(dense(x)) + residual) }
-        return x.linear(weight: dense.weight.value, bias: nil)
+        return dense.product(x)
             .layerNorm(addingBias: dense.bias?.value, residual: residual, gamma: weight.value, beta: bias.value, eps: eps)
     }
 }

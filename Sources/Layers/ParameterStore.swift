@@ -5,6 +5,8 @@ import Tensor
 public final class ParameterStore {
     public private(set) var parameters: [Parameter] = []
     private var index: [String: Parameter] = [:]
+    /// Every dense layer built on this store, in creation order: where LoRA adapters attach.
+    public private(set) var linears: [Linear] = []
 
     /// Training mode turns dropout on.
     public var training = false
@@ -36,6 +38,24 @@ public final class ParameterStore {
         precondition(index[parameter.name] == nil, "parameter \(parameter.name) created twice")
         parameters.append(parameter)
         index[parameter.name] = parameter
+    }
+
+    func register(_ linear: Linear) { linears.append(linear) }
+
+    /// Drops parameters (a merged adapter's).
+    func remove(_ names: Set<String>) {
+        parameters.removeAll { names.contains($0.name) }
+        for name in names { index[name] = nil }
+    }
+
+    /// The LoRA adapters attached to this store's dense layers, with their layers.
+    public var adapters: [(layer: Linear, adapter: LoRA)] {
+        linears.compactMap { layer in layer.adapter.map { (layer, $0) } }
+    }
+
+    /// Whether a parameter belongs to a LoRA adapter (`….lora_A.weight`, `….lora_B.weight`).
+    public static func isAdapterParameter(_ name: String) -> Bool {
+        name.contains(".lora_A.") || name.contains(".lora_B.") || name.hasPrefix("lora_A.") || name.hasPrefix("lora_B.")
     }
 
     /// The parameter with this exact name.
@@ -83,6 +103,8 @@ public enum Initializer: Sendable {
     case ones
     /// Normal with mean 0 and this standard deviation (BERT's `initializer_range`).
     case normal(std: Float)
+    /// Uniform in [−bound, bound) (PyTorch's `kaiming_uniform_`, as LoRA's `A` starts).
+    case uniform(bound: Float)
 }
 
 /// A position in the weight-path tree. Constructors extend it with the checkpoint's own segment
@@ -127,6 +149,7 @@ public struct WeightPath {
         case .zeros: return [Float](repeating: 0, count: n)
         case .ones: return [Float](repeating: 1, count: n)
         case .normal(let std): return (0..<n).map { _ in std * generator.nextNormal() }
+        case .uniform(let bound): return (0..<n).map { _ in bound * (2 * generator.nextUnit() - 1) }
         }
     }
 }

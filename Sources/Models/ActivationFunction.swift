@@ -19,6 +19,6 @@ extension Activation {
     /// (``Tensor/gelu(addingBias:)``) instead of the product writing it first.
     public func callAsFunction(_ dense: Linear, _ x: Tensor) -> Tensor {
         guard self == .gelu else { return self(dense(x)) }
-        return x.linear(weight: dense.weight.value, bias: nil).gelu(addingBias: dense.bias?.value)
+        return dense.product(x).gelu(addingBias: dense.bias?.value)
     }
 }

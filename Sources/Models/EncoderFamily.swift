@@ -64,10 +64,14 @@ public struct EncoderFamilyTraits: Sendable, Equatable {
     public var supportsPooler: Bool
     /// How `pooler` pooling maps onto this family's `…ForSequenceClassification` head.
     public var poolerHead: EncoderConfig.PoolerHead
+    /// The names of the attention query and value projections (`query`, `value`; DistilBERT's
+    /// `q_lin`, `v_lin`): where LoRA puts its adapters unless told otherwise.
+    public var queryValueProjections: [String]
 
     public init(modelType: String, baseModelPrefix: String, classPrefix: String, hiddenSize: Int, numHiddenLayers: Int,
                 maxSequenceLength: Int, initializerRange: Double, classifierDropout: Double, supportsPooler: Bool,
-                poolerHead: EncoderConfig.PoolerHead) {
+                poolerHead: EncoderConfig.PoolerHead, queryValueProjections: [String] = ["query", "value"]) {
+        self.queryValueProjections = queryValueProjections
         self.modelType = modelType
         self.baseModelPrefix = baseModelPrefix
         self.classPrefix = classPrefix

@@ -49,10 +49,20 @@ public final class ServedModel: @unchecked Sendable {
     /// Loads a sentence embedding model (a folder or a cached Hugging Face id) and, when the folder
     /// was written by `bertkit train` (or is a transformers `…ForSequenceClassification` folder),
     /// its classification head for `/predict`, the way `bertkit predict` does.
-    public init(model idOrPath: String, revision: String? = nil, batchSize: Int = 64) throws {
+    ///
+    /// With `adapter` (a PEFT LoRA adapter folder), the model is its base: embeddings come from the
+    /// encoder with the adapters on, and `/predict` from the adapter's head when it has one.
+    public init(model idOrPath: String, revision: String? = nil, adapter: URL? = nil, batchSize: Int = 64) throws {
         id = idOrPath
         let folder = try ModelLocation.resolve(idOrPath, revision: revision)
-        if Self.isTrained(folder) {
+        if let adapter {
+            let (transfer, maxLength) = try TransferModel.load(base: idOrPath, revision: revision, adapter: adapter)
+            classifier = transfer
+            labels = transfer.head.labels
+            task = transfer.head.task
+            classifierTokenizer = try Tokenizer.load(directory: LoRAAdapter.tokenizerFolder(adapter: adapter, base: folder.path))
+            classifierMaxLength = maxLength
+        } else if Self.isTrained(folder) {
             let (transfer, maxLength) = try TransferModel.load(folder)
             classifier = transfer
             labels = transfer.head.labels
@@ -67,6 +77,7 @@ public final class ServedModel: @unchecked Sendable {
             classifierMaxLength = nil
         }
         var embedder = try SentenceEmbedder(model: folder.path, batchSize: batchSize)
+        if let adapter { try embedder.attachAdapter(adapter) }
         normalizesByDefault = embedder.normalize
         embedder.normalize = false
         self.embedder = embedder

@@ -13,7 +13,7 @@ public enum TransferError: Error, Sendable, Equatable, CustomStringConvertible, 
     public var description: String {
         switch self {
         case .invalidMode(let text):
-            return "unknown transfer mode \"\(text)\": use frozen, finetune, layers:K or layers:K:frozen (K ≥ 1)"
+            return "unknown transfer mode \"\(text)\": use frozen, finetune, lora, layers:K or layers:K:frozen (K ≥ 1)"
         case .invalidFeatures(let text):
             return "unknown feature choice \"\(text)\": use last, second-to-last, sum-last-4, concat-last-4 or layer:K"
         case .invalidSetting(let text):

@@ -7,6 +7,6 @@ struct BertKitCommand: AsyncParsableCommand {
         commandName: "bertkit",
         abstract: "Transfer learning with pretrained BERT-family models, offline.",
         subcommands: [DemoCommand.self, TokenizeCommand.self, EmbedCommand.self, SummaryCommand.self, TrainCommand.self,
-                      EvalCommand.self, PredictCommand.self, ServeCommand.self, EnvCommand.self, BenchCommand.self]
+                      EvalCommand.self, PredictCommand.self, MergeCommand.self, ServeCommand.self, EnvCommand.self, BenchCommand.self]
     )
 }

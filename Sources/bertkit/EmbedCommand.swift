@@ -30,6 +30,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var adapter: AdapterOptions
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var input: InputOptions
     @Option(help: "cls, mean, max or none (every token's vector); default from the model's files, else cls.")
@@ -50,6 +51,7 @@ struct EmbedCommand: ParsableCommand {
         try compute.apply()
         guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…65536, got \(batchSize)") }
         var embedder = try SentenceEmbedder(model: model.model, revision: model.revision, batchSize: batchSize)
+        if let folder = adapter.adapter { try embedder.attachAdapter(URL(fileURLWithPath: folder)) }
         if let maxLength {
             guard maxLength > 0 && maxLength <= embedder.model.maxPositionEmbeddings else {
                 throw ValidationError("--max-length must be in 1…\(embedder.model.maxPositionEmbeddings) (max_position_embeddings)")

@@ -2,11 +2,24 @@ import ArgumentParser
 import BertKit
 import Foundation
 
-/// Loads a saved model folder and its max length.
-func loadTrained(_ path: String) throws -> (TransferModel, Tokenizer, Int) {
-    let folder = URL(fileURLWithPath: path)
-    let (model, maxLength) = try TransferModel.load(folder)
-    return (model, try Tokenizer.load(directory: folder), maxLength)
+/// Loads a saved model folder and its max length; with `adapter`, `path` is the base model (a
+/// folder or a cached Hugging Face id) and `adapter` a PEFT LoRA adapter folder on it.
+func loadTrained(_ path: String, adapter: String? = nil) throws -> (TransferModel, Tokenizer, Int) {
+    guard let adapter else {
+        let folder = URL(fileURLWithPath: path)
+        let (model, maxLength) = try TransferModel.load(folder)
+        return (model, try Tokenizer.load(directory: folder), maxLength)
+    }
+    let adapterURL = URL(fileURLWithPath: adapter)
+    let (model, maxLength) = try TransferModel.load(base: path, adapter: adapterURL)
+    let tokenizerFolder = try LoRAAdapter.tokenizerFolder(adapter: adapterURL, base: path)
+    return (model, try Tokenizer.load(directory: tokenizerFolder), maxLength)
+}
+
+/// `--adapter`, shared by the commands that run a trained model.
+struct AdapterOptions: ParsableArguments {
+    @Option(help: "A LoRA adapter folder (PEFT format: from bertkit train --mode lora, or PEFT's save_pretrained); --model is then its base model.")
+    var adapter: String?
 }
 
 struct EvalCommand: ParsableCommand {
@@ -16,7 +29,8 @@ struct EvalCommand: ParsableCommand {
         discussion: "  bertkit eval --model out/sentiment --data examples/sentiment/dev.tsv"
     )
 
-    @Option(help: "A folder written by `bertkit train`.") var model: String
+    @Option(help: "A folder written by `bertkit train` (with --adapter: the base model, a folder or a cached id).") var model: String
+    @OptionGroup var adapter: AdapterOptions
     @Option(help: "Labelled data in the training format.") var data: String
     @OptionGroup var compute: ComputeOptions
     @Option(help: "Text column name.") var textColumn: String?
@@ -25,7 +39,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let (transfer, tokenizer, maxLength) = try loadTrained(model)
+        let (transfer, tokenizer, maxLength) = try loadTrained(model, adapter: adapter.adapter)
         let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
         let dataset = try TaskData.read(URL(fileURLWithPath: data), task: transfer.head.task, columns: columns,
                                         labels: transfer.head.task == .regression ? nil : LabelSet(transfer.head.labels))
@@ -50,14 +64,15 @@ struct PredictCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "A folder written by `bertkit train`.") var model: String
+    @Option(help: "A folder written by `bertkit train` (with --adapter: the base model, a folder or a cached id).") var model: String
+    @OptionGroup var adapter: AdapterOptions
     @Flag(help: "Also write the raw logits.") var logits = false
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var input: InputOptions
 
     func run() throws {
         try compute.apply()
-        let (transfer, tokenizer, maxLength) = try loadTrained(model)
+        let (transfer, tokenizer, maxLength) = try loadTrained(model, adapter: adapter.adapter)
         let head = transfer.head
         let evaluator = Evaluator(model: transfer)
         // A few batches at a time: bounded memory, input order kept, each window flushed.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BertKit
+import Foundation
 
 extension TaskKind: ExpressibleByArgument {
     public init?(argument: String) {
@@ -27,8 +28,13 @@ extension Activation: ExpressibleByArgument {
 /// The transfer mode and head, shared by `summary` and `train`.
 struct HeadOptions: ParsableArguments {
     @Option(help: "classify, regress, multilabel or tag.") var task: TaskKind?
-    @Option(help: "frozen (feature extraction), finetune, layers:K (extract layers, fine-tuned) or layers:K:frozen.")
+    @Option(help: "frozen (feature extraction), finetune, lora (LoRA adapters on a frozen encoder), layers:K (extract layers, fine-tuned) or layers:K:frozen.")
     var mode: String = "finetune"
+    @Option(help: "LoRA: rank of the adapters.") var loraRank = 8
+    @Option(help: "LoRA: alpha (the update is scaled by alpha / rank).") var loraAlpha = 16.0
+    @Option(help: "LoRA: dropout on the adapters' input.") var loraDropout = 0.1
+    @Option(help: "LoRA: comma-separated names of the dense layers to adapt, matched as PEFT's target_modules (default: the attention query and value projections, e.g. query,value).")
+    var loraTargets: String?
     @Option(help: "Sequence pooling: cls, mean, max or pooler (BERT's dense+tanh on [CLS]).") var pooling: Pooling = .mean
     @Option(help: "Features: last, second-to-last, sum-last-4, concat-last-4 or layer:K.") var features: String = "last"
     @Option(help: "Add a hidden Dense layer of this size before the output layer.") var hidden: Int?
@@ -39,6 +45,15 @@ struct HeadOptions: ParsableArguments {
     var freeze: [String] = []
 
     func transferMode() throws -> TransferMode { try TransferMode(parsing: mode) }
+
+    /// The LoRA settings in `lora` mode (nil otherwise), checked.
+    func loraSettings() throws -> LoRASettings? {
+        guard try transferMode() == .lora else { return nil }
+        let targets = loraTargets.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let settings = LoRASettings(rank: loraRank, alpha: loraAlpha, dropout: loraDropout, targets: targets)
+        try settings.validate()
+        return settings
+    }
     func freezeSpec() -> FreezeSpec { FreezeSpec(lowestLayers: freezeLayers, prefixes: freeze) }
 
     func head(task: TaskKind, labels: [String]) throws -> HeadSettings {

@@ -20,6 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var adapter: AdapterOptions
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0: any free port).") var port = 8080
     @Option(help: "An accepted API key (repeatable; default: BERTKIT_API_KEY, else no check).") var apiKey: [String] = []
@@ -47,7 +48,8 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
         logger.info("loading", metadata: ["model": "\(modelOptions.model)"])
-        let model = try ServedModel(model: modelOptions.model, revision: modelOptions.revision)
+        let model = try ServedModel(model: modelOptions.model, revision: modelOptions.revision,
+                                    adapter: adapter.adapter.map { URL(fileURLWithPath: $0) })
         let settings = ServeSettings(
             host: host, port: port, apiKeys: APIKeys(keys), maxBodyBytes: maxBodyBytes, maxInputsPerRequest: maxClientBatch,
             batching: .init(maxBatchTokens: maxBatchTokens, maxWait: .milliseconds(maxWaitMs), capacity: maxQueue))

@@ -28,6 +28,7 @@ struct SummaryCommand: ParsableCommand {
         let names = (0..<labels).map { "LABEL_\($0)" }
         let transfer = try TransferModel(config: config, head: try head.head(task: task, labels: names),
                                          mode: try head.transferMode(), freeze: head.freezeSpec())
+        if let lora = try head.loraSettings() { try transfer.attachAdapters(lora) }
         print(transfer.summary())
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a task head on a pretrained encoder (frozen, fine-tuned, or extract layers).",
+        abstract: "Train a task head on a pretrained encoder (frozen, fine-tuned, extract layers, or LoRA).",
         discussion: """
             Defaults follow the BERT paper: 3 epochs, batch size 32, learning rate 5e-5 (1e-3 with a frozen
             encoder), 10% linear warmup then linear decay, AdamW with weight decay 0.01, gradient clipping at 1.
@@ -15,6 +15,11 @@ struct TrainCommand: ParsableCommand {
 
             Writes the model (a Hugging Face folder), a checkpoint for --resume, and report.json,
             report.md and report.svg (loss and dev metric per step) into --output.
+
+            With --mode lora (default learning rate 1e-3), --output gets a PEFT adapter folder
+            (adapter_config.json, adapter_model.safetensors) to use with --model BASE --adapter FOLDER;
+            --merge also writes the adapters merged into the base weights, a plain Hugging Face folder,
+            into OUTPUT/merged.
             """
     )
 
@@ -26,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder.") var output: String
     @Option(help: "Epochs.") var epochs = 3
     @Option(help: "Batch size.") var batchSize = 32
-    @Option(help: "Peak learning rate (default 5e-5, or 1e-3 with a frozen encoder).") var lr: Double?
+    @Option(help: "Peak learning rate (default 5e-5; 1e-3 with a frozen encoder or LoRA).") var lr: Double?
     @Option(help: "Warmup fraction of the steps.") var warmup = 0.1
     @Option(help: "AdamW weight decay.") var weightDecay = 0.01
     @Option(help: "Clip gradients to this global norm (0 turns clipping off).") var maxGradNorm = 1.0
@@ -46,6 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CoNLL-U tag field: upos or xpos.") var tagField: String = "upos"
 
     @Flag(help: "Replace a finished model already in --output.") var overwrite = false
+    @Flag(help: "With --mode lora: also write the model with the adapters merged into its weights to OUTPUT/merged.") var merge = false
 
     /// The training options, checked before any work.
     func trainingOptions(task: TaskKind) throws -> TrainingOptions {
@@ -112,6 +118,8 @@ struct TrainCommand: ParsableCommand {
         guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel or tag") }
         var options = try trainingOptions(task: task)
         let mode = try head.transferMode()
+        let lora = try head.loraSettings()
+        if merge && mode != .lora { throw ValidationError("--merge needs --mode lora (it merges LoRA adapters)") }
         _ = try head.head(task: task, labels: [])
         let folder = try ModelLocation.resolve(model.model, revision: model.revision)
         let config = try EncoderConfig(contentsOf: folder.appending(path: "config.json"))
@@ -133,7 +141,7 @@ struct TrainCommand: ParsableCommand {
         let devData = try dev.map { try TaskData.read(URL(fileURLWithPath: $0), task: task, columns: columns, tagging: format, labels: LabelSet(labels)) }
 
         let settings = try head.head(task: task, labels: labels)
-        let transfer = try TransferModel.pretrained(folder.path, head: settings, mode: mode, freeze: head.freezeSpec(), seed: seed)
+        let transfer = try TransferModel.pretrained(folder.path, head: settings, mode: mode, freeze: head.freezeSpec(), lora: lora, seed: seed)
         if ranks.isLeader { note(transfer.summary().description) }
         if ranks.isLeader { note("train: \(trainData.count) examples from \(train)" + (devData.map { ", dev: \($0.count) from \(dev!)" } ?? "")
              + ", \(labels.count) labels" + (task == .regression ? "" : " (\(labels.prefix(8).joined(separator: ", "))\(labels.count > 8 ? ", …" : ""))")) }
@@ -168,7 +176,15 @@ struct TrainCommand: ParsableCommand {
             return
         }
         armCrashTest()
-        try transfer.save(to: outputURL, tokenizerFrom: folder, maxLength: options.maxLength)
+        if mode == .lora {
+            try transfer.saveAdapter(to: outputURL, baseModel: model.model, tokenizerFrom: folder, maxLength: options.maxLength)
+            if merge {
+                transfer.mergeAdapters()
+                try transfer.save(to: outputURL.appending(path: "merged"), tokenizerFrom: folder, maxLength: options.maxLength)
+            }
+        } else {
+            try transfer.save(to: outputURL, tokenizerFrom: folder, maxLength: options.maxLength)
+        }
 
         let trainExamples = Double(trainPrepared.count)
         var timings = [TrainingReport.Timing("tokenize", seconds: tokenizeSeconds)]
@@ -185,7 +201,9 @@ struct TrainCommand: ParsableCommand {
                        .init("examples/s (last epoch)", String(format: "%.1f", trainExamples / (result.epochSeconds.last ?? .nan)))],
             history: result.history, metrics: result.devMetrics, timings: timings, chartMetric: result.metricName)
         _ = try report.write(to: outputURL)
-        var summary = "saved \(transfer.architecture) to \(output)"
+        var summary = mode == .lora
+            ? "saved the LoRA adapter (PEFT format) to \(output)" + (merge ? ", the merged \(transfer.architecture) to \(output)/merged" : "")
+            : "saved \(transfer.architecture) to \(output)"
         if let m = result.devMetrics {
             summary += "; dev " + m.summary.prefix(3).map { String(format: "%@ %.4f", $0.name, $0.value) }.joined(separator: ", ")
         }

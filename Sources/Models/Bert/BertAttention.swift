@@ -29,7 +29,9 @@ public final class BertSelfAttention {
     /// (``Tensor/linear(weights:biases:)``), so attention reads q, k and v in place and no weight
     /// is copied. The parameters stay separate (`query`, `key`, `value`), as the checkpoint names them.
     public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (context: Tensor, probabilities: Tensor) {
-        guard let qb = query.bias?.value, let kb = key.bias?.value, let vb = value.bias?.value else {
+        // With a LoRA adapter on a projection, each projection runs as its own layer (base + Δ).
+        let adapted = query.adapter != nil || key.adapter != nil || value.adapter != nil
+        guard !adapted, let qb = query.bias?.value, let kb = key.bias?.value, let vb = value.bias?.value else {
             return Tensor.attention(query: query(x), key: key(x), value: value(x), layout: mask, heads: heads,
                                     dropout: dropoutProbability, training: store.training, generator: &store.generator)
         }

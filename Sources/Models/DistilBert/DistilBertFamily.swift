@@ -11,7 +11,8 @@ extension DistilBertConfig: EncoderFamilyConfig {
         EncoderFamilyTraits(
             modelType: modelType, baseModelPrefix: "distilbert", classPrefix: "DistilBert", hiddenSize: dim,
             numHiddenLayers: nLayers, maxSequenceLength: maxPositionEmbeddings, initializerRange: initializerRange,
-            classifierDropout: seqClassifDropout, supportsPooler: false, poolerHead: .preClassifier)
+            classifierDropout: seqClassifDropout, supportsPooler: false, poolerHead: .preClassifier,
+            queryValueProjections: ["q_lin", "v_lin"])
     }
 
     public func keepingLayers(_ layers: Int) -> DistilBertConfig {

@@ -36,12 +36,16 @@ extension TransferModel {
         public var run: String?
         /// Each file of the folder and its size in bytes (format 2).
         public var files: [String: Int]?
+        /// In an adapter folder (`--mode lora`): the adapters' settings.
+        public var lora: LoRASettings?
+        /// In an adapter folder: the base model the adapters were trained on (id or folder), as given.
+        public var base: String?
 
         /// The format this version writes; it reads 1 (no manifest) and 2.
         public static let currentFormat = 2
 
         enum CodingKeys: String, CodingKey {
-            case format, head, mode, freeze, run, files
+            case format, head, mode, freeze, run, files, lora, base
             case maxLength = "max_length"
         }
     }
@@ -83,6 +87,10 @@ extension TransferModel {
         if let name = firstNonFiniteParameter() {
             throw TransferError.training("refusing to save \(folder.path): weight \(name) holds NaN or infinity")
         }
+        guard store.adapters.isEmpty else {
+            throw TransferError.invalidSetting("the model has LoRA adapters: save them with saveAdapter(to:…), "
+                + "or merge them first (mergeAdapters()) to save a plain model")
+        }
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         let run = UUID().uuidString
@@ -95,26 +103,36 @@ extension TransferModel {
         try writer.write(to: folder.appending(path: "model.safetensors"))
         try config.write(to: folder.appending(path: "config.json"), architecture: architecture, labels: head.labels,
                          problemType: problemType, run: run)
-        if let source = tokenizerFrom, source.standardizedFileURL != folder.standardizedFileURL {
-            for name in TransferModel.tokenizerFiles {
-                let from = source.appending(path: name), to = folder.appending(path: name)
-                if fm.fileExists(atPath: from.path) {
-                    try AtomicFile.write(try Data(contentsOf: from), to: to)
-                    files.append(name)
-                } else if fm.fileExists(atPath: to.path) {
-                    // Another run's tokenizer file would be read with this model's: drop it.
-                    try AtomicFile.remove(to)
-                }
-            }
-        } else {
-            files += TransferModel.tokenizerFiles.filter { fm.fileExists(atPath: folder.appending(path: $0).path) }
-        }
+        files += try TransferModel.copyTokenizerFiles(from: tokenizerFrom, to: folder)
         var sizes: [String: Int] = [:]
         for name in files { sizes[name] = try TransferModel.fileSize(folder.appending(path: name)) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let settings = SavedSettings(head: head, mode: mode, freeze: freeze, maxLength: maxLength, run: run, files: sizes)
+        // A merged LoRA model is a plain fine-tuned one.
+        let settings = SavedSettings(head: head, mode: mode == .lora ? .fineTuning : mode, freeze: freeze, maxLength: maxLength,
+                                     run: run, files: sizes)
         try AtomicFile.write(try encoder.encode(settings), to: settingsURL)
+    }
+
+    /// Copies `source`'s tokenizer files into `folder`, each atomically, and removes those `source`
+    /// lacks (another run's would be read with this model). Returns the names `folder` then holds;
+    /// with no `source`, or `folder` itself, the ones already there.
+    static func copyTokenizerFiles(from source: URL?, to folder: URL) throws -> [String] {
+        let fm = FileManager.default
+        guard let source, source.standardizedFileURL != folder.standardizedFileURL else {
+            return tokenizerFiles.filter { fm.fileExists(atPath: folder.appending(path: $0).path) }
+        }
+        var copied: [String] = []
+        for name in tokenizerFiles {
+            let from = source.appending(path: name), to = folder.appending(path: name)
+            if fm.fileExists(atPath: from.path) {
+                try AtomicFile.write(try Data(contentsOf: from), to: to)
+                copied.append(name)
+            } else if fm.fileExists(atPath: to.path) {
+                try AtomicFile.remove(to)
+            }
+        }
+        return copied
     }
 
     static func fileSize(_ url: URL) throws -> Int {

@@ -31,6 +31,8 @@ public final class TransferModel {
     let hiddenActivation: HiddenActivation
     /// Whether `pooler` pooling reads the encoder's pooler (else the first token's vector).
     let readsEncoderPooler: Bool
+    /// The LoRA settings of the attached adapters (``attachAdapters(_:)``), if any.
+    public internal(set) var lora: LoRASettings?
 
     /// Builds the model with a randomly initialised encoder and head.
     ///
@@ -106,8 +108,11 @@ public final class TransferModel {
     public var encoderPrefix: String { config.baseModelPrefix + "." }
 
     /// A model whose encoder comes from a pretrained folder or cached Hugging Face id.
+    ///
+    /// In `lora` mode, adapters are attached after the pretrained weights are loaded, with
+    /// `lora` (``LoRASettings``'s defaults when nil).
     public static func pretrained(_ idOrPath: String, revision: String? = nil, head: HeadSettings, mode: TransferMode,
-                                  freeze: FreezeSpec = FreezeSpec(), seed: UInt64 = 0) throws -> TransferModel {
+                                  freeze: FreezeSpec = FreezeSpec(), lora: LoRASettings? = nil, seed: UInt64 = 0) throws -> TransferModel {
         let folder = try ModelLocation.resolve(idOrPath, revision: revision)
         let config = try EncoderConfig(contentsOf: folder.appending(path: "config.json"))
         let weights = try Checkpoint.open(folder)
@@ -116,13 +121,15 @@ public final class TransferModel {
                                       weights: (weights, prefix, ["", prefix]))
         try model.store.load(from: weights, under: model.encoderPrefix, keyPrefixes: ["", model.encoderPrefix])
         model.store.initializePending()
+        if mode == .lora { try model.attachAdapters(lora ?? LoRASettings()) }
         return model
     }
 
     /// Sets `trainable` from the mode and the freeze spec.
     func applyTrainability() {
         store.setTrainable(true)
-        if !mode.trainsEncoder { store.setTrainable(false, under: encoderPrefix) }
+        if mode == .lora { applyLoRATrainability() }
+        else if !mode.trainsEncoder { store.setTrainable(false, under: encoderPrefix) }
         if let n = freeze.lowestLayers {
             for prefix in encoder.prefixes(ofLowestLayers: n) { store.setTrainable(false, under: prefix) }
         }

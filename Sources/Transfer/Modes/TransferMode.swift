@@ -1,16 +1,19 @@
 import Foundation
 
-/// The three ways to transfer a pretrained encoder (one setting, one `--mode` flag).
+/// The four ways to transfer a pretrained encoder (one setting, one `--mode` flag).
 ///
 /// | mode | `--mode` | encoder |
 /// | --- | --- | --- |
 /// | feature extraction | `frozen` | frozen (Keras `trainable=False`), run in eval mode; only the head learns |
 /// | fine-tuning | `finetune` | everything trains |
 /// | extract layers | `layers:K` (fine-tuned) or `layers:K:frozen` | only embeddings + the first K layers exist |
+/// | LoRA | `lora` | frozen; low-rank adapters beside the targeted dense layers train (``LoRASettings``) |
 public enum TransferMode: Sendable, Equatable, Hashable, CustomStringConvertible {
     case featureExtraction
     case fineTuning
     case extractLayers(Int, frozen: Bool)
+    /// Frozen encoder weights with trainable LoRA adapters (Hu et al., 2021); the head trains.
+    case lora
 
     /// Parses `frozen`, `finetune`, `layers:K` or `layers:K:frozen`.
     public init(parsing text: String) throws(TransferError) {
@@ -18,6 +21,7 @@ public enum TransferMode: Sendable, Equatable, Hashable, CustomStringConvertible
         switch parts.first {
         case "frozen", "feature-extraction", "features": self = .featureExtraction; if parts.count == 1 { return }
         case "finetune", "fine-tune", "fine-tuning": self = .fineTuning; if parts.count == 1 { return }
+        case "lora": self = .lora; if parts.count == 1 { return }
         case "layers":
             guard parts.count >= 2, let k = Int(parts[1]), k >= 1 else { break }
             if parts.count == 2 { self = .extractLayers(k, frozen: false); return }
@@ -33,13 +37,14 @@ public enum TransferMode: Sendable, Equatable, Hashable, CustomStringConvertible
         case .featureExtraction: return "frozen"
         case .fineTuning: return "finetune"
         case .extractLayers(let k, let frozen): return "layers:\(k)" + (frozen ? ":frozen" : "")
+        case .lora: return "lora"
         }
     }
 
-    /// Whether the encoder's parameters train.
+    /// Whether the encoder's own parameters train (LoRA trains adapters beside them, not them).
     public var trainsEncoder: Bool {
         switch self {
-        case .featureExtraction: return false
+        case .featureExtraction, .lora: return false
         case .fineTuning: return true
         case .extractLayers(_, let frozen): return !frozen
         }
@@ -51,8 +56,12 @@ public enum TransferMode: Sendable, Equatable, Hashable, CustomStringConvertible
         return nil
     }
 
-    /// The BERT paper's learning rates: 5e-5 when the encoder trains, 1e-3 for a frozen encoder's head.
-    public var defaultLearningRate: Double { trainsEncoder ? 5e-5 : 1e-3 }
+    /// The BERT paper's learning rates: 5e-5 when the encoder trains, 1e-3 for a frozen encoder's head;
+    /// for LoRA, ``LoRASettings/defaultLearningRate``.
+    public var defaultLearningRate: Double {
+        if self == .lora { return LoRASettings.defaultLearningRate }
+        return trainsEncoder ? 5e-5 : 1e-3
+    }
 }
 
 extension TransferMode: Codable {

@@ -28,20 +28,34 @@ public struct ModelSummary: Sendable, CustomStringConvertible {
     public var trainableParameters: Int { rows.reduce(0) { $0 + $1.trainableParameters } }
     public var nonTrainableParameters: Int { totalParameters - trainableParameters }
 
-    /// Rows for the parameters under each prefix, in order.
+    /// Rows for the parameters under each prefix, in order. LoRA adapters' parameters are left
+    /// out: they have rows of their own (``adapterRows(_:under:)``).
     static func row(_ store: ParameterStore, prefix: String, name: String? = nil, type: String, shape: String) -> Row {
-        let params = store.parameters(under: prefix)
+        let params = store.parameters(under: prefix).filter { !ParameterStore.isAdapterParameter($0.name) }
         return Row(name: name ?? String(prefix.dropLast()), type: type, outputShape: shape,
                    parameters: params.reduce(0) { $0 + $1.count },
                    trainableParameters: params.filter(\.trainable).reduce(0) { $0 + $1.count })
     }
 
-    /// The encoder's rows: embeddings, each layer, the pooler.
+    /// The encoder's rows: embeddings, each layer (followed by its LoRA adapters), the pooler.
     static func encoderRows(_ model: any EncoderModel) -> [Row] {
         let h = model.hiddenSize
-        return model.blocks.map { block in
-            row(model.store, prefix: block.prefix, type: block.type,
-                shape: block.prefix.hasSuffix("pooler.") ? "(None, \(h))" : "(None, None, \(h))")
+        return model.blocks.flatMap { block in
+            [row(model.store, prefix: block.prefix, type: block.type,
+                 shape: block.prefix.hasSuffix("pooler.") ? "(None, \(h))" : "(None, None, \(h))")]
+                + adapterRows(model.store, under: block.prefix)
+        }
+    }
+
+    /// One row per LoRA adapter under `prefix`: `….attention.self.query.lora (LoRA: r=8, alpha=16)`.
+    static func adapterRows(_ store: ParameterStore, under prefix: String) -> [Row] {
+        store.adapters.filter { $0.layer.name.hasPrefix(prefix) }.map { layer, adapter in
+            let params = [adapter.a, adapter.b]
+            let alpha = adapter.alpha == adapter.alpha.rounded() ? String(Int(adapter.alpha)) : String(adapter.alpha)
+            return Row(name: layer.name + ".lora", type: "LoRA: r=\(adapter.rank), alpha=\(alpha)",
+                       outputShape: "(None, None, \(layer.outFeatures))",
+                       parameters: params.reduce(0) { $0 + $1.count },
+                       trainableParameters: params.filter(\.trainable).reduce(0) { $0 + $1.count })
         }
     }
 
