@@ -6,4 +6,27 @@ extension Tensor {
         grad = gradient
         gradIsBorrowed = false
     }
+
+    /// Sets this leaf's gradient to the `count` floats at `source`: in place when it owns its
+    /// gradient buffer, else in a new one. Data-parallel training writes every parameter's summed
+    /// gradient back each step; in place, that costs no allocation and no fresh pages.
+    public func setGrad(copying source: UnsafePointer<Float>) {
+        ownedGradStorage(zeroed: false).update(from: source, count: count)
+    }
+
+    /// Sets the listed rows of this `[rows, width]` leaf's gradient to `values` (the rows one after
+    /// another). The other rows must already be zero, or the gradient absent: a row-sparse sum
+    /// whose rows include every row this gradient has non-zero.
+    public func setGradRows(_ rows: [Int], width: Int, from values: UnsafePointer<Float>) {
+        let target = ownedGradStorage(zeroed: true)
+        for (k, r) in rows.enumerated() { (target + r * width).update(from: values + k * width, count: width) }
+    }
+
+    private func ownedGradStorage(zeroed: Bool) -> UnsafeMutablePointer<Float> {
+        if let g = grad, !gradIsBorrowed, g.count == count { return g.storage.pointer }
+        let g = zeroed ? Tensor(zeros: shape) : Tensor.uninitialized(shape)
+        grad = g
+        gradIsBorrowed = false
+        return g.storage.pointer
+    }
 }

@@ -242,21 +242,6 @@ final class ReduceBuffer {
             for (k, r) in rows.enumerated() { (pointer + k * width).update(from: g.baseAddress! + r * width, count: width) }
         }
     }
-
-    /// A `shape`-d tensor of zeros but for the listed rows, taken from this buffer in order.
-    func scatterRows(_ rows: [Int], width: Int, shape: [Int]) -> Tensor {
-        var values = [Float](repeating: 0, count: shape.reduce(1, *))
-        values.withUnsafeMutableBufferPointer { v in
-            for (k, r) in rows.enumerated() { (v.baseAddress! + r * width).update(from: pointer + k * width, count: width) }
-        }
-        return Tensor(shape: shape, scalars: values)
-    }
-
-    /// `shape`-d tensor of the values at `offset`.
-    func tensor(at offset: Int, shape: [Int]) -> Tensor {
-        let n = shape.reduce(1, *)
-        return Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: pointer + offset, count: n)))
-    }
 }
 
 /// Why a data-parallel job stopped.

@@ -123,8 +123,11 @@ final class GradientBuckets {
         for bucket in buckets {
             for (k, m) in bucket.members.enumerated() {
                 let p = parameters[m]
-                let present = bucket.buffer[bucket.flagsStart + k] > 0
-                p.value.replaceGrad(present ? bucket.buffer.tensor(at: bucket.offsets[k], shape: p.shape) : nil)
+                if bucket.buffer[bucket.flagsStart + k] > 0 {
+                    p.value.setGrad(copying: bucket.buffer.pointer + bucket.offsets[k])
+                } else {
+                    p.value.replaceGrad(nil)
+                }
             }
         }
         for i in sparse { try reduceRows(parameters[i]) }
@@ -153,7 +156,8 @@ final class GradientBuckets {
         let packed = ReduceBuffer(count: union.count * width)
         if let grad { packed.storeRows(union, of: grad, width: width) }
         try communicator.sumNow(packed)
-        p.value.replaceGrad(packed.scatterRows(union, width: width, shape: p.shape))
+        // This rank's non-zero rows are among `union`; the rest of its gradient is zero already.
+        p.value.setGradRows(union, width: width, from: packed.pointer)
     }
 
     /// After the first step, rebuilds the buckets in the order rank 0's gradients became ready.
