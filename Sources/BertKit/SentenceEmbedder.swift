@@ -65,11 +65,9 @@ public struct SentenceEmbedder {
         if let layer, !(0...model.layerCount).contains(layer) {
             throw ModelError.noSuchLayer(requested: layer, available: model.layerCount)
         }
-        let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
         var results = [R?](repeating: nil, count: encodings.count)
         var done = 0
-        for start in stride(from: 0, to: order.count, by: max(batchSize, 1)) {
-            let indices = Array(order[start..<min(start + batchSize, order.count)])
+        for indices in lengthSortedBatches(encodings.map(\.count), size: batchSize) {
             let batch = indices.map { encodings[$0] }
             var input = EncoderInput(encodings: batch, padId: tokenizer.padTokenId ?? 0)
             input.skipsPadding = true   // pooling and per-token results read real tokens only

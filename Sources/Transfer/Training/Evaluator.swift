@@ -42,11 +42,8 @@ public struct Evaluator {
             }
             return result
         }
-        let order = data.encodings.indices.sorted { data.encodings[$0].count < data.encodings[$1].count }
-        for start in stride(from: 0, to: order.count, by: batchSize) {
-            let indices = Array(order[start..<min(start + batchSize, order.count)])
-            let input = data.input(indices)
-            let logits = try withNoGrad { () throws(ModelError) -> Tensor in try model.logits(input) }.scalars
+        try model.inferBatches(data, batchSize: batchSize) { indices, input in
+            let logits = try model.logits(input).scalars
             let seq = input.sequenceLength
             for (b, i) in indices.enumerated() {
                 if model.head.task == .tagging {

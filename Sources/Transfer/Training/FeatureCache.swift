@@ -24,15 +24,9 @@ final class FeatureCache {
         width = model.head.features.width(hidden: model.config.hiddenSize)
         rows = Array(repeating: [], count: data.count)
         rowWords = Array(repeating: [], count: data.count)
-        let training = model.store.training
-        model.store.training = false
-        defer { model.store.training = training }
-        let order = data.encodings.indices.sorted { data.encodings[$0].count < data.encodings[$1].count }
-        for start in stride(from: 0, to: order.count, by: batchSize) where (start / batchSize) % ranks.size == ranks.rank {
-            let indices = Array(order[start..<min(start + batchSize, order.count)])
-            let input = data.input(indices)
-            let features = try withNoGrad { () throws(ModelError) -> Tensor in try model.features(input) }
-            let values = features.scalars
+        var done = 0
+        try model.inferBatches(data, batchSize: batchSize, ranks: ranks) { (indices, input) throws(ModelError) in
+            let values = try model.features(input).scalars
             let seq = input.sequenceLength
             for (b, i) in indices.enumerated() {
                 if tagging {
@@ -48,7 +42,9 @@ final class FeatureCache {
                     rows[i] = Array(values[(b * width)..<((b + 1) * width)])
                 }
             }
-            progress?(min(start + batchSize, order.count))
+            // With several ranks: about the examples done by all of them, as one process counts.
+            done += indices.count * ranks.size
+            progress?(min(done, data.count))
         }
     }
 
