@@ -408,10 +408,16 @@ def main():
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\n{datetime.date.today()}, {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-          f"torch {torch.__version__}, transformers {transformers.__version__}; tolerance {TOLERANCE:g}\n")
     columns = [("case", "case"), ("head", "head"), ("loaded with", "loader"), ("train", "train"),
                ("max abs diff", "diff"), ("labels agree", "labels"), ("inputs truncated", "truncated"), ("result", "result")]
+    report(f"torch {torch.__version__}, transformers {transformers.__version__}; tolerance {TOLERANCE:g}", columns, rows)
+
+
+def report(versions, columns, rows):
+    """Prints the machine and `versions`, then `rows` as a Markdown table of `columns` ((title, key) pairs), then
+    PASS or the failed cases, and exits 1 if any row's result is FAIL. check_lora_export.py prints its table so too."""
+    print(f"\n{datetime.date.today()}, {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+          f"{versions}\n")
     widths = [max(len(title), *(len(r[key]) for r in rows)) for title, key in columns]
     print("| " + " | ".join(title.ljust(w) for (title, _), w in zip(columns, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")

@@ -19,11 +19,8 @@ and passes when every max |logit difference| is at most 1e-5 and the predicted l
 exits 1 on a failure.
 """
 import argparse
-import csv
-import datetime
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -38,17 +35,13 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts" / "fixtures"))
+sys.path.insert(0, str(ROOT / "scripts"))
 from bert_fixtures import hub_model  # noqa: E402  the Hugging Face cache lookup the fixtures use
+from check_export import read_table, report  # noqa: E402  its SST-2 reader and result table
 DATA = ROOT.parent / "shared" / "data"
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 TOLERANCE = 1e-5
 INPUTS = 50
-
-
-def read_table(path):
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-    return rows[0], rows[1:]
 
 
 def data(work, train_rows):
@@ -153,21 +146,11 @@ def main():
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\n{datetime.date.today()}, {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-          f"torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}; "
-          f"{description}; r={adapter_config['r']}, alpha {adapter_config['lora_alpha']}, targets "
-          f"{','.join(adapter_config['target_modules'])}; tolerance {TOLERANCE:g}\n")
     columns = [("case", "case"), ("loaded in Python with", "loader"), ("max abs diff", "diff"),
                ("BertKit: vs unmerged", "bertkit"), ("labels agree", "labels"), ("result", "result")]
-    widths = [max(len(title), *(len(r[key]) for r in rows)) for title, key in columns]
-    print("| " + " | ".join(title.ljust(w) for (title, _), w in zip(columns, widths)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        print("| " + " | ".join(r[key].ljust(w) for (_, key), w in zip(columns, widths)) + " |")
-    failed = [r["case"] for r in rows if r["result"] == "FAIL"]
-    print("\nFAIL: " + ", ".join(failed) if failed else "\nPASS")
-    sys.exit(1 if failed else 0)
-
+    report(f"torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}; "
+           f"{description}; r={adapter_config['r']}, alpha {adapter_config['lora_alpha']}, targets "
+           f"{','.join(adapter_config['target_modules'])}; tolerance {TOLERANCE:g}", columns, rows)
 
 if __name__ == "__main__":
     main()
