@@ -47,9 +47,9 @@ func runLayers(
     // Nobody reads the probabilities of attention in inference unless asked for them.
     let discards = !outputAttentions && !training && !GradMode.isEnabled
     func run(_ share: Range<Int>) -> LayerOutputs {
-        Kernels.$discardsAttentionProbabilities.withValue(discards) { runLayers(share) }
+        Kernels.$discardsAttentionProbabilities.withValue(discards) { runShare(share) }
     }
-    func runLayers(_ share: Range<Int>) -> LayerOutputs {
+    func runShare(_ share: Range<Int>) -> LayerOutputs {
         let single = shares.count == 1
         let layout: AttentionMask, start: Tensor
         if !packs {
