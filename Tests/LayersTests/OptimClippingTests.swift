@@ -19,6 +19,29 @@ final class OptimClippingTests: XCTestCase {
         XCTAssertEqual(gradientNorm(store.parameters), 1, accuracy: 1e-6)
     }
 
+    /// Data-parallel training clips while it copies the summed gradients back
+    /// (`setGrad(copying:scale:)`, `setGradRows`); the result must be the bits clipping gives.
+    func testClippingFusedIntoTheCopyBackGivesTheSameBits() {
+        let store = ParameterStore()
+        let a = makeParameter(store, "a", shape: [2, 3], values: [Float](repeating: 0, count: 6))
+        let values: [Float] = [0.3, -1.7, 2.25, 1e-3, -0.61, 4.1]
+        setGradient(a, values)
+        let norm = gradientNorm([a])
+        XCTAssertEqual(clipGradientNorm([a], maxNorm: 0.5), norm)
+        let coefficient = clipCoefficient(norm: norm, maxNorm: 0.5)!
+        XCTAssertNil(clipCoefficient(norm: 0.1, maxNorm: 0.5))
+        XCTAssertEqual(values.withUnsafeBufferPointer { sumOfSquares($0) }, Double(norm) * Double(norm), accuracy: 1e-5)
+
+        let copied = makeParameter(store, "copied", shape: [2, 3], values: [Float](repeating: 0, count: 6))
+        values.withUnsafeBufferPointer { copied.value.setGrad(copying: $0.baseAddress!, scale: coefficient) }
+        XCTAssertEqual(copied.grad?.scalars, a.grad?.scalars)
+
+        let rowsOnly = makeParameter(store, "rows", shape: [3, 2], values: [Float](repeating: 0, count: 6))
+        let row: [Float] = [0.3, -1.7]
+        row.withUnsafeBufferPointer { rowsOnly.value.setGradRows([1], width: 2, from: $0.baseAddress!, scale: coefficient) }
+        XCTAssertEqual(rowsOnly.grad?.scalars, [0, 0, 0.3 * coefficient, -1.7 * coefficient, 0, 0])
+    }
+
     func testClipLeavesSmallGradientsAlone() {
         let store = ParameterStore()
         let a = makeParameter(store, "a", shape: [3], values: [0, 0, 0])

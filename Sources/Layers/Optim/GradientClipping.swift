@@ -11,6 +11,20 @@ public func gradientNorm(_ parameters: [Parameter]) -> Float {
     return Float(total.squareRoot())
 }
 
+/// Σ xᵢ² over `values`, accumulated in Double as ``gradientNorm(_:)`` does: for a norm whose parts
+/// live elsewhere (data-parallel training sums each rank's part).
+public func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
+    guard let base = values.baseAddress else { return 0 }
+    return OptimKernels.sumOfSquares(base, count: values.count)
+}
+
+/// The factor `clipGradientNorm` multiplies gradients by for a global norm `total`, or nil when
+/// it leaves them as they are.
+public func clipCoefficient(norm total: Float, maxNorm: Float) -> Float? {
+    let coefficient = maxNorm / (total + 1e-6)
+    return coefficient < 1 ? coefficient : nil
+}
+
 /// Scales the gradients of `parameters` so that their global L2 norm is at most `maxNorm`, and
 /// returns the norm before scaling (`torch.nn.utils.clip_grad_norm_`).
 ///
@@ -26,8 +40,7 @@ public func gradientNorm(_ parameters: [Parameter]) -> Float {
 public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
     precondition(maxNorm > 0, "clipGradientNorm: maxNorm must be positive, got \(maxNorm)")
     let total = gradientNorm(parameters)
-    let coefficient = maxNorm / (total + 1e-6)
-    guard coefficient < 1 else { return total }
+    guard let coefficient = clipCoefficient(norm: total, maxNorm: maxNorm) else { return total }
     var scaled = Set<UnsafeMutablePointer<Float>>()
     for parameter in parameters {
         guard let grad = parameter.grad else { continue }

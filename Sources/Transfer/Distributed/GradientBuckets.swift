@@ -102,8 +102,14 @@ final class GradientBuckets {
     }
 
     /// After the step's last backward: starts what remains (gradients no backward reached count as
-    /// zero, flagged absent), waits, and writes the summed gradients back.
-    func finish() throws {
+    /// zero, flagged absent), waits, and writes the summed gradients back, clipped to `maxNorm`
+    /// when given (`clip_grad_norm_`). Returns the summed gradients' global L2 norm.
+    ///
+    /// The norm and the clipping ride on work the ranks do anyway: each rank sums the squares of
+    /// every `size`-th bucket and row (one scalar sum adds the shares up), and the clipping factor
+    /// is applied while the sums are copied back. Without this, every rank would read every
+    /// gradient twice more (once for the norm, once to scale it).
+    func finish(maxNorm: Float?) throws -> Float {
         for (b, bucket) in buckets.enumerated() where b >= nextToStart {
             for (k, m) in bucket.members.enumerated() {
                 let p = parameters[m]
@@ -120,17 +126,39 @@ final class GradientBuckets {
             try start(b)
         }
         for bucket in buckets { try communicator.wait(bucket.buffer) }
+        let rows = try sparse.map { try sumRows(parameters[$0]) }
+
+        // This rank's share of Σg²: buckets b ≡ rank, and rows k ≡ rank, modulo the size.
+        var squares = 0.0
+        for (b, bucket) in buckets.enumerated() where b % communicator.size == communicator.rank {
+            for (k, m) in bucket.members.enumerated() where bucket.buffer[bucket.flagsStart + k] > 0 {
+                squares += sumOfSquares(UnsafeBufferPointer(start: bucket.buffer.pointer + bucket.offsets[k], count: parameters[m].count))
+            }
+        }
+        for summed in rows {
+            guard let summed else { continue }
+            for k in stride(from: communicator.rank, to: summed.rows.count, by: communicator.size) {
+                squares += sumOfSquares(UnsafeBufferPointer(start: summed.values.pointer + k * summed.width, count: summed.width))
+            }
+        }
+        let norm = Float(try communicator.sum([squares])[0].squareRoot())
+        let scale = maxNorm.flatMap { clipCoefficient(norm: norm, maxNorm: $0) }
+
         for bucket in buckets {
             for (k, m) in bucket.members.enumerated() {
                 let p = parameters[m]
                 if bucket.buffer[bucket.flagsStart + k] > 0 {
-                    p.value.setGrad(copying: bucket.buffer.pointer + bucket.offsets[k])
+                    p.value.setGrad(copying: bucket.buffer.pointer + bucket.offsets[k], scale: scale)
                 } else {
                     p.value.replaceGrad(nil)
                 }
             }
         }
-        for i in sparse { try reduceRows(parameters[i]) }
+        for (i, summed) in zip(sparse, rows) {
+            guard let summed else { parameters[i].value.replaceGrad(nil); continue }
+            // This rank's non-zero rows are among `rows`; the rest of its gradient is zero already.
+            parameters[i].value.setGradRows(summed.rows, width: summed.width, from: summed.values.pointer, scale: scale)
+        }
         try reorderOnce()
         for bucket in buckets {
             bucket.ready = 0
@@ -138,11 +166,12 @@ final class GradientBuckets {
         }
         nextToStart = 0
         readyOrder = []
+        return norm
     }
 
     /// Sums a `[rows, width]` gradient over the rows any rank has non-zero; one more flag says
-    /// whether any rank has a gradient at all.
-    private func reduceRows(_ p: Parameter) throws {
+    /// whether any rank has a gradient at all (nil when none has).
+    private func sumRows(_ p: Parameter) throws -> (rows: [Int], width: Int, values: ReduceBuffer)? {
         let rows = p.shape[0], width = p.shape[1]
         let grad = p.value.grad
         let touched = ReduceBuffer(count: rows + 1)
@@ -151,13 +180,12 @@ final class GradientBuckets {
             touched[rows] = 1
         }
         try communicator.sumNow(touched)
-        guard touched[rows] > 0 else { p.value.replaceGrad(nil); return }
+        guard touched[rows] > 0 else { return nil }
         let union = (0..<rows).filter { touched[$0] > 0 }
         let packed = ReduceBuffer(count: union.count * width)
         if let grad { packed.storeRows(union, of: grad, width: width) }
         try communicator.sumNow(packed)
-        // This rank's non-zero rows are among `union`; the rest of its gradient is zero already.
-        p.value.setGradRows(union, width: width, from: packed.pointer)
+        return (union, width, packed)
     }
 
     /// After the first step, rebuilds the buckets in the order rank 0's gradients became ready.

@@ -10,13 +10,41 @@ import Tensor
 /// times its share of the batch (of its labelled tokens, for tagging), so the allreduce's sum is
 /// the gradient of the global batch's mean loss.
 extension Trainer {
-    /// This rank's part of `indices` (positions `range` of the global batch): contiguous shares,
-    /// the first `count % size` ranks one example longer.
-    func share(of count: Int) -> Range<Int> {
-        let size = communicator.size, rank = communicator.rank
-        let base = count / size, extra = count % size
-        let start = rank * base + min(rank, extra)
-        return start..<(start + base + (rank < extra ? 1 : 0))
+    /// This rank's part of a global batch of examples with these token counts (positions `range`
+    /// of the batch): contiguous shares, cut where the ranks' padded batches (examples × the longest
+    /// one) are most even, since a rank's step takes about as long as its padded batch is big and
+    /// every rank waits for the slowest. Every rank computes the same cut from the same lengths.
+    func share(lengths: [Int]) -> Range<Int> {
+        Self.balancedShares(lengths: lengths, parts: communicator.size)[communicator.rank]
+    }
+
+    /// `lengths` cut into `parts` contiguous ranges (some empty when there are fewer examples than
+    /// parts) that minimize the largest padded size, count × longest; ties go to the earliest cut.
+    static func balancedShares(lengths: [Int], parts: Int) -> [Range<Int>] {
+        let n = lengths.count
+        guard parts > 1 else { return [0..<n] }
+        // best[k][i]: the smallest largest cost of cutting the first i examples into k ranges;
+        // the last range j..<i is walked from j = i down, its longest example kept as it grows.
+        var best = [[Int]](repeating: [Int](repeating: .max, count: n + 1), count: parts + 1)
+        var cut = [[Int]](repeating: [Int](repeating: 0, count: n + 1), count: parts + 1)
+        best[0][0] = 0
+        for k in 1...parts {
+            for i in 0...n {
+                var longest = 0
+                for j in stride(from: i, through: 0, by: -1) {
+                    if j < i { longest = max(longest, lengths[j]) }
+                    guard best[k - 1][j] != .max else { continue }
+                    let worst = max(best[k - 1][j], (i - j) * longest)
+                    if worst <= best[k][i] { (best[k][i], cut[k][i]) = (worst, j) }
+                }
+            }
+        }
+        var ranges: [Range<Int>] = [], end = n
+        for k in stride(from: parts, to: 0, by: -1) {
+            ranges.append(cut[k][end]..<end)
+            end = cut[k][end]
+        }
+        return ranges.reversed()
     }
 
     /// The generator dropout draws from for a batch: reset from the seed, the epoch and the batch,

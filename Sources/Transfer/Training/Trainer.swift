@@ -136,7 +136,7 @@ public final class Trainer {
             while batch < batchesPerEpoch {
                 let indices = Array(order[(batch * options.batchSize)..<min((batch + 1) * options.batchSize, train.count)])
                 // Data-parallel: this rank's share of the global batch; dropout keyed on each example's position.
-                let share = share(of: indices.count), mine = Array(indices[share])
+                let share = share(lengths: indices.map { train.encodings[$0].count }), mine = Array(indices[share])
                 let weight = lossWeight(mine: mine, all: indices, data: train)
                 model.store.generator = dropoutGenerator(epoch: state.epoch, batch: batch, positions: (batch * options.batchSize + share.lowerBound)..<(batch * options.batchSize + share.upperBound),
                                                          indices: mine, data: train)
@@ -152,10 +152,10 @@ public final class Trainer {
                 localLoss.map { (scale != 1 ? $0.scaled(scale) : $0).backward(onLeafReady: hook) }
                 batch += 1
                 guard stepEnds else { continue }
-                if communicator.size > 1 { try buckets.finish() }
-
                 // A non-finite gradient would poison every weight it reaches: stop before the step.
-                let norm = options.maxGradNorm.map { optimizer.clipGradientNorm(maxNorm: Float($0)) } ?? optimizer.gradientNorm()
+                let norm = communicator.size > 1
+                    ? try buckets.finish(maxNorm: options.maxGradNorm.map { Float($0) })
+                    : options.maxGradNorm.map { optimizer.clipGradientNorm(maxNorm: Float($0)) } ?? optimizer.gradientNorm()
                 guard norm.isFinite else { throw diverged("the gradient norm is \(norm.isNaN ? "NaN" : "\(norm)")", batch: batch, checkpoints: checkpoints) }
                 let lr = optimizer.learningRate
                 optimizer.step()
