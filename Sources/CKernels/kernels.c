@@ -106,13 +106,13 @@ static inline __attribute__((always_inline)) void gelu_backward_body(
 #endif
 
 static inline __attribute__((always_inline)) void adamw_body(
-    float *p, const float *g, float *m, float *v, size_t n, float decay, float w, float beta2,
+    float *p, const float *g, float *m, float *v, size_t n, float grad_scale, float decay, float w, float beta2,
     float one_minus_beta2, float bc2, float step, float eps) {
     // torch rounds after every operation; a fused multiply-add would round once.
 #pragma clang fp contract(off)
     if (w < 0.5f) {
         for (size_t i = 0; i < n; i++) {
-            float gi = g[i], pi = p[i] * decay;
+            float gi = g[i] * grad_scale, pi = p[i] * decay;
             float mi = m[i] + w * (gi - m[i]);
             float vi = v[i] * beta2 + one_minus_beta2 * gi * gi;
             m[i] = mi;
@@ -122,7 +122,7 @@ static inline __attribute__((always_inline)) void adamw_body(
     } else {
         // torch's lerp for weights ≥ ½: end − (end − start)·(1 − w).
         for (size_t i = 0; i < n; i++) {
-            float gi = g[i], pi = p[i] * decay;
+            float gi = g[i] * grad_scale, pi = p[i] * decay;
             float mi = gi - (gi - m[i]) * (1 - w);
             float vi = v[i] * beta2 + one_minus_beta2 * gi * gi;
             m[i] = mi;
@@ -146,9 +146,9 @@ static inline __attribute__((always_inline)) void adamw_body(
         gelu_backward_body(x, bias, dy, dx, rows, cols);                                                \
     }                                                                                                   \
     attributes static void adamw_##suffix(float *p, const float *g, float *m, float *v, size_t n,      \
-                                          float decay, float w, float beta2, float one_minus_beta2,     \
-                                          float bc2, float step, float eps) {                           \
-        adamw_body(p, g, m, v, n, decay, w, beta2, one_minus_beta2, bc2, step, eps);                    \
+                                          float grad_scale, float decay, float w, float beta2,          \
+                                          float one_minus_beta2, float bc2, float step, float eps) {    \
+        adamw_body(p, g, m, v, n, grad_scale, decay, w, beta2, one_minus_beta2, bc2, step, eps);        \
     }
 
 DEFINE_KERNELS(baseline, )
@@ -225,9 +225,9 @@ void bertkit_gelu_backward(const float *x, const float *bias, const float *dy, f
     DISPATCH(gelu_backward, x, bias, dy, dx, rows, cols)
 }
 
-void bertkit_adamw(float *p, const float *g, float *m, float *v, size_t n,
+void bertkit_adamw(float *p, const float *g, float *m, float *v, size_t n, float grad_scale,
                    float decay, float lerp_weight, float beta2, float one_minus_beta2,
                    float bias_correction2_sqrt, float negative_step_size, float eps) {
-    DISPATCH(adamw, p, g, m, v, n, decay, lerp_weight, beta2, one_minus_beta2, bias_correction2_sqrt,
+    DISPATCH(adamw, p, g, m, v, n, grad_scale, decay, lerp_weight, beta2, one_minus_beta2, bias_correction2_sqrt,
              negative_step_size, eps)
 }

@@ -61,8 +61,8 @@ struct FinetuneBench: ParsableCommand {
                 model.store.training = false
                 losses.append(Double(loss.item))
                 loss.backward()
-                optimizer.clipGradientNorm(maxNorm: 1)
-                optimizer.step()
+                // As the trainer does: clipping applied by AdamW as it reads each gradient.
+                optimizer.step(gradientScale: clipCoefficient(norm: optimizer.gradientNorm(), maxNorm: 1))
             }
             if step >= warmup {
                 stepSeconds.append(seconds)

@@ -19,27 +19,40 @@ final class OptimClippingTests: XCTestCase {
         XCTAssertEqual(gradientNorm(store.parameters), 1, accuracy: 1e-6)
     }
 
-    /// Data-parallel training clips while it copies the summed gradients back
-    /// (`setGrad(copying:scale:)`, `setGradRows`); the result must be the bits clipping gives.
-    func testClippingFusedIntoTheCopyBackGivesTheSameBits() {
-        let store = ParameterStore()
-        let a = makeParameter(store, "a", shape: [2, 3], values: [Float](repeating: 0, count: 6))
-        let values: [Float] = [0.3, -1.7, 2.25, 1e-3, -0.61, 4.1]
-        setGradient(a, values)
-        let norm = gradientNorm([a])
-        XCTAssertEqual(clipGradientNorm([a], maxNorm: 0.5), norm)
-        let coefficient = clipCoefficient(norm: norm, maxNorm: 0.5)!
+    /// The trainer clips inside AdamW (`step(gradientScale:)`), and data-parallel training hands
+    /// AdamW gradients that are views of its buckets (`borrowGrad`): the weights must get the bits
+    /// that clipping in place and then stepping give.
+    func testClippingInsideTheStepGivesTheBitsOfClippingFirst() {
+        let initial: [Float] = [0.5, -0.25, 1.5, 2, -3, 0.125]
+        let gradient: [Float] = [0.3, -1.7, 2.25, 1e-3, -0.61, 4.1]
+        func run(fused: Bool, borrowed: Bool) -> [Float] {
+            let store = ParameterStore()
+            let w = makeParameter(store, "w", shape: [2, 3], values: initial)
+            let optimizer = AdamW(store.parameters, learningRate: 0.01)
+            var memory = gradient
+            for _ in 0..<3 {
+                memory = gradient
+                memory.withUnsafeMutableBufferPointer { buffer in
+                    if borrowed { w.value.borrowGrad(buffer.baseAddress!) } else { setGradient(w, gradient) }
+                    if fused {
+                        let norm = optimizer.gradientNorm()
+                        optimizer.step(gradientScale: clipCoefficient(norm: norm, maxNorm: 0.5))
+                    } else {
+                        optimizer.clipGradientNorm(maxNorm: 0.5)
+                        optimizer.step()
+                    }
+                }
+                XCTAssertNil(w.grad)
+            }
+            XCTAssertEqual(memory, gradient, "a borrowed gradient is read, never written")
+            return w.value.scalars
+        }
+        let reference = run(fused: false, borrowed: false)
+        XCTAssertNotEqual(reference, initial)
+        XCTAssertEqual(run(fused: true, borrowed: false), reference)
+        XCTAssertEqual(run(fused: true, borrowed: true), reference)
         XCTAssertNil(clipCoefficient(norm: 0.1, maxNorm: 0.5))
-        XCTAssertEqual(values.withUnsafeBufferPointer { sumOfSquares($0) }, Double(norm) * Double(norm), accuracy: 1e-5)
-
-        let copied = makeParameter(store, "copied", shape: [2, 3], values: [Float](repeating: 0, count: 6))
-        values.withUnsafeBufferPointer { copied.value.setGrad(copying: $0.baseAddress!, scale: coefficient) }
-        XCTAssertEqual(copied.grad?.scalars, a.grad?.scalars)
-
-        let rowsOnly = makeParameter(store, "rows", shape: [3, 2], values: [Float](repeating: 0, count: 6))
-        let row: [Float] = [0.3, -1.7]
-        row.withUnsafeBufferPointer { rowsOnly.value.setGradRows([1], width: 2, from: $0.baseAddress!, scale: coefficient) }
-        XCTAssertEqual(rowsOnly.grad?.scalars, [0, 0, 0.3 * coefficient, -1.7 * coefficient, 0, 0])
+        XCTAssertEqual(gradient.withUnsafeBufferPointer { sumOfSquares($0) }, gradient.reduce(0.0) { $0 + Double($1) * Double($1) })
     }
 
     func testClipLeavesSmallGradientsAlone() {

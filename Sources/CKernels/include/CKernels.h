@@ -23,9 +23,10 @@ void bertkit_gelu_backward(const float *x, const float *bias, const float *dy, f
 
 /// One AdamW step in place over n elements (torch.optim.AdamW's single-tensor path), every
 /// operation rounded to float where torch rounds, with no fused multiply-adds:
+///   g ← g·grad_scale (gradient clipping: the bits clip_grad_norm_ leaves; 1 keeps g exactly);
 ///   p ← p·decay;  m ← m + w·(g − m) (w < ½) or g − (g − m)·(1 − w);  v ← v·β₂ + ((1 − β₂)·g)·g;
 ///   p ← p + (step·m) / (√v / bc2 + ε)
-void bertkit_adamw(float *p, const float *g, float *m, float *v, size_t n,
+void bertkit_adamw(float *p, const float *g, float *m, float *v, size_t n, float grad_scale,
                    float decay, float lerp_weight, float beta2, float one_minus_beta2,
                    float bias_correction2_sqrt, float negative_step_size, float eps);
 

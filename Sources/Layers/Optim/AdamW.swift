@@ -114,7 +114,17 @@ public final class AdamW {
     /// Updates every trainable parameter that has a gradient, then drops all its parameters' gradients.
     ///
     /// The learning rate is `schedule.lr(at: stepCount)`; ``stepCount`` then advances by one.
-    public func step() {
+    ///
+    /// `gradientScale` multiplies every gradient as it is read, rounded to Float as scaling it in
+    /// place would be: clipping without a pass of its own over the gradients,
+    ///
+    /// ```swift
+    /// let norm = optimizer.gradientNorm()
+    /// optimizer.step(gradientScale: clipCoefficient(norm: norm, maxNorm: 1))
+    /// ```
+    ///
+    /// gives the bits of `clipGradientNorm(maxNorm: 1)` then `step()`.
+    public func step(gradientScale: Float? = nil) {
         let lr = learningRate
         for (i, parameter) in parameters.enumerated() {
             guard parameter.trainable, let grad = parameter.grad else { continue }
@@ -125,8 +135,9 @@ public final class AdamW {
             }
             moments[i]!.step += 1
             let state = moments[i]!
-            let scalars = AdamWScalars(lr: lr, beta1: beta1, beta2: beta2, eps: eps,
+            var scalars = AdamWScalars(lr: lr, beta1: beta1, beta2: beta2, eps: eps,
                                        weightDecay: decays[i] ? weightDecay : 0, step: state.step)
+            scalars.gradientScale = gradientScale ?? 1
             parameter.value.withUnsafeMutableBufferPointer { p in
                 grad.withUnsafeBufferPointer { g in
                     state.expAvg.withUnsafeMutableBufferPointer { m in

@@ -20,6 +20,8 @@ struct AdamWScalars {
     /// −lr / (1 − β₁ᵗ).
     var negativeStepSize: Float
     var eps: Float
+    /// The gradient is read times this (gradient clipping, fused into the update); 1 reads it as is.
+    var gradientScale: Float = 1
 
     init(lr: Double, beta1: Double, beta2: Double, eps: Double, weightDecay: Double, step: Int) {
         let t = Double(step)
@@ -60,6 +62,7 @@ enum OptimKernels {
 
     /// One AdamW step in place over `count` elements (`torch.optim.AdamW`, single-tensor path):
     ///
+    ///     g ← g·c                                           clip_grad_norm_'s factor, when clipping
     ///     p ← p·(1 − lr·λ)                                  decoupled weight decay
     ///     m ← m + (1 − β₁)·(g − m)                          = β₁·m + (1 − β₁)·g   (torch's lerp_)
     ///     v ← v·β₂ + ((1 − β₂)·g)·g                         (mul_ then addcmul_)
@@ -78,7 +81,7 @@ enum OptimKernels {
         nonisolated(unsafe) let (p, g, m, v) = (p, g, m, v)
         forEachChunk(count, chunks: chunkCount(count)) { _, range in
             let i = range.lowerBound
-            bertkit_adamw(p + i, g + i, m + i, v + i, range.count, s.decay, s.lerpWeight, s.beta2, s.oneMinusBeta2,
+            bertkit_adamw(p + i, g + i, m + i, v + i, range.count, s.gradientScale, s.decay, s.lerpWeight, s.beta2, s.oneMinusBeta2,
                           s.biasCorrection2Sqrt, s.negativeStepSize, s.eps)
         }
     }

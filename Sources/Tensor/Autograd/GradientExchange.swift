@@ -10,28 +10,37 @@ extension Tensor {
     /// Sets this leaf's gradient to the `count` floats at `source`: in place when it owns its
     /// gradient buffer, else in a new one. Data-parallel training writes every parameter's summed
     /// gradient back each step; in place, that costs no allocation and no fresh pages.
+    public func setGrad(copying source: UnsafePointer<Float>) {
+        ownedGradStorage(zeroed: false).update(from: source, count: count)
+    }
+
+    /// Makes this leaf's gradient the `count` floats at `values`, which the next backward passes
+    /// add to in place: data-parallel training points each gradient at its place in the buffer
+    /// the gradients are summed in. The caller owns that memory and keeps it alive until the
+    /// gradient is dropped.
+    public func setGrad(viewing values: UnsafeMutablePointer<Float>) {
+        grad = Tensor(shape: shape, storage: Storage(borrowing: values, count: count))
+        gradIsBorrowed = false
+    }
+
+    /// Makes this leaf's gradient the `count` floats at `values`, without copying them: data-parallel
+    /// training hands the optimizer the summed gradients where the sum left them.
     ///
-    /// `scale` multiplies every value on the way (gradient clipping, fused into the copy): each
-    /// product rounds to Float, exactly as scaling the gradient afterwards would.
-    public func setGrad(copying source: UnsafePointer<Float>, scale: Float? = nil) {
-        let target = ownedGradStorage(zeroed: false)
-        guard let scale else { target.update(from: source, count: count); return }
-        for i in 0..<count { target[i] = source[i] * scale }
+    /// The caller owns that memory, keeps it alive, and leaves it unchanged until the gradient is
+    /// dropped (``zeroGrad()``, an optimizer step, ``replaceGrad(_:)``). A backward pass that adds to
+    /// the gradient meanwhile first copies it, so it never writes there; in-place clipping would,
+    /// so clip in the optimizer's step (`AdamW.step(gradientScale:)`).
+    public func borrowGrad(_ values: UnsafeMutablePointer<Float>) {
+        grad = Tensor(shape: shape, storage: Storage(borrowing: values, count: count))
+        gradIsBorrowed = true
     }
 
     /// Sets the listed rows of this `[rows, width]` leaf's gradient to `values` (the rows one after
     /// another). The other rows must already be zero, or the gradient absent: a row-sparse sum
     /// whose rows include every row this gradient has non-zero.
-    /// `scale` multiplies the values on the way, as in ``setGrad(copying:scale:)``.
-    public func setGradRows(_ rows: [Int], width: Int, from values: UnsafePointer<Float>, scale: Float? = nil) {
+    public func setGradRows(_ rows: [Int], width: Int, from values: UnsafePointer<Float>) {
         let target = ownedGradStorage(zeroed: true)
-        for (k, r) in rows.enumerated() {
-            if let scale {
-                for i in 0..<width { target[r * width + i] = values[k * width + i] * scale }
-            } else {
-                (target + r * width).update(from: values + k * width, count: width)
-            }
-        }
+        for (k, r) in rows.enumerated() { (target + r * width).update(from: values + k * width, count: width) }
     }
 
     private func ownedGradStorage(zeroed: Bool) -> UnsafeMutablePointer<Float> {

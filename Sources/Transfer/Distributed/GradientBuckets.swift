@@ -27,6 +27,10 @@ final class GradientBuckets {
     /// Parameter indices in the order their gradients became final this step.
     private var readyOrder: [Int] = []
     private var reordered = false
+    /// The bucket order for the next step, decided after the first (applied once no gradient views the old buckets).
+    private var pendingOrder: [Int]?
+    /// Whether this step's gradients have been set up (``prepareStep(viewing:)``).
+    private var stepOpen = false
     private var index: [ObjectIdentifier: Int] = [:]
     /// Parameters reduced row-sparse: `…word_embeddings.weight` tables.
     let sparse: [Int]
@@ -78,11 +82,38 @@ final class GradientBuckets {
 
     var bucketCount: Int { buckets.count }
 
+    /// Before each backward pass: at the first of a step, switches to the new bucket order (after
+    /// the first step) and, with `viewing`, makes each parameter's gradient a zeroed view of its
+    /// place in its bucket (as DDP's `gradient_as_bucket_view`). The backward pass then writes the
+    /// gradients where the sum runs, in place, and nothing is copied in or out of the buckets.
+    /// Viewing needs every backward of the step to report its leaves (no gradient accumulation):
+    /// a parameter it never reached must keep no gradient.
+    func prepareStep(viewing: Bool) {
+        guard !stepOpen else { return }
+        stepOpen = true
+        if let order = pendingOrder {
+            build(order: order)
+            pendingOrder = nil
+        }
+        guard viewing else { return }
+        for bucket in buckets {
+            bucket.buffer.clear(0, bucket.flagsStart)
+            for (k, m) in bucket.members.enumerated() {
+                parameters[m].value.setGrad(viewing: bucket.buffer.pointer + bucket.offsets[k])
+            }
+        }
+    }
+
+    /// Whether `leaf`'s gradient is the view of its place in a bucket.
+    private func isView(_ grad: Tensor, at pointer: UnsafeMutablePointer<Float>) -> Bool {
+        grad.withUnsafeBufferPointer { $0.baseAddress } == UnsafePointer(pointer)
+    }
+
     /// The backward pass's hook: `leaf`'s gradient is final.
     func gradientReady(_ leaf: Tensor) {
         guard let (b, offset, flag) = place[ObjectIdentifier(leaf)], let grad = leaf.grad else { return }
         let bucket = buckets[b]
-        bucket.buffer.store(grad, at: offset)
+        if !isView(grad, at: bucket.buffer.pointer + offset) { bucket.buffer.store(grad, at: offset) }
         bucket.buffer[flag] = 1
         bucket.ready += 1
         if let i = index[ObjectIdentifier(leaf)] { readyOrder.append(i) }
@@ -102,20 +133,23 @@ final class GradientBuckets {
     }
 
     /// After the step's last backward: starts what remains (gradients no backward reached count as
-    /// zero, flagged absent), waits, and writes the summed gradients back, clipped to `maxNorm`
-    /// when given (`clip_grad_norm_`). Returns the summed gradients' global L2 norm.
+    /// zero, flagged absent), waits, and hands the summed gradients to the parameters. Returns
+    /// their global L2 norm, for clipping (which AdamW then applies as it reads them).
     ///
-    /// The norm and the clipping ride on work the ranks do anyway: each rank sums the squares of
-    /// every `size`-th bucket and row (one scalar sum adds the shares up), and the clipping factor
-    /// is applied while the sums are copied back. Without this, every rank would read every
-    /// gradient twice more (once for the norm, once to scale it).
-    func finish(maxNorm: Float?) throws -> Float {
+    /// No gradient is copied back: each parameter's gradient is (``prepareStep(viewing:)``) or
+    /// becomes (``Tensor/borrowGrad(_:)``) a view of its bucket, valid until the optimizer's step
+    /// drops it. Each rank sums the
+    /// squares of every `size`-th bucket and row only, and one scalar sum adds the shares up.
+    /// Without this, every rank would read and write every gradient once more, and read it once
+    /// more for the norm.
+    func finish() throws -> Float {
         for (b, bucket) in buckets.enumerated() where b >= nextToStart {
             for (k, m) in bucket.members.enumerated() {
                 let p = parameters[m]
                 let flag = bucket.flagsStart + k
                 if bucket.buffer[flag] == 0 {
-                    if let grad = p.value.grad {   // a gradient the hook did not see (accumulation steps)
+                    if let grad = p.value.grad, !isView(grad, at: bucket.buffer.pointer + bucket.offsets[k]) {
+                        // a gradient the hook did not see (accumulation steps)
                         bucket.buffer.store(grad, at: bucket.offsets[k])
                         bucket.buffer[flag] = 1
                     } else {
@@ -142,13 +176,14 @@ final class GradientBuckets {
             }
         }
         let norm = Float(try communicator.sum([squares])[0].squareRoot())
-        let scale = maxNorm.flatMap { clipCoefficient(norm: norm, maxNorm: $0) }
 
         for bucket in buckets {
             for (k, m) in bucket.members.enumerated() {
                 let p = parameters[m]
+                let slot = bucket.buffer.pointer + bucket.offsets[k]
                 if bucket.buffer[bucket.flagsStart + k] > 0 {
-                    p.value.setGrad(copying: bucket.buffer.pointer + bucket.offsets[k], scale: scale)
+                    if let grad = p.value.grad, isView(grad, at: slot) { continue }   // summed in place
+                    p.value.borrowGrad(slot)
                 } else {
                     p.value.replaceGrad(nil)
                 }
@@ -157,7 +192,7 @@ final class GradientBuckets {
         for (i, summed) in zip(sparse, rows) {
             guard let summed else { parameters[i].value.replaceGrad(nil); continue }
             // This rank's non-zero rows are among `rows`; the rest of its gradient is zero already.
-            parameters[i].value.setGradRows(summed.rows, width: summed.width, from: summed.values.pointer, scale: scale)
+            parameters[i].value.setGradRows(summed.rows, width: summed.width, from: summed.values.pointer)
         }
         try reorderOnce()
         for bucket in buckets {
@@ -166,6 +201,7 @@ final class GradientBuckets {
         }
         nextToStart = 0
         readyOrder = []
+        stepOpen = false
         return norm
     }
 
@@ -188,7 +224,8 @@ final class GradientBuckets {
         return (union, width, packed)
     }
 
-    /// After the first step, rebuilds the buckets in the order rank 0's gradients became ready.
+    /// After the first step, decides to rebuild the buckets in the order rank 0's gradients became
+    /// ready (done by the next ``prepareStep(viewing:)``: this step's gradients still view the old ones).
     private func reorderOnce() throws {
         guard !reordered else { return }
         reordered = true
@@ -201,6 +238,6 @@ final class GradientBuckets {
             for (k, i) in (observed + rest).enumerated() { order[k] = Double(i) }
         }
         order = try communicator.sum(order)   // only rank 0 contributes: a broadcast
-        build(order: order.prefix(parameters.count - sparse.count).map { Int($0) })
+        pendingOrder = order.prefix(parameters.count - sparse.count).map { Int($0) }
     }
 }

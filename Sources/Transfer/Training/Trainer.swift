@@ -127,6 +127,10 @@ public final class Trainer {
         try devCache?.gather(over: communicator)
         let featureSeconds = cache == nil ? 0 : Date().timeIntervalSince(featureStart)
 
+        // Idle memory kept for reuse: a forward pass's activations and, on top, a step's gradients
+        // and what they accumulate in (data-parallel training releases them before the step).
+        MemoryPool.keepIdle(additionally: 2 * optimizer.parameters.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size)
+
         var stopped = false, stoppedEarly = false
         epochs: while state.epoch < options.epochs {
             let epochStart = Date()
@@ -148,17 +152,17 @@ public final class Trainer {
                 lossSum += Double(lossValue); lossCount += 1; examples += indices.count
                 let stepEnds = (batch + 1) % options.gradientAccumulation == 0 || batch + 1 == batchesPerEpoch
                 let scale = weight / Float(options.gradientAccumulation)
+                if communicator.size > 1 { buckets.prepareStep(viewing: options.gradientAccumulation == 1) }
                 let hook: ((Tensor) -> Void)? = communicator.size > 1 && stepEnds ? buckets.gradientReady : nil
                 localLoss.map { (scale != 1 ? $0.scaled(scale) : $0).backward(onLeafReady: hook) }
                 batch += 1
                 guard stepEnds else { continue }
                 // A non-finite gradient would poison every weight it reaches: stop before the step.
-                let norm = communicator.size > 1
-                    ? try buckets.finish(maxNorm: options.maxGradNorm.map { Float($0) })
-                    : options.maxGradNorm.map { optimizer.clipGradientNorm(maxNorm: Float($0)) } ?? optimizer.gradientNorm()
+                let norm = communicator.size > 1 ? try buckets.finish() : optimizer.gradientNorm()
                 guard norm.isFinite else { throw diverged("the gradient norm is \(norm.isNaN ? "NaN" : "\(norm)")", batch: batch, checkpoints: checkpoints) }
                 let lr = optimizer.learningRate
-                optimizer.step()
+                // Clipping (clip_grad_norm_) is applied by AdamW as it reads each gradient.
+                optimizer.step(gradientScale: options.maxGradNorm.flatMap { clipCoefficient(norm: norm, maxNorm: Float($0)) })
                 state.globalStep += 1
                 state.nextBatch = batch
                 let epochProgress = Double(state.epoch) + Double(batch) / Double(batchesPerEpoch)
