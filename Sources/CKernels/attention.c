@@ -1,9 +1,10 @@
 // One (sequence, head) block of scaled dot-product attention in one pass over L1-sized pieces:
-//   S = scale·Q·Kᵀ + mask,  P = softmax(S) row by row,  C = P·V.
-// Four query rows at a time: their scores, their softmax and their share of P·V run while the
-// four rows of P are still in L1, so P is written once (kept for the backward pass) and never
-// read back from memory. Kᵀ is packed once per call into a thread's scratch, 16 keys per block.
-// AVX-512 only; other CPUs keep Tensor's path of strided GEMMs, which computes the same thing.
+//   S = scale·Q·Kᵀ + mask,  E = exp(S − rowmax(S)),  C = (E·V)/rowsum(E),  P = E/rowsum(E).
+// A few query rows at a time: their scores, exponentials and share of E·V run while those rows
+// are still in L1, so P (when kept for the backward pass) is written once and never read back
+// from memory, and the context is the same whether P is kept or not. Kᵀ is packed once per
+// call into a thread's scratch, 16 keys per block. AVX-512 only; other CPUs keep Tensor's path
+// of strided GEMMs, which computes the same thing within rounding.
 #include "CKernels.h"
 #include "isa.h"
 
@@ -57,13 +58,42 @@ static float *key_scratch(size_t count) {
     return packed_keys;
 }
 
-// kt[d·stride + j] = k[j·ld + d] for j < length, zeros up to stride.
-static AVX512 void pack_keys(const float *k, size_t ld, size_t length, size_t head_dim, float *kt, size_t stride) {
-    for (size_t d = 0; d < head_dim; d++) {
-        float *row = kt + d * stride;
-        for (size_t j = 0; j < length; j++) row[j] = k[j * ld + d];
-        for (size_t j = length; j < stride; j++) row[j] = 0;
+// Transposes the 16×16 block held in r[0..15] (row i in r[i]) in place: unpack pairs of rows,
+// then pair up 64-bit halves, then 128-bit quarters twice.
+static inline __attribute__((always_inline)) AVX512 void transpose16(__m512 r[16]) {
+    __m512 t[16], u[16], v[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
     }
+    for (int i = 0; i < 4; i++) {
+        u[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 4; k++) {
+            v[8 * i + k] = _mm512_shuffle_f32x4(u[8 * i + k], u[8 * i + 4 + k], 0x88);
+            v[8 * i + 4 + k] = _mm512_shuffle_f32x4(u[8 * i + k], u[8 * i + 4 + k], 0xDD);
+        }
+    for (int k = 0; k < 8; k++) {
+        r[k] = _mm512_shuffle_f32x4(v[k], v[8 + k], 0x88);
+        r[8 + k] = _mm512_shuffle_f32x4(v[k], v[8 + k], 0xDD);
+    }
+}
+
+// kt[d·stride + j] = k[j·ld + d] for j < length, zeros up to stride; 16×16 blocks at a time
+// (head_dim is a multiple of 16), in registers: strided scalar copies took a tenth of the kernel.
+static AVX512 void pack_keys(const float *k, size_t ld, size_t length, size_t head_dim, float *kt, size_t stride) {
+    __m512 r[16];
+    for (size_t j0 = 0; j0 < stride; j0 += 16)
+        for (size_t d0 = 0; d0 < head_dim; d0 += 16) {
+            for (size_t i = 0; i < 16; i++)
+                r[i] = j0 + i < length ? _mm512_loadu_ps(k + (j0 + i) * ld + d0) : _mm512_setzero_ps();
+            transpose16(r);
+            for (size_t t = 0; t < 16; t++) _mm512_storeu_ps(kt + (d0 + t) * stride + j0, r[t]);
+        }
 }
 
 // Scores of `ROWS` query rows against `TILES`·16 keys from column j: scale·q·Kᵀ + mask, into p
@@ -96,11 +126,12 @@ static inline __attribute__((always_inline)) AVX512 void score_block(
     }
 }
 
-// e = exp(x − max) over one row in place, then e / Σe; a row whose every score is −∞ becomes zeros.
-static inline AVX512 void softmax_row(float *x, size_t length, float top) {
+// e = exp(x − max) over one row in place; returns 1/Σe, the factor that makes the row the
+// softmax (see normalize_row). A row whose every score is −∞ becomes zeros, with factor 0.
+static inline AVX512 float exp_row(float *x, size_t length, float top) {
     if (top == -INFINITY) {
         for (size_t j = 0; j < length; j++) x[j] = 0;
-        return;
+        return 0;
     }
     const __m512 shift = _mm512_set1_ps(top);
     __m512 sum = _mm512_setzero_ps();
@@ -110,16 +141,22 @@ static inline AVX512 void softmax_row(float *x, size_t length, float top) {
         sum = _mm512_add_ps(sum, e);
         _mm512_mask_storeu_ps(x + j, m, e);
     }
-    const __m512 inv = _mm512_set1_ps(1 / _mm512_reduce_add_ps(sum));
+    return 1 / _mm512_reduce_add_ps(sum);
+}
+
+// x ← x·inverse over one row: e into the softmax.
+static inline AVX512 void normalize_row(float *x, size_t length, float inverse) {
+    const __m512 inv = _mm512_set1_ps(inverse);
     for (size_t j = 0; j < length; j += 16) {
         __mmask16 m = lanes(length - j);
         _mm512_mask_storeu_ps(x + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + j), inv));
     }
 }
 
-// c[r, :] = p[r, :]·V for `ROWS` rows and a head of `TILES`·16 columns (constants where called).
+// c[r, :] = (p[r, :]·V)·scale[r] for `ROWS` rows and a head of `TILES`·16 columns (constants where called).
 static inline __attribute__((always_inline)) AVX512 void weighted_block(
-    const float *p, const float *v, size_t ld, size_t length, float *c, size_t ldc, const size_t ROWS, const size_t TILES) {
+    const float *p, const float *v, size_t ld, size_t length, float *c, size_t ldc, const float *scale,
+    const size_t ROWS, const size_t TILES) {
     __m512 acc[8][4];
     for (size_t r = 0; r < ROWS; r++)
         for (size_t t = 0; t < TILES; t++) acc[r][t] = _mm512_setzero_ps();
@@ -132,8 +169,10 @@ static inline __attribute__((always_inline)) AVX512 void weighted_block(
             for (size_t t = 0; t < TILES; t++) acc[r][t] = _mm512_fmadd_ps(a, b[t], acc[r][t]);
         }
     }
-    for (size_t r = 0; r < ROWS; r++)
-        for (size_t t = 0; t < TILES; t++) _mm512_storeu_ps(c + r * ldc + 16 * t, acc[r][t]);
+    for (size_t r = 0; r < ROWS; r++) {
+        __m512 s = _mm512_set1_ps(scale[r]);
+        for (size_t t = 0; t < TILES; t++) _mm512_storeu_ps(c + r * ldc + 16 * t, _mm512_mul_ps(acc[r][t], s));
+    }
 }
 
 // One block of `ROWS` query rows, start to finish: scores, softmax, P·V. Score columns go
@@ -141,7 +180,7 @@ static inline __attribute__((always_inline)) AVX512 void weighted_block(
 // every accumulator in a register.
 static inline __attribute__((always_inline)) AVX512 void query_block(
     const float *q, const float *v, size_t ld, const float *kt, size_t stride, size_t length, size_t head_dim,
-    __m512 s, const float *mask, float *p, float *c, size_t ldc,
+    __m512 s, const float *mask, float *p, float *c, size_t ldc, int keeps,
     const size_t ROWS, const size_t STILES, const size_t VTILES) {
     __m512 top[8];
     for (size_t r = 0; r < ROWS; r++) top[r] = _mm512_set1_ps(-INFINITY);
@@ -149,8 +188,14 @@ static inline __attribute__((always_inline)) AVX512 void query_block(
     for (; j + 16 * STILES <= stride; j += 16 * STILES)
         score_block(q, ld, kt, stride, j, length, head_dim, s, mask, p, top, ROWS, STILES);
     for (; j < stride; j += 16) score_block(q, ld, kt, stride, j, length, head_dim, s, mask, p, top, ROWS, 1);
-    for (size_t r = 0; r < ROWS; r++) softmax_row(p + r * length, length, _mm512_reduce_max_ps(top[r]));
-    weighted_block(p, v, ld, length, c, ldc, ROWS, VTILES);
+    // The context is (e·V)/Σe: one scaling per context row instead of one per probability. Kept
+    // probabilities are then normalized in place; discarded ones (p is scratch) never are, and
+    // the context is the same either way.
+    float scale[8];
+    for (size_t r = 0; r < ROWS; r++) scale[r] = exp_row(p + r * length, length, _mm512_reduce_max_ps(top[r]));
+    weighted_block(p, v, ld, length, c, ldc, scale, ROWS, VTILES);
+    if (keeps)
+        for (size_t r = 0; r < ROWS; r++) normalize_row(p + r * length, length, scale[r]);
 }
 
 // The whole head for a head of `VTILES`·16 columns: 8 query rows at a time when the head is at
@@ -163,10 +208,10 @@ static inline __attribute__((always_inline)) AVX512 void head_rows(
     size_t r0 = 0;
     for (; r0 + ROWS <= length; r0 += ROWS)
         query_block(q + r0 * ld, v, ld, kt, stride, length, head_dim, s, mask, p ? p + r0 * length : block,
-                    c + r0 * ldc, ldc, ROWS, STILES, VTILES);
+                    c + r0 * ldc, ldc, p != NULL, ROWS, STILES, VTILES);
     for (; r0 < length; r0++)
         query_block(q + r0 * ld, v, ld, kt, stride, length, head_dim, s, mask, p ? p + r0 * length : block,
-                    c + r0 * ldc, ldc, 1, 4, VTILES);
+                    c + r0 * ldc, ldc, p != NULL, 1, 4, VTILES);
 }
 
 static AVX512 int attention_head_avx512(const float *q, const float *k, const float *v, size_t ld, size_t length,

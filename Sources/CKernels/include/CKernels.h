@@ -53,6 +53,16 @@ int bertkit_attention_head(const float *q, const float *k, const float *v, size_
                            size_t head_dim, float scale, const float *mask, float *probabilities,
                            float *context, size_t ldc);
 
+// ---- LayerNorm (layernorm.c) ----
+
+/// Row by row: v = x + bias + residual (bias may be NULL), written to sum (when not NULL) or to
+/// out; then out = ((v − mean)·rstd)·gamma + beta, with mean[r] and rstd[r] = 1/√(var + eps)
+/// (biased variance). Rows are `cols` floats, contiguous. Returns 0, writing nothing, where it
+/// does not run (no AVX-512, or cols not a multiple of 16).
+int bertkit_residual_layer_norm(const float *x, const float *bias, const float *residual, const float *gamma,
+                                const float *beta, float *sum, float *out, float *mean, float *rstd,
+                                size_t rows, size_t cols, float eps);
+
 // ---- Lower precision (precision.c) ----
 
 /// y[i] = x[i] rounded to bfloat16 (nearest, ties to even), as raw bits.

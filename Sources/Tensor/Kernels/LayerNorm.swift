@@ -1,4 +1,5 @@
 // Layer normalization over the last axis (llm.c's layernorm_forward / layernorm_backward).
+import CKernels
 import Foundation
 
 extension Kernels {
@@ -27,6 +28,12 @@ extension Kernels {
         rows: Int, cols: Int, eps: Float
     ) {
         Threads.parallelFor(rows, work: rows * cols * 4) { range in
+            // AVX-512: CKernels' loop (three passes over each row from L1, in vector registers).
+            let first = range.lowerBound, offset = first * cols
+            if bertkit_residual_layer_norm(x + offset, bias, residual + offset, gamma, beta, sum.map { $0 + offset },
+                                           out + offset, mean + first, rstd + first, range.count, cols, eps) != 0 {
+                return
+            }
             for r in range {
                 let xr = x + r * cols, rr = residual + r * cols, or = out + r * cols
                 let v = sum.map { $0 + r * cols } ?? or

@@ -1,0 +1,71 @@
+// LayerNorm over rows whose sum with a bias and a residual is formed on the way in: a
+// transformer's residual block ends this way after every attention and feed-forward product.
+// One row at a time, its three passes (sum, deviations, normalize) read the row from L1.
+// AVX-512 only; elsewhere Tensor keeps its Swift loop, which computes the same thing.
+#include "CKernels.h"
+#include "isa.h"
+
+#include <math.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+
+static AVX512 void residual_layer_norm_avx512(const float *x, const float *bias, const float *residual,
+                                              const float *gamma, const float *beta, float *sum, float *out,
+                                              float *mean, float *rstd, size_t rows, size_t cols, float eps) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols, *rr = residual + r * cols;
+        float *vr = (sum ? sum : out) + r * cols, *outr = out + r * cols;
+        // v = (x + bias) + residual, and Σv in four accumulators.
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+        for (size_t j = 0; j < cols; j += 16) {
+            __m512 v = _mm512_loadu_ps(xr + j);
+            if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j));
+            v = _mm512_add_ps(v, _mm512_loadu_ps(rr + j));
+            _mm512_storeu_ps(vr + j, v);
+            switch ((j / 16) & 3) {
+            case 0: s0 = _mm512_add_ps(s0, v); break;
+            case 1: s1 = _mm512_add_ps(s1, v); break;
+            case 2: s2 = _mm512_add_ps(s2, v); break;
+            default: s3 = _mm512_add_ps(s3, v); break;
+            }
+        }
+        float m = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))) / (float)cols;
+        // Σ(v − m)², from L1.
+        __m512 center = _mm512_set1_ps(m);
+        __m512 d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+        for (size_t j = 0; j < cols; j += 16) {
+            __m512 d = _mm512_sub_ps(_mm512_loadu_ps(vr + j), center);
+            if ((j / 16) & 1) d1 = _mm512_fmadd_ps(d, d, d1); else d0 = _mm512_fmadd_ps(d, d, d0);
+        }
+        float variance = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1)) / (float)cols;
+        float s = 1.0f / sqrtf(variance + eps);
+        // out = ((v − m)·s)·γ + β, each step rounded as the Swift loop rounds it.
+        __m512 scale = _mm512_set1_ps(s);
+        for (size_t j = 0; j < cols; j += 16) {
+            __m512 n = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(vr + j), center), scale);
+            _mm512_storeu_ps(outr + j, _mm512_add_ps(_mm512_mul_ps(n, _mm512_loadu_ps(gamma + j)), _mm512_loadu_ps(beta + j)));
+        }
+        mean[r] = m;
+        rstd[r] = s;
+    }
+}
+
+int bertkit_residual_layer_norm(const float *x, const float *bias, const float *residual, const float *gamma,
+                                const float *beta, float *sum, float *out, float *mean, float *rstd,
+                                size_t rows, size_t cols, float eps) {
+    if (bertkit_internal_isa() < 2 || cols == 0 || cols % 16 != 0) return 0;
+    residual_layer_norm_avx512(x, bias, residual, gamma, beta, sum, out, mean, rstd, rows, cols, eps);
+    return 1;
+}
+
+#else
+
+int bertkit_residual_layer_norm(const float *x, const float *bias, const float *residual, const float *gamma,
+                                const float *beta, float *sum, float *out, float *mean, float *rstd,
+                                size_t rows, size_t cols, float eps) {
+    return 0;
+}
+#endif
