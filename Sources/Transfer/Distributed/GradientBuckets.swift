@@ -37,6 +37,14 @@ final class GradientBuckets {
     private var pendingOrder: [Int]?
     /// Whether this step's gradients have been set up (``prepareStep(viewing:)``).
     private var stepOpen = false
+    /// Whether this step's gradients view the buckets (and the row-sparse ones their own tables).
+    private var viewing = false
+    /// In viewing mode, each row-sparse parameter's gradient table: zero but in the rows the last
+    /// step wrote (`dirty`), which the next step zeroes instead of the whole table.
+    private var sparseTables: [Int: (values: ReduceBuffer, dirty: [Int])] = [:]
+    /// The row-sparse parameters this step's backward passes reached (viewing mode: their
+    /// gradients exist from the start, so presence says nothing).
+    private var reachedSparse = Set<Int>()
     private var index: [ObjectIdentifier: Int] = [:]
     /// Parameters reduced row-sparse: `…word_embeddings.weight` tables.
     let sparse: [Int]
@@ -102,14 +110,25 @@ final class GradientBuckets {
     /// gradients where the sum runs, in place, and nothing is copied in or out of the buckets.
     /// Viewing needs every backward of the step to report its leaves (no gradient accumulation):
     /// a parameter it never reached must keep no gradient.
+    ///
+    /// The word embeddings' gradient then views a table of its own that stays allocated: the next
+    /// step zeroes only the rows this one wrote, where a new gradient zeroed all 47 MB each step.
     func prepareStep(viewing: Bool) {
         guard !stepOpen else { return }
         stepOpen = true
+        self.viewing = viewing
         if let order = pendingOrder {
             build(order: order)
             pendingOrder = nil
         }
         guard viewing else { return }
+        for i in sparse {
+            let width = parameters[i].shape[1]
+            let table = sparseTables[i] ?? (ReduceBuffer(count: parameters[i].count), [])
+            for r in table.dirty { table.values.clear(r * width, width) }
+            sparseTables[i] = (table.values, [])
+            parameters[i].value.setGrad(viewing: table.values.pointer)
+        }
         for bucket in buckets {
             bucket.buffer.clear(0, bucket.flagsStart)
             for (k, m) in bucket.members.enumerated() {
@@ -125,6 +144,7 @@ final class GradientBuckets {
 
     /// The backward pass's hook: `leaf`'s gradient is final.
     func gradientReady(_ leaf: Tensor) {
+        if viewing, let i = index[ObjectIdentifier(leaf)], sparseTables[i] != nil { reachedSparse.insert(i) }
         guard let (b, offset, flag) = place[ObjectIdentifier(leaf)], let grad = leaf.grad else { return }
         let bucket = buckets[b]
         if !isView(grad, at: bucket.buffer.pointer + offset) { bucket.buffer.store(grad, at: offset) }
@@ -174,7 +194,7 @@ final class GradientBuckets {
             try start(b)
         }
         for bucket in buckets { try communicator.wait(bucket.buffer) }
-        let rows = try sparse.map { try sumRows(parameters[$0]) }
+        let rows = try sparse.map { try sumRows($0) }
 
         // This rank's share of Σg²: buckets b ≡ rank, and rows k ≡ rank, modulo the size.
         var squares = 0.0
@@ -207,6 +227,7 @@ final class GradientBuckets {
             guard let summed else { parameters[i].value.replaceGrad(nil); continue }
             // This rank's non-zero rows are among `rows`; the rest of its gradient is zero already.
             parameters[i].value.setGradRows(summed.rows, width: summed.width, from: summed.values.pointer)
+            if let table = sparseTables[i], viewing { sparseTables[i] = (table.values, summed.rows) }
         }
         try reorderOnce()
         for bucket in buckets {
@@ -215,17 +236,19 @@ final class GradientBuckets {
         }
         nextToStart = 0
         readyOrder = []
+        reachedSparse = []
         stepOpen = false
         return norm
     }
 
     /// Sums a `[rows, width]` gradient over the rows any rank has non-zero; one more flag says
     /// whether any rank has a gradient at all (nil when none has).
-    private func sumRows(_ p: Parameter) throws -> (rows: [Int], width: Int, values: ReduceBuffer)? {
+    private func sumRows(_ i: Int) throws -> (rows: [Int], width: Int, values: ReduceBuffer)? {
+        let p = parameters[i]
         let rows = p.shape[0], width = p.shape[1]
         let grad = p.value.grad
         let touched = ReduceBuffer(count: rows + 1)
-        if let grad {
+        if let grad, !viewing || reachedSparse.contains(i) {
             touched.markNonZeroRows(of: grad, width: width)
             touched[rows] = 1
         }
