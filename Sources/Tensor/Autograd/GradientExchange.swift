@@ -7,13 +7,6 @@ extension Tensor {
         gradIsBorrowed = false
     }
 
-    /// Sets this leaf's gradient to the `count` floats at `source`: in place when it owns its
-    /// gradient buffer, else in a new one. Data-parallel training writes every parameter's summed
-    /// gradient back each step; in place, that costs no allocation and no fresh pages.
-    public func setGrad(copying source: UnsafePointer<Float>) {
-        ownedGradStorage(zeroed: false).update(from: source, count: count)
-    }
-
     /// Makes this leaf's gradient the `count` floats at `values`, which the next backward passes
     /// add to in place: data-parallel training points each gradient at its place in the buffer
     /// the gradients are summed in. The caller owns that memory and keeps it alive until the
@@ -39,13 +32,15 @@ extension Tensor {
     /// another). The other rows must already be zero, or the gradient absent: a row-sparse sum
     /// whose rows include every row this gradient has non-zero.
     public func setGradRows(_ rows: [Int], width: Int, from values: UnsafePointer<Float>) {
-        let target = ownedGradStorage(zeroed: true)
+        let target = ownedZeroedGradStorage()
         for (k, r) in rows.enumerated() { (target + r * width).update(from: values + k * width, count: width) }
     }
 
-    private func ownedGradStorage(zeroed: Bool) -> UnsafeMutablePointer<Float> {
+    /// The gradient's memory, written in place when this tensor owns it (or views the caller's),
+    /// else a new zeroed buffer.
+    private func ownedZeroedGradStorage() -> UnsafeMutablePointer<Float> {
         if let g = grad, !gradIsBorrowed, g.count == count { return g.storage.pointer }
-        let g = zeroed ? Tensor(zeros: shape) : Tensor.uninitialized(shape)
+        let g = Tensor(zeros: shape)
         grad = g
         gradIsBorrowed = false
         return g.storage.pointer
