@@ -96,6 +96,25 @@ static AVX512 void pack_keys(const float *k, size_t ld, size_t length, size_t he
         }
 }
 
+// acc[r][t] = Σ_k a[r·lda + k]·b[k·ldb + 16t ..+16] for `ROWS` rows of A and `TILES`·16 columns of B:
+// the register-tiled product under both of attention's products (scores: Q·Kᵀ from the packed Kᵀ;
+// context: P·V). The counts are constants where this is inlined, so acc stays in registers.
+static inline __attribute__((always_inline)) AVX512 void tile_product(
+    const float *a, size_t lda, const float *b, size_t ldb, size_t k, __m512 acc[8][4],
+    const size_t ROWS, const size_t TILES) {
+    for (size_t r = 0; r < ROWS; r++)
+        for (size_t t = 0; t < TILES; t++) acc[r][t] = _mm512_setzero_ps();
+    for (size_t i = 0; i < k; i++) {
+        const float *br = b + i * ldb;
+        __m512 bv[4];
+        for (size_t t = 0; t < TILES; t++) bv[t] = _mm512_loadu_ps(br + 16 * t);
+        for (size_t r = 0; r < ROWS; r++) {
+            __m512 av = _mm512_set1_ps(a[r * lda + i]);
+            for (size_t t = 0; t < TILES; t++) acc[r][t] = _mm512_fmadd_ps(av, bv[t], acc[r][t]);
+        }
+    }
+}
+
 // Scores of `ROWS` query rows against `TILES`·16 keys from column j: scale·q·Kᵀ + mask, into p
 // (row stride `length`), raising each row's running maximum in `top`. The counts are constants
 // where this is called, so the accumulators stay in registers.
@@ -103,17 +122,7 @@ static inline __attribute__((always_inline)) AVX512 void score_block(
     const float *q, size_t ld, const float *kt, size_t stride, size_t j, size_t length, size_t head_dim,
     __m512 s, const float *mask, float *p, __m512 *top, const size_t ROWS, const size_t TILES) {
     __m512 acc[8][4];
-    for (size_t r = 0; r < ROWS; r++)
-        for (size_t t = 0; t < TILES; t++) acc[r][t] = _mm512_setzero_ps();
-    for (size_t d = 0; d < head_dim; d++) {
-        const float *kr = kt + d * stride + j;
-        __m512 b[4];
-        for (size_t t = 0; t < TILES; t++) b[t] = _mm512_load_ps(kr + 16 * t);
-        for (size_t r = 0; r < ROWS; r++) {
-            __m512 a = _mm512_set1_ps(q[r * ld + d]);
-            for (size_t t = 0; t < TILES; t++) acc[r][t] = _mm512_fmadd_ps(a, b[t], acc[r][t]);
-        }
-    }
+    tile_product(q, ld, kt + j, stride, head_dim, acc, ROWS, TILES);
     for (size_t t = 0; t < TILES; t++) {
         size_t column = j + 16 * t;
         __mmask16 m = lanes(length - column);
@@ -158,17 +167,7 @@ static inline __attribute__((always_inline)) AVX512 void weighted_block(
     const float *p, const float *v, size_t ld, size_t length, float *c, size_t ldc, const float *scale,
     const size_t ROWS, const size_t TILES) {
     __m512 acc[8][4];
-    for (size_t r = 0; r < ROWS; r++)
-        for (size_t t = 0; t < TILES; t++) acc[r][t] = _mm512_setzero_ps();
-    for (size_t j = 0; j < length; j++) {
-        const float *vr = v + j * ld;
-        __m512 b[4];
-        for (size_t t = 0; t < TILES; t++) b[t] = _mm512_loadu_ps(vr + 16 * t);
-        for (size_t r = 0; r < ROWS; r++) {
-            __m512 a = _mm512_set1_ps(p[r * length + j]);
-            for (size_t t = 0; t < TILES; t++) acc[r][t] = _mm512_fmadd_ps(a, b[t], acc[r][t]);
-        }
-    }
+    tile_product(p, length, v, ld, length, acc, ROWS, TILES);
     for (size_t r = 0; r < ROWS; r++) {
         __m512 s = _mm512_set1_ps(scale[r]);
         for (size_t t = 0; t < TILES; t++) _mm512_storeu_ps(c + r * ldc + 16 * t, _mm512_mul_ps(acc[r][t], s));

@@ -12,33 +12,41 @@
 
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
 
+// v = (x + bias) + residual at column j, stored to vr, and returned.
+static inline AVX512 __m512 residual_sum(const float *xr, const float *bias, const float *rr, float *vr, size_t j) {
+    __m512 v = _mm512_loadu_ps(xr + j);
+    if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j));
+    v = _mm512_add_ps(v, _mm512_loadu_ps(rr + j));
+    _mm512_storeu_ps(vr + j, v);
+    return v;
+}
+
 static AVX512 void residual_layer_norm_avx512(const float *x, const float *bias, const float *residual,
                                               const float *gamma, const float *beta, float *sum, float *out,
                                               float *mean, float *rstd, size_t rows, size_t cols, float eps) {
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols, *rr = residual + r * cols;
         float *vr = (sum ? sum : out) + r * cols, *outr = out + r * cols;
-        // v = (x + bias) + residual, and Σv in four accumulators.
-        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-        for (size_t j = 0; j < cols; j += 16) {
-            __m512 v = _mm512_loadu_ps(xr + j);
-            if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j));
-            v = _mm512_add_ps(v, _mm512_loadu_ps(rr + j));
-            _mm512_storeu_ps(vr + j, v);
-            switch ((j / 16) & 3) {
-            case 0: s0 = _mm512_add_ps(s0, v); break;
-            case 1: s1 = _mm512_add_ps(s1, v); break;
-            case 2: s2 = _mm512_add_ps(s2, v); break;
-            default: s3 = _mm512_add_ps(s3, v); break;
-            }
+        // v, and Σv in two accumulators (two vectors a step; cols is a multiple of 16, so at most one is left).
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+        size_t j = 0;
+        for (; j + 32 <= cols; j += 32) {
+            s0 = _mm512_add_ps(s0, residual_sum(xr, bias, rr, vr, j));
+            s1 = _mm512_add_ps(s1, residual_sum(xr, bias, rr, vr, j + 16));
         }
-        float m = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))) / (float)cols;
-        // Σ(v − m)², from L1.
+        if (j < cols) s0 = _mm512_add_ps(s0, residual_sum(xr, bias, rr, vr, j));
+        float m = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)cols;
+        // Σ(v − m)², from L1, the same way.
         __m512 center = _mm512_set1_ps(m);
         __m512 d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
-        for (size_t j = 0; j < cols; j += 16) {
-            __m512 d = _mm512_sub_ps(_mm512_loadu_ps(vr + j), center);
-            if ((j / 16) & 1) d1 = _mm512_fmadd_ps(d, d, d1); else d0 = _mm512_fmadd_ps(d, d, d0);
+        for (j = 0; j + 32 <= cols; j += 32) {
+            __m512 a = _mm512_sub_ps(_mm512_loadu_ps(vr + j), center), b = _mm512_sub_ps(_mm512_loadu_ps(vr + j + 16), center);
+            d0 = _mm512_fmadd_ps(a, a, d0);
+            d1 = _mm512_fmadd_ps(b, b, d1);
+        }
+        if (j < cols) {
+            __m512 a = _mm512_sub_ps(_mm512_loadu_ps(vr + j), center);
+            d0 = _mm512_fmadd_ps(a, a, d0);
         }
         float variance = _mm512_reduce_add_ps(_mm512_add_ps(d0, d1)) / (float)cols;
         float s = 1.0f / sqrtf(variance + eps);
