@@ -1,3 +1,4 @@
+import Tensor
 @testable import Transfer
 import XCTest
 
@@ -37,7 +38,7 @@ final class DataParallelShareTests: XCTestCase {
 
     /// Against every cut of a small batch: no other cut has a smaller largest share.
     func testTheCutIsOptimal() {
-        var g = SystemRandomNumberGenerator()
+        var g = SeededGenerator(seed: 11)   // the same 50 batches every run
         for _ in 0..<50 {
             let lengths = (0..<Int.random(in: 2...12, using: &g)).map { _ in Int.random(in: 1...64, using: &g) }
             let shares = Trainer.balancedShares(lengths: lengths, parts: 2)
