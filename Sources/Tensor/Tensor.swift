@@ -15,7 +15,8 @@ public final class Tensor {
     public let shape: [Int]
     /// The number of elements, the product of `shape`.
     public let count: Int
-    let storage: Storage
+    /// Replaced only by ``moveValues(to:copying:)`` and ``ownValues()``.
+    var storage: Storage
 
     /// Whether gradients flow to this tensor. Set it on leaves (parameters); op results inherit it.
     public var requiresGrad: Bool

@@ -6,9 +6,11 @@ import Foundation
 func noteDataParallel(_ ranks: Communicator, seconds: Double) {
     guard ranks.size > 1 else { return }
     note(String(format: "rank %d of %d: allreduce %.2f s in MPI calls (%.2f s waited after backward), %.1f%% of %.1f s; "
-                + "%.1f MB of gradients summed; %.2f s in the per-batch loss sum (waiting for the slowest rank)",
+                + "%.1f MB of gradients summed; %.2f s in the per-batch loss sum (waiting for the slowest rank); %@",
                 ranks.rank, ranks.size, ranks.reduceSeconds, ranks.exposedSeconds, 100 * ranks.reduceSeconds / max(seconds, 1e-9),
-                seconds, Double(ranks.reducedFloats) * 4 / 1e6, ranks.syncSeconds))
+                seconds, Double(ranks.reducedFloats) * 4 / 1e6, ranks.syncSeconds,
+                ranks.sharedStepBytes > 0 ? String(format: "optimizer step split over the ranks of this host (%.0f MB shared)", Double(ranks.sharedStepBytes) / 1e6)
+                    : "optimizer step taken whole by every rank"))
 }
 
 extension LineReader {

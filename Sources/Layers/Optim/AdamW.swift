@@ -58,6 +58,11 @@ public final class AdamW {
         var step: Int
     }
 
+    /// Where each parameter's moments live (m, then v; as many floats as the parameter has), when
+    /// the caller provides the memory. See ``placeMoments(_:)``.
+    public typealias MomentPlacement = (_ parameterIndex: Int) -> (expAvg: UnsafeMutablePointer<Float>, expAvgSq: UnsafeMutablePointer<Float>)
+    private var placement: MomentPlacement?
+
     /// An optimizer over `parameters` (their names must be unique), following `schedule`.
     public init(
         _ parameters: [Parameter],
@@ -124,27 +129,35 @@ public final class AdamW {
     /// ```
     ///
     /// gives the bits of `clipGradientNorm(maxNorm: 1)` then `step()`.
-    public func step(gradientScale: Float? = nil) {
+    ///
+    /// `part` limits the update to the elements `part(i)` of parameter `i` (by its index in
+    /// ``parameters``); the step counts advance as in a whole step. Processes that share the
+    /// parameters and moments in memory (``placeMoments(_:)``) each update their own part, and
+    /// together make the whole step.
+    public func step(gradientScale: Float? = nil, part: ((Int) -> Range<Int>)? = nil) {
         let lr = learningRate
         for (i, parameter) in parameters.enumerated() {
             guard parameter.trainable, let grad = parameter.grad else { continue }
             precondition(grad.count == parameter.count,
                          "gradient of \(parameter.name) has \(grad.count) elements, parameter has \(parameter.count)")
-            if moments[i] == nil {
-                moments[i] = Moments(expAvg: Tensor(zeros: parameter.shape), expAvgSq: Tensor(zeros: parameter.shape), step: 0)
-            }
+            let range = part?(i) ?? 0..<parameter.count
+            precondition(range.lowerBound >= 0 && range.upperBound <= parameter.count, "part \(range) of \(parameter.name) out of bounds")
+            if moments[i] == nil { moments[i] = newMoments(i, zeroing: range) }
             moments[i]!.step += 1
             let state = moments[i]!
             var scalars = AdamWScalars(lr: lr, beta1: beta1, beta2: beta2, eps: eps,
                                        weightDecay: decays[i] ? weightDecay : 0, step: state.step)
             scalars.gradientScale = gradientScale ?? 1
+            // Entered even for an empty part: the parameter's derived copies (bf16) are dropped.
             parameter.value.withUnsafeMutableBufferPointer { p in
+                guard !range.isEmpty else { return }
                 grad.withUnsafeBufferPointer { g in
                     state.expAvg.withUnsafeMutableBufferPointer { m in
                         state.expAvgSq.withUnsafeMutableBufferPointer { v in
-                            OptimKernels.adamW(parameter: p.baseAddress!, gradient: g.baseAddress!,
-                                               expAvg: m.baseAddress!, expAvgSq: v.baseAddress!,
-                                               count: p.count, scalars)
+                            let o = range.lowerBound
+                            OptimKernels.adamW(parameter: p.baseAddress! + o, gradient: g.baseAddress! + o,
+                                               expAvg: m.baseAddress! + o, expAvgSq: v.baseAddress! + o,
+                                               count: range.count, scalars)
                         }
                     }
                 }
@@ -152,6 +165,45 @@ public final class AdamW {
         }
         stepCount += 1
         zeroGrad()
+    }
+
+    /// Zeroed moments for parameter `i`: in memory of their own, or where ``placeMoments(_:)``
+    /// says, zeroing there only `zeroing` (the part this process updates; the others zero theirs).
+    private func newMoments(_ i: Int, zeroing: Range<Int>) -> Moments {
+        let shape = parameters[i].shape
+        let moments = Moments(expAvg: Tensor(zeros: shape), expAvgSq: Tensor(zeros: shape), step: 0)
+        if let placement {
+            let (m, v) = placement(i)
+            for (tensor, memory) in [(moments.expAvg, m), (moments.expAvgSq, v)] {
+                (memory + zeroing.lowerBound).update(repeating: 0, count: zeroing.count)
+                tensor.moveValues(to: memory, copying: false)
+            }
+        }
+        return moments
+    }
+
+    /// Keeps the moments in memory the caller provides, from now on: the moments held so far are
+    /// copied there, and new ones are made there. Data-parallel ranks on one host give every rank
+    /// the same memory, so that each updates a part (``step(gradientScale:part:)``) and all see
+    /// the whole state; they keep it alive for as long as this optimizer lives.
+    public func placeMoments(_ placement: @escaping MomentPlacement) {
+        self.placement = placement
+        for (i, state) in moments.enumerated() {
+            guard let state else { continue }
+            let (m, v) = placement(i)
+            state.expAvg.moveValues(to: m, copying: true)
+            state.expAvgSq.moveValues(to: v, copying: true)
+        }
+    }
+
+    /// Moves the moments back into memory of their own (before the memory given to
+    /// ``placeMoments(_:)`` goes away); new moments are made there again.
+    public func ownMoments() {
+        placement = nil
+        for state in moments {
+            state?.expAvg.ownValues()
+            state?.expAvgSq.ownValues()
+        }
     }
 
     /// Drops the gradients of all this optimizer's parameters (an accumulation is discarded).
@@ -209,6 +261,7 @@ public final class AdamW {
                         expAvgSq: Tensor(shape: parameter.shape, scalars: $0.expAvgSq), step: $0.step)
             }
         }
+        if let placement { placeMoments(placement) }
         stepCount = state.step
     }
 }

@@ -36,6 +36,31 @@ extension Tensor {
         for (k, r) in rows.enumerated() { (target + r * width).update(from: values + k * width, count: width) }
     }
 
+    /// Moves this tensor's values to the `count` floats at `values` and keeps them there, without
+    /// copying them (`copying: false`: the memory holds them already). Ranks of a data-parallel
+    /// job on one host point each parameter at one shared copy, which each rank updates a part of.
+    ///
+    /// The caller owns that memory and keeps it alive for as long as this tensor uses it. Tensors
+    /// that share the old storage (views made before) keep the old values.
+    public func moveValues(to values: UnsafeMutablePointer<Float>, copying: Bool) {
+        if copying { values.update(from: storage.pointer, count: count) }
+        LowPrecision.invalidate(storage)
+        storage = Storage(borrowing: values, count: count)
+    }
+
+    /// Moves this tensor's values back into memory of its own (after ``moveValues(to:copying:)``,
+    /// before the memory it used goes away).
+    public func ownValues() {
+        LowPrecision.invalidate(storage)
+        storage = Storage(copying: storage.pointer, count: count)
+    }
+
+    /// Drops whatever was derived from this tensor's values (its bf16 copy): another process has
+    /// changed them in memory both share.
+    public func valuesChangedElsewhere() {
+        LowPrecision.invalidate(storage)
+    }
+
     /// The gradient's memory, written in place when this tensor owns it (or views the caller's),
     /// else a new zeroed buffer.
     private func ownedZeroedGradStorage() -> UnsafeMutablePointer<Float> {

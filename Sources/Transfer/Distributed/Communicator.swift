@@ -28,6 +28,9 @@ public final class Communicator: @unchecked Sendable {
     public private(set) var reducedFloats = 0
     /// Seconds in the small blocking sums (a batch's loss): mostly waiting for the slowest rank.
     public private(set) var syncSeconds = 0.0
+    /// Bytes of parameters and moments the ranks of this host share, each stepping a part
+    /// (``SharedOptimizerState``); 0 when every rank takes the whole optimizer step.
+    public internal(set) var sharedStepBytes = 0
 
     init(rank: Int, size: Int, usesMPI: Bool, ranksShareHost: Bool = true) {
         (self.rank, self.size, self.usesMPI, self.ranksShareHost) = (rank, size, usesMPI, ranksShareHost)
@@ -111,6 +114,12 @@ public final class Communicator: @unchecked Sendable {
         }
         syncSeconds += Date().timeIntervalSince(start)
         return values
+    }
+
+    /// Rank 0's bytes, on every rank (all give a buffer of the same size).
+    public func broadcast(_ bytes: inout [UInt8]) throws {
+        guard usesMPI, size > 1 else { return }
+        try bytes.withUnsafeMutableBytes { try check(cmpi_bcast_bytes($0.baseAddress, Int32($0.count), 0)) }
     }
 
     /// Every rank's bytes, in rank order, on rank 0 (nil elsewhere).

@@ -131,6 +131,10 @@ public final class Trainer {
         // and what they accumulate in (data-parallel training releases them before the step).
         MemoryPool.keepIdle(additionally: 2 * optimizer.parameters.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size)
 
+        // Ranks on one host share one copy of the parameters and moments, and split the step.
+        let shared = try SharedOptimizerState.make(optimizer: optimizer, communicator: communicator)
+        defer { shared?.release() }
+
         var stopped = false, stoppedEarly = false
         epochs: while state.epoch < options.epochs {
             let epochStart = Date()
@@ -162,7 +166,8 @@ public final class Trainer {
                 guard norm.isFinite else { throw diverged("the gradient norm is \(norm.isNaN ? "NaN" : "\(norm)")", batch: batch, checkpoints: checkpoints) }
                 let lr = optimizer.learningRate
                 // Clipping (clip_grad_norm_) is applied by AdamW as it reads each gradient.
-                optimizer.step(gradientScale: options.maxGradNorm.flatMap { clipCoefficient(norm: norm, maxNorm: Float($0)) })
+                let clip = options.maxGradNorm.flatMap { clipCoefficient(norm: norm, maxNorm: Float($0)) }
+                if let shared { try shared.step(gradientScale: clip) } else { optimizer.step(gradientScale: clip) }
                 state.globalStep += 1
                 state.nextBatch = batch
                 let epochProgress = Double(state.epoch) + Double(batch) / Double(batchesPerEpoch)
