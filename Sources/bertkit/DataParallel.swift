@@ -2,15 +2,17 @@ import ArgumentParser
 import BertKit
 import Foundation
 
-/// One line on stderr per rank at the end of a data-parallel run: the time its allreduces took.
+/// One line on stderr per rank at the end of a data-parallel run: how its gradients were summed,
+/// and the time that took.
 func noteDataParallel(_ ranks: Communicator, seconds: Double) {
     guard ranks.size > 1 else { return }
-    note(String(format: "rank %d of %d: allreduce %.2f s in MPI calls (%.2f s waited after backward), %.1f%% of %.1f s; "
-                + "%.1f MB of gradients summed; %.2f s in the per-batch loss sum (waiting for the slowest rank); %@",
+    let how = ranks.sumsInSharedMemory
+        ? String(format: "in memory the ranks of this host share (%.0f MB), optimizer step split among them", Double(ranks.sharedStepBytes) / 1e6)
+        : "by MPI allreduce, optimizer step " + (ranks.sharedStepBytes > 0 ? "split among the ranks of this host" : "taken whole by every rank")
+    note(String(format: "rank %d of %d: gradient sum %.2f s (%.2f s after the backward pass), %.1f%% of %.1f s; "
+                + "%.1f MB of gradients summed %@; %.2f s in the per-batch loss sum (waiting for the slowest rank)",
                 ranks.rank, ranks.size, ranks.reduceSeconds, ranks.exposedSeconds, 100 * ranks.reduceSeconds / max(seconds, 1e-9),
-                seconds, Double(ranks.reducedFloats) * 4 / 1e6, ranks.syncSeconds,
-                ranks.sharedStepBytes > 0 ? String(format: "optimizer step split over the ranks of this host (%.0f MB shared)", Double(ranks.sharedStepBytes) / 1e6)
-                    : "optimizer step taken whole by every rank"))
+                seconds, Double(ranks.reducedFloats) * 4 / 1e6, how, ranks.syncSeconds))
 }
 
 extension LineReader {

@@ -48,16 +48,26 @@ final class CLIDataParallelTests: XCTestCase {
         XCTAssertEqual(single.status, 0, single.stderr)
         guard mpiEnabled else { return }
         // On one host the ranks split the optimizer step over shared memory; across hosts each takes it whole.
-        for (output, environment, says) in [("ranks", [:], "optimizer step split over the ranks of this host"),
-                                             ("replicated", ["BERTKIT_SHARED_STEP": "0"], "optimizer step taken whole by every rank")] {
+        for (output, environment, says) in [("ranks", [:], "in memory the ranks of this host share"),
+                                             ("replicated", ["BERTKIT_SHARED_STEP": "0"], "by MPI allreduce, optimizer step taken whole by every rank")] {
             let ranks = try Self.mpirun(Self.options + ["--output", output], in: dir, environment: environment)
             XCTAssertEqual(ranks.status, 0, ranks.stderr)
-            XCTAssertTrue(ranks.stderr.contains("rank 1 of 2: allreduce"), ranks.stderr)
+            XCTAssertTrue(ranks.stderr.contains("rank 1 of 2: gradient sum"), ranks.stderr)
             XCTAssertTrue(ranks.stderr.contains(says), ranks.stderr)
             let difference = try Self.relativeDifference(dir.appending(path: "single"), dir.appending(path: output))
             print("2 ranks (\(says)) vs 1 process, 20 steps with dropout: max relative weight difference \(difference)")
             XCTAssertLessThanOrEqual(difference, 1e-5)
         }
+        // Two batches a step: allreduce sums the accumulated gradients, and the ranks split the step.
+        let accumulate = ["--gradient-accumulation", "2"]
+        let single2 = try CLI.run(Self.options + accumulate + ["--output", "single2"], in: dir)
+        XCTAssertEqual(single2.status, 0, single2.stderr)
+        let accumulated = try Self.mpirun(Self.options + accumulate + ["--output", "accumulated"], in: dir)
+        XCTAssertEqual(accumulated.status, 0, accumulated.stderr)
+        XCTAssertTrue(accumulated.stderr.contains("by MPI allreduce, optimizer step split among the ranks of this host"), accumulated.stderr)
+        let difference = try Self.relativeDifference(dir.appending(path: "single2"), dir.appending(path: "accumulated"))
+        print("2 ranks vs 1 process, 2 batches a step: max relative weight difference \(difference)")
+        XCTAssertLessThanOrEqual(difference, 1e-5)
     }
 
     /// Rank 1 dies (SIGKILL) after step 12; the job stops, naming it, and `--resume` ends with the

@@ -46,4 +46,20 @@ final class DataParallelShareTests: XCTestCase {
             XCTAssertEqual(shares.map { padded(lengths, $0) }.max(), best, "\(lengths)")
         }
     }
+
+    /// Ranks on one host each sum and step a part of every parameter: the parts tile it, in rank
+    /// order, cut at cache lines, and are as even as those cuts allow.
+    func testOptimizerPartsTileEveryParameter() {
+        let alignment = SharedOptimizerState.alignment
+        for size in 1...5 {
+            for count in [1, 2, 15, 16, 17, 100, 384, 1536, 30522 * 384] {
+                let parts = (0..<size).map { SharedOptimizerState.part(of: count, rank: $0, size: size) }
+                XCTAssertEqual(parts.first?.lowerBound, 0)
+                XCTAssertEqual(parts.last?.upperBound, count)
+                for (a, b) in zip(parts, parts.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound, "\(count) on \(size)") }
+                for part in parts.dropLast() { XCTAssertEqual(part.upperBound % alignment, 0, "\(count) on \(size)") }
+                XCTAssertLessThanOrEqual(parts.map(\.count).max()! - count / size, alignment * 2, "\(count) on \(size)")
+            }
+        }
+    }
 }

@@ -31,6 +31,8 @@ public final class Communicator: @unchecked Sendable {
     /// Bytes of parameters and moments the ranks of this host share, each stepping a part
     /// (``SharedOptimizerState``); 0 when every rank takes the whole optimizer step.
     public internal(set) var sharedStepBytes = 0
+    /// Whether the gradients are summed in that memory rather than by MPI's allreduce.
+    public internal(set) var sumsInSharedMemory = false
 
     init(rank: Int, size: Int, usesMPI: Bool, ranksShareHost: Bool = true) {
         (self.rank, self.size, self.usesMPI, self.ranksShareHost) = (rank, size, usesMPI, ranksShareHost)
@@ -194,6 +196,13 @@ public final class Communicator: @unchecked Sendable {
         buffer.done = true
     }
 
+    /// Counts a sum made without MPI (in memory the ranks of one host share) as exposed time.
+    func account(seconds: Double, floats: Int) {
+        reduceSeconds += seconds
+        exposedSeconds += seconds
+        reducedFloats += floats
+    }
+
     /// Waits for `buffer`'s sum (time counted as exposed: nothing else runs meanwhile).
     func wait(_ buffer: ReduceBuffer) throws {
         guard !buffer.done else { return }
@@ -255,23 +264,10 @@ final class ReduceBuffer {
         (pointer + offset).update(repeating: 0, count: n)
     }
 
-    /// Sets element r to 1 for each row r of the `[rows, width]` tensor that holds a non-zero value.
-    /// Reads the bits, 16 floats at a time: a −0 counts as non-zero, which only sums one more row.
+    /// Sets element r to 1 for each row r of the `[rows, width]` tensor that holds a non-zero value, else to 0.
     func markNonZeroRows(of tensor: Tensor, width: Int) {
-        tensor.withUnsafeBufferPointer { g in
-            let vectors = width / 16
-            g.withMemoryRebound(to: UInt32.self) { bits in
-                let base = UnsafeRawPointer(bits.baseAddress!)
-                for r in 0..<(g.count / width) {
-                    let row = r * width
-                    var any = SIMD16<UInt32>()
-                    for v in 0..<vectors { any |= base.loadUnaligned(fromByteOffset: (row + 16 * v) * 4, as: SIMD16<UInt32>.self) }
-                    var nonZero = any != SIMD16<UInt32>()
-                    for i in (row + 16 * vectors)..<(row + width) where bits[i] != 0 { nonZero = true }
-                    if nonZero { pointer[r] = 1 }
-                }
-            }
-        }
+        precondition(tensor.count / width <= count)
+        tensor.withUnsafeBufferPointer { Transfer.markNonZeroRows($0.baseAddress!, rows: $0.count / width, width: width, into: pointer) }
     }
 
     /// Copies the listed rows of the `[rows, width]` tensor one after another from offset 0.
@@ -279,6 +275,21 @@ final class ReduceBuffer {
         tensor.withUnsafeBufferPointer { g in
             for (k, r) in rows.enumerated() { (pointer + k * width).update(from: g.baseAddress! + r * width, count: width) }
         }
+    }
+}
+
+/// `marks[r]` = 1 where row r of the `[rows, width]` floats at `values` holds a non-zero value, else 0.
+/// Reads the bits, 16 floats at a time: a −0 counts as non-zero, which only sums one more row.
+func markNonZeroRows(_ values: UnsafePointer<Float>, rows: Int, width: Int, into marks: UnsafeMutablePointer<Float>) {
+    let vectors = width / 16
+    let base = UnsafeRawPointer(values)
+    for r in 0..<rows {
+        let row = r * width
+        var any = SIMD16<UInt32>()
+        for v in 0..<vectors { any |= base.loadUnaligned(fromByteOffset: (row + 16 * v) * 4, as: SIMD16<UInt32>.self) }
+        var nonZero = any != SIMD16<UInt32>()
+        for i in (row + 16 * vectors)..<(row + width) where base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self) != 0 { nonZero = true }
+        marks[r] = nonZero ? 1 : 0
     }
 }
 

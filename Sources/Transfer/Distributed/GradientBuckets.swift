@@ -23,7 +23,18 @@ import Tensor
 /// - The word embeddings' gradient (half of a small BERT's) is zero but in the rows of the batch's
 ///   tokens, and final only when the backward pass ends, so no overlap can hide it: it is summed
 ///   row-sparse after the buckets, only the rows some rank touched (the same sums, far fewer bytes).
-final class GradientBuckets {
+/// How the ranks' gradients are summed each step: by MPI's allreduce in buckets
+/// (``GradientBuckets``), or in memory the ranks of one host share (``SharedOptimizerState``).
+protocol GradientSum: AnyObject {
+    /// Before each backward pass (only the step's first one counts).
+    func prepareStep(viewing: Bool)
+    /// The backward pass's hook: a leaf's gradient is final.
+    func gradientReady(_ leaf: Tensor)
+    /// After the step's last backward pass: the summed gradients, in place; their global L2 norm.
+    func finish() throws -> Float
+}
+
+final class GradientBuckets: GradientSum {
     let communicator: Communicator
     let parameters: [Parameter]
     let capacity: Int
@@ -76,8 +87,13 @@ final class GradientBuckets {
         }
         capacity = max(1, (capacityBytes ?? Int(mb * 1_048_576)) / MemoryLayout<Float>.size)
         for (i, p) in parameters.enumerated() { index[ObjectIdentifier(p.value)] = i }
-        sparse = parameters.indices.filter { parameters[$0].name.hasSuffix("word_embeddings.weight") && parameters[$0].shape.count == 2 }
+        sparse = parameters.indices.filter { Self.isRowSparse(parameters[$0]) }
         build(order: parameters.indices.reversed().filter { !sparse.contains($0) })
+    }
+
+    /// The word embeddings: a gradient that is zero but in the rows of the batch's tokens.
+    static func isRowSparse(_ p: Parameter) -> Bool {
+        p.name.hasSuffix("word_embeddings.weight") && p.shape.count == 2
     }
 
     private func build(order: [Int]) {

@@ -6,68 +6,86 @@ import Tensor
 import Glibc
 #endif
 
-/// One copy of the trainable parameters and of AdamW's moments for all the ranks of one host, in
-/// memory each of them maps, where each rank updates its own 1/size of the elements.
+/// The ranks of one host keep one copy of the trainable parameters and of AdamW's moments, sum
+/// their gradients, and split the optimizer step, all in memory every one of them maps.
 ///
-/// Every rank takes the same optimizer step on the same summed gradients. Replicated, as across
-/// hosts, each rank reads and writes all of the parameters, moments and gradients: for a small
-/// BERT, 630 MB a step per rank, and on one host the ranks then share the memory bandwidth that one
-/// process × N threads spends once. Shared, the step is split as one process splits it among its
-/// threads, and the ranks wait for each other (a barrier) before the next forward pass reads the
-/// new values. (ZeRO-1, each rank stepping its part of private copies and then gathering the
-/// others' parts, was measured slower here: the allgather moved as many bytes as it saved.)
+/// Across hosts, MPI's allreduce sums the gradients (``GradientBuckets``) and every rank then
+/// takes the whole step: for a small BERT each rank reads and writes 630 MB a step, and on one
+/// host the ranks share the memory bandwidth that one process × N threads spends once. Here:
+///
+/// 1. Each rank's backward pass writes its gradients into its own area of the shared memory, and
+///    marks which parameters (and which rows of the word embeddings) it reached.
+/// 2. After a barrier, each rank sums the ranks' gradients over its own 1/size of the elements (the
+///    word embeddings over the rows some rank reached only), with its share of the squared norm; one
+///    scalar allreduce adds the shares up for clipping.
+/// 3. Each rank steps its elements of the shared parameters and moments
+///    (``AdamW/step(gradientScale:part:)``), and a barrier lets the next forward pass read them.
+///
+/// No gradient crosses MPI; the step is split as one process splits it among its threads. (ZeRO-1,
+/// each rank stepping its part of private copies and then gathering the others' parts, was
+/// measured slower: the allgather moved as many bytes as it saved.)
 ///
 /// The memory is a file in `/dev/shm`, created and filled with `posix_fallocate` by rank 0 (so a
 /// full tmpfs fails here, not with SIGBUS later), mapped by every rank, and unlinked as soon as all
 /// have mapped it: nothing is left behind when a rank is killed. Without it (no `/dev/shm`, not
-/// enough room, `BERTKIT_SHARED_STEP=0`), the step is replicated, as across hosts.
-final class SharedOptimizerState {
+/// enough room, `BERTKIT_SHARED_STEP=0`) the ranks work as across hosts.
+final class SharedOptimizerState: GradientSum {
     let communicator: Communicator
     let parameters: [Parameter]
     private let optimizer: AdamW
     private let base: UnsafeMutablePointer<Float>
     private let bytes: Int
-    /// Floats per area (values, m, v); parameter i starts at `offsets[i]` in each.
+    /// Floats per area (values, m, v, each rank's gradients); parameter i starts at `offsets[i]` in each.
     private let areaFloats: Int
     private let offsets: [Int]
-    /// The elements of each parameter this rank updates.
+    /// The elements of each parameter this rank sums and updates.
     private let parts: [Range<Int>]
+    /// Per rank, after the gradient areas: a flag per parameter (reached), then a flag per row of
+    /// each row-sparse parameter (non-zero); `markFloats` apart.
+    private let markFloats: Int
+    private let sparse: [Int: (width: Int, marks: Int)]
+    private var index: [ObjectIdentifier: Int] = [:]
+    /// Rows of each row-sparse parameter's gradient this rank has written since it was last zeroed.
+    private var dirty: [Int: [Int]] = [:]
+    private var stepOpen = false
     private var released = false
 
-    /// Floats between the starts of two parameters, and between two ranks' parts: a cache line, so
-    /// no two ranks write the same line.
+    /// Floats between the starts of two parameters, and between two ranks' parts of one: a cache
+    /// line, so no two ranks write the same line.
     static let alignment = 16
 
     /// The shared state for `optimizer`'s parameters, with their current values (rank 0's) and
     /// moments moved there; nil when the ranks do not share a host, or the memory could not be
-    /// had (the reason on stderr of rank 0). Every rank must call it.
+    /// had (the reason on stderr). Every rank must call it.
     static func make(optimizer: AdamW, communicator: Communicator) throws -> SharedOptimizerState? {
         guard communicator.size > 1, communicator.ranksShareHost,
               ProcessInfo.processInfo.environment["BERTKIT_SHARED_STEP"] != "0" else { return nil }
+        func aligned(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
         var offsets: [Int] = [], floats = 0
-        for p in optimizer.parameters {
+        var sparse: [Int: (width: Int, marks: Int)] = [:], marks = optimizer.parameters.count
+        for (i, p) in optimizer.parameters.enumerated() {
             offsets.append(floats)
-            floats += (p.count + alignment - 1) / alignment * alignment
+            floats += aligned(p.count)
+            if GradientBuckets.isRowSparse(p) {
+                sparse[i] = (p.shape[1], marks)
+                marks += p.shape[0]
+            }
         }
-        let bytes = 3 * max(floats, alignment) * MemoryLayout<Float>.size
+        let areaFloats = max(floats, alignment), markFloats = aligned(marks)
+        let bytes = ((3 + communicator.size) * areaFloats + communicator.size * markFloats) * MemoryLayout<Float>.size
         guard let base = try mapShared(bytes: bytes, communicator: communicator) else { return nil }
         communicator.sharedStepBytes = bytes
         return try SharedOptimizerState(optimizer: optimizer, communicator: communicator, base: base, bytes: bytes,
-                                        areaFloats: max(floats, alignment), offsets: offsets)
+                                        areaFloats: areaFloats, offsets: offsets, markFloats: markFloats, sparse: sparse)
     }
 
     private init(optimizer: AdamW, communicator: Communicator, base: UnsafeMutablePointer<Float>, bytes: Int,
-                 areaFloats: Int, offsets: [Int]) throws {
+                 areaFloats: Int, offsets: [Int], markFloats: Int, sparse: [Int: (width: Int, marks: Int)]) throws {
         (self.optimizer, self.communicator, self.base, self.bytes) = (optimizer, communicator, base, bytes)
-        (self.areaFloats, self.offsets) = (areaFloats, offsets)
+        (self.areaFloats, self.offsets, self.markFloats, self.sparse) = (areaFloats, offsets, markFloats, sparse)
         parameters = optimizer.parameters
-        let cuts = (0...communicator.size).map { r in areaFloats * r / communicator.size / Self.alignment * Self.alignment }
-        let mine = cuts[communicator.rank]..<(communicator.rank + 1 == communicator.size ? areaFloats : cuts[communicator.rank + 1])
-        parts = zip(parameters, offsets).map { p, offset in
-            let lower = min(max(mine.lowerBound - offset, 0), p.count)
-            let upper = min(max(mine.upperBound - offset, 0), p.count)
-            return lower..<upper
-        }
+        parts = parameters.map { Self.part(of: $0.count, rank: communicator.rank, size: communicator.size) }
+        for (i, p) in parameters.enumerated() { index[ObjectIdentifier(p.value)] = i }
         // Rank 0's values become everyone's (all ranks hold the same ones anyway). The moments
         // held so far (a resumed run's) are copied by every rank: the same bytes.
         for (p, offset) in zip(parameters, offsets) {
@@ -79,13 +97,123 @@ final class SharedOptimizerState {
         try communicator.barrier()
     }
 
+    /// The gradient area of `rank`, and its marks.
+    private func gradients(_ rank: Int) -> UnsafeMutablePointer<Float> { base + (3 + rank) * areaFloats }
+    private func marks(_ rank: Int) -> UnsafeMutablePointer<Float> {
+        base + (3 + communicator.size) * areaFloats + rank * markFloats
+    }
+
     /// The elements of parameter `i` (of the optimizer's) that this rank updates.
     func part(_ i: Int) -> Range<Int> { parts[i] }
+
+    /// Rank `rank`'s 1/size of a parameter of `count` elements, cut at multiples of ``alignment``.
+    /// Every parameter is cut, not the parameters dealt out: the word embeddings are half of a small
+    /// BERT's elements but few of their rows have a gradient, so the sums would be uneven.
+    static func part(of count: Int, rank: Int, size: Int) -> Range<Int> {
+        func cut(_ r: Int) -> Int { r == size ? count : min(count, count * r / size / alignment * alignment) }
+        return cut(rank)..<cut(rank + 1)
+    }
+
+    /// Before the step's backward pass: each gradient becomes a zeroed view of its place in this
+    /// rank's area, where the backward pass adds to it in place. The word embeddings' gradient is
+    /// zeroed only in the rows written last step. Needs one backward pass a step (no accumulation):
+    /// the hook marks what it reached.
+    func prepareStep(viewing: Bool) {
+        precondition(viewing, "gradients summed in shared memory need one backward pass a step")
+        guard !stepOpen else { return }
+        stepOpen = true
+        let own = gradients(communicator.rank)
+        marks(communicator.rank).update(repeating: 0, count: parameters.count)
+        for (i, p) in parameters.enumerated() {
+            if let (width, _) = sparse[i] {
+                for r in dirty[i] ?? [] { (own + offsets[i] + r * width).update(repeating: 0, count: width) }
+                dirty[i] = []
+            } else {
+                (own + offsets[i]).update(repeating: 0, count: p.count)
+            }
+            p.value.setGrad(viewing: own + offsets[i])
+        }
+    }
+
+    /// The backward pass's hook: `leaf` has its gradient.
+    func gradientReady(_ leaf: Tensor) {
+        if let i = index[ObjectIdentifier(leaf)] { marks(communicator.rank)[i] = 1 }
+    }
+
+    /// After the backward pass: waits for every rank's, sums this rank's part of every gradient,
+    /// and returns the global L2 norm of the sums. A parameter no rank reached keeps no gradient.
+    func finish() throws -> Float {
+        let start = Date()
+        let rank = communicator.rank, size = communicator.size
+        let own = gradients(rank)
+        for (i, (width, at)) in sparse {
+            markNonZeroRows(own + offsets[i], rows: parameters[i].count / width, width: width, into: marks(rank) + at)
+        }
+        try communicator.barrier()   // every rank's gradients and marks are final
+        let sources = (0..<size).map { UnsafePointer(gradients($0)) }
+        var squares = 0.0, floats = 0
+        for (i, p) in parameters.enumerated() {
+            guard (0..<size).contains(where: { marks($0)[i] != 0 }) else {
+                p.value.replaceGrad(nil)
+                continue
+            }
+            let part = parts[i]
+            guard !part.isEmpty else { continue }
+            if let (width, at) = sparse[i] {
+                var written: [Int] = []
+                for row in (part.lowerBound / width)..<((part.upperBound + width - 1) / width)
+                where (0..<size).contains(where: { marks($0)[at + row] != 0 }) {
+                    let lower = max(row * width, part.lowerBound), upper = min((row + 1) * width, part.upperBound)
+                    squares += Self.sum(sources, at: offsets[i] + lower, count: upper - lower, into: own)
+                    floats += upper - lower
+                    written.append(row)
+                }
+                // and the rows outside this part that this rank's backward pass wrote
+                for row in 0..<(p.count / width) where marks(rank)[at + row] != 0
+                    && (row * width >= part.upperBound || (row + 1) * width <= part.lowerBound) {
+                    written.append(row)
+                }
+                dirty[i] = written
+            } else {
+                squares += Self.sum(sources, at: offsets[i] + part.lowerBound, count: part.count, into: own)
+                floats += part.count
+            }
+        }
+        communicator.account(seconds: Date().timeIntervalSince(start), floats: floats)
+        stepOpen = false
+        return Float(try communicator.sum([squares])[0].squareRoot())
+    }
 
     /// This rank's part of the optimizer step, then the wait until every rank has made its part.
     func step(gradientScale: Float?) throws {
         optimizer.step(gradientScale: gradientScale, part: part)
         try communicator.barrier()
+    }
+
+    /// `into[at ..< at + count]` = the sum of `sources` there, in rank order; returns the sum of
+    /// its squares. A block at a time, so the squares are read from the cache.
+    static func sum(_ sources: [UnsafePointer<Float>], at: Int, count: Int, into target: UnsafeMutablePointer<Float>) -> Double {
+        var squares = 0.0
+        var k = 0
+        while k < count {
+            let n = min(4096, count - k), start = at + k
+            var j = 0
+            while j + 16 <= n {
+                var v = UnsafeRawPointer(sources[0] + start + j).loadUnaligned(as: SIMD16<Float>.self)
+                for r in 1..<sources.count { v += UnsafeRawPointer(sources[r] + start + j).loadUnaligned(as: SIMD16<Float>.self) }
+                UnsafeMutableRawPointer(target + start + j).storeBytes(of: v, as: SIMD16<Float>.self)
+                j += 16
+            }
+            while j < n {
+                var v = sources[0][start + j]
+                for r in 1..<sources.count { v += sources[r][start + j] }
+                target[start + j] = v
+                j += 1
+            }
+            squares += sumOfSquares(UnsafeBufferPointer(start: target + start, count: n))
+            k += n
+        }
+        return squares
     }
 
     /// Moves the parameters and moments back into memory of their own. Every rank calls it at the
@@ -101,7 +229,6 @@ final class SharedOptimizerState {
         release()
         munmap(base, bytes)
     }
-
     /// Maps `bytes` of memory that every rank of this host shares; nil (after saying why) when
     /// some rank could not.
     private static func mapShared(bytes: Int, communicator: Communicator) throws -> UnsafeMutablePointer<Float>? {

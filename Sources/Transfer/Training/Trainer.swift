@@ -131,9 +131,13 @@ public final class Trainer {
         // and what they accumulate in (data-parallel training releases them before the step).
         MemoryPool.keepIdle(additionally: 2 * optimizer.parameters.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size)
 
-        // Ranks on one host share one copy of the parameters and moments, and split the step.
+        // Ranks on one host sum their gradients and split the step in memory they share (one
+        // backward pass a step); across hosts, allreduce sums them and every rank steps whole.
         let shared = try SharedOptimizerState.make(optimizer: optimizer, communicator: communicator)
         defer { shared?.release() }
+        var gradientSum: GradientSum? = communicator.size > 1 ? buckets : nil
+        if let shared, options.gradientAccumulation == 1 { gradientSum = shared }
+        communicator.sumsInSharedMemory = shared != nil && gradientSum === shared
 
         var stopped = false, stoppedEarly = false
         epochs: while state.epoch < options.epochs {
@@ -156,13 +160,13 @@ public final class Trainer {
                 lossSum += Double(lossValue); lossCount += 1; examples += indices.count
                 let stepEnds = (batch + 1) % options.gradientAccumulation == 0 || batch + 1 == batchesPerEpoch
                 let scale = weight / Float(options.gradientAccumulation)
-                if communicator.size > 1 { buckets.prepareStep(viewing: options.gradientAccumulation == 1) }
-                let hook: ((Tensor) -> Void)? = communicator.size > 1 && stepEnds ? buckets.gradientReady : nil
+                gradientSum?.prepareStep(viewing: options.gradientAccumulation == 1)
+                let hook: ((Tensor) -> Void)? = stepEnds ? gradientSum?.gradientReady : nil
                 localLoss.map { (scale != 1 ? $0.scaled(scale) : $0).backward(onLeafReady: hook) }
                 batch += 1
                 guard stepEnds else { continue }
                 // A non-finite gradient would poison every weight it reaches: stop before the step.
-                let norm = communicator.size > 1 ? try buckets.finish() : optimizer.gradientNorm()
+                let norm = try gradientSum?.finish() ?? optimizer.gradientNorm()
                 guard norm.isFinite else { throw diverged("the gradient norm is \(norm.isNaN ? "NaN" : "\(norm)")", batch: batch, checkpoints: checkpoints) }
                 let lr = optimizer.learningRate
                 // Clipping (clip_grad_norm_) is applied by AdamW as it reads each gradient.
