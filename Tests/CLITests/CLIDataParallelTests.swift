@@ -49,7 +49,8 @@ final class CLIDataParallelTests: XCTestCase {
         guard mpiEnabled else { return }
         // On one host the ranks split the optimizer step over shared memory; across hosts each takes it whole.
         for (output, environment, says) in [("ranks", [:], "in memory the ranks of this host share"),
-                                             ("replicated", ["BERTKIT_SHARED_STEP": "0"], "by MPI allreduce, optimizer step taken whole by every rank")] {
+                                             ("replicated", ["BERTKIT_SHARED_STEP": "0"], "by MPI allreduce, optimizer step taken whole by every rank"),
+                                             ("no-shm", ["BERTKIT_SHM_DIR": "/nonexistent"], "no memory shared by the ranks (/nonexistent/bertkit-")] {
             let ranks = try Self.mpirun(Self.options + ["--output", output], in: dir, environment: environment)
             XCTAssertEqual(ranks.status, 0, ranks.stderr)
             XCTAssertTrue(ranks.stderr.contains("rank 1 of 2: gradient sum"), ranks.stderr)

@@ -25,10 +25,11 @@ import Glibc
 /// each rank stepping its part of private copies and then gathering the others' parts, was
 /// measured slower: the allgather moved as many bytes as it saved.)
 ///
-/// The memory is a file in `/dev/shm`, created and filled with `posix_fallocate` by rank 0 (so a
-/// full tmpfs fails here, not with SIGBUS later), mapped by every rank, and unlinked as soon as all
-/// have mapped it: nothing is left behind when a rank is killed. Without it (no `/dev/shm`, not
-/// enough room, `BERTKIT_SHARED_STEP=0`) the ranks work as across hosts.
+/// The memory is a file in `/dev/shm` (or `BERTKIT_SHM_DIR`), created and filled with
+/// `posix_fallocate` by rank 0 (so a full tmpfs fails here, not with SIGBUS later), mapped by every
+/// rank, and unlinked as soon as all have mapped it: nothing is left behind when a rank is killed.
+/// Without it (no such folder, not enough room, `BERTKIT_SHARED_STEP=0`) the ranks work as across
+/// hosts, and rank 0 says why on stderr.
 final class SharedOptimizerState: GradientSum {
     let communicator: Communicator
     let parameters: [Parameter]
@@ -236,7 +237,8 @@ final class SharedOptimizerState: GradientSum {
         var failure: String?
         var fd: Int32 = -1
         if communicator.isLeader {
-            let path = "/dev/shm/bertkit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let folder = ProcessInfo.processInfo.environment["BERTKIT_SHM_DIR"] ?? "/dev/shm"
+            let path = "\(folder)/bertkit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
             if fd < 0 {
                 failure = "\(path): \(String(cString: strerror(errno)))"
