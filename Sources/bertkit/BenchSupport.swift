@@ -97,7 +97,7 @@ enum Bench {
 struct BenchOptions: ParsableArguments {
     @Option(help: "A model folder, or a Hugging Face id in the local cache.")
     var model: String = "sentence-transformers/all-MiniLM-L6-v2"
-    @Option(help: "Threads for matrix products and element-wise kernels (default: BERTKIT_THREADS, else every core).")
+    @Option(help: "Threads for matrix products and element-wise kernels (default: BERTKIT_THREADS, else every core this process may run on; under mpirun, a share of them per rank).")
     var threads: Int?
     @Option(help: "Dense layers' number format: fp32, bf16 or int8 (int8: inference figures only).")
     var precision: Precision = .fp32

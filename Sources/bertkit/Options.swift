@@ -6,7 +6,7 @@ extension Precision: ExpressibleByArgument {}
 
 /// Options every command that computes takes.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: "Threads for matrix products and element-wise kernels (default: BERTKIT_THREADS, else every core).")
+    @Option(help: "Threads for matrix products and element-wise kernels (default: BERTKIT_THREADS, else every core this process may run on; under mpirun, a share of them per rank).")
     var threads: Int?
 
     @Option(help: ArgumentHelp(

@@ -105,4 +105,26 @@ final class CLIHappyPathTests: XCTestCase {
         }
         XCTAssertEqual(Double(correct) / Double(rows.count), accuracy, accuracy: 1e-9)
     }
+
+    /// The default thread count follows the CPU affinity (`taskset`, a cpuset, mpirun's binding), and
+    /// ranks that mpirun placed on one host without binding share its cores, as `bertkit env` shows.
+    func testDefaultThreadsFollowTheAffinityAndTheRanksOfTheHost() throws {
+        func threads(_ command: String, _ environment: [String: String] = [:]) throws -> Int? {
+            let result = try CLI.shell(command, arguments: ["env", "--no-measure"], environment: environment)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return result.lines.first { $0.hasPrefix("threads:") }.flatMap { Int($0.dropFirst("threads:".count).trimmingCharacters(in: .whitespaces)) }
+        }
+        // The shell helper sets BERTKIT_THREADS=1 for every test; `env -u` takes it away here.
+        let bare = "exec env -u BERTKIT_THREADS \"$BERTKIT\" \"$@\""
+        let pinned = "exec env -u BERTKIT_THREADS taskset -c 0 \"$BERTKIT\" \"$@\""
+        // nproc counts the cores this test may run on; activeProcessorCount every online one.
+        let nproc = try CLI.shell("exec nproc")
+        let usable = try XCTUnwrap(Int(nproc.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), nproc.stderr)
+        let all = ProcessInfo.processInfo.activeProcessorCount
+        XCTAssertEqual(try threads(pinned), 1)
+        XCTAssertEqual(try threads(bare), usable)
+        XCTAssertEqual(try threads(bare, ["OMPI_COMM_WORLD_LOCAL_SIZE": "2"]), usable >= all ? max(1, all / 2) : usable)
+        XCTAssertEqual(try threads(pinned, ["OMPI_COMM_WORLD_LOCAL_SIZE": "2"]), 1)
+        XCTAssertEqual(try threads("exec \"$BERTKIT\" \"$@\"", ["OMPI_COMM_WORLD_LOCAL_SIZE": "2", "BERTKIT_THREADS": "3"]), 3)
+    }
 }

@@ -4,7 +4,9 @@ import Synchronization
 
 /// How many cores BertKit uses: for BLAS and for splitting large element-wise kernels.
 ///
-/// The default is every core, or `BERTKIT_THREADS` when that is set. The command line's
+/// The default is every core this process may run on (its CPU affinity: `taskset`, a container's
+/// cpuset, `mpirun`'s binding), shared among the ranks of a host when `mpirun` started several
+/// there without binding them; or `BERTKIT_THREADS` when that is set. The command line's
 /// `--threads` calls `Threads.set(_:)`.
 public enum Threads {
     private static let current = Atomic<Int>(0)
@@ -18,12 +20,34 @@ public enum Threads {
         return initial
     }
 
-    /// `BERTKIT_THREADS` when set to a positive number, else the number of active cores.
+    /// `BERTKIT_THREADS` when set to a positive number, else the cores this process may run on;
+    /// when those are all of the machine's and `mpirun` placed several ranks on this host
+    /// (`OMPI_COMM_WORLD_LOCAL_SIZE`), an even share of them.
     public static var defaultCount: Int {
-        if let text = ProcessInfo.processInfo.environment["BERTKIT_THREADS"], let n = Int(text), n > 0 {
+        let environment = ProcessInfo.processInfo.environment
+        if let text = environment["BERTKIT_THREADS"], let n = Int(text), n > 0 {
             return n
         }
-        return ProcessInfo.processInfo.activeProcessorCount
+        let all = ProcessInfo.processInfo.activeProcessorCount
+        let usable = allowedCores ?? all
+        if usable >= all, let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 1 {
+            return max(1, all / local)
+        }
+        return max(1, usable)
+    }
+
+    /// The number of cores in this process's CPU affinity mask (`Cpus_allowed` in
+    /// `/proc/self/status`; nil where that cannot be read). Foundation's `activeProcessorCount`
+    /// counts every online core, even under `taskset -c 0`.
+    static var allowedCores: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return nil }
+        var n = 0
+        for c in line.dropFirst("Cpus_allowed:".count) {
+            guard let digit = c.hexDigitValue else { continue }   // tabs and the commas between words
+            n += digit.nonzeroBitCount
+        }
+        return n > 0 ? n : nil
     }
 
     /// Uses `n` threads from now on, for matrix products and element-wise kernels.
