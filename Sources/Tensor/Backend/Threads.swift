@@ -5,8 +5,8 @@ import Synchronization
 /// How many cores BertKit uses: for BLAS and for splitting large element-wise kernels.
 ///
 /// The default is every core this process may run on (its CPU affinity: `taskset`, a container's
-/// cpuset, `mpirun`'s binding), shared among the ranks of a host when `mpirun` started several
-/// there without binding them; or `BERTKIT_THREADS` when that is set. The command line's
+/// cpuset, `mpirun`'s binding), at most an even share of the host's cores per rank when `mpirun`
+/// started several there; or `BERTKIT_THREADS` when that is set. The command line's
 /// `--threads` calls `Threads.set(_:)`.
 public enum Threads {
     private static let current = Atomic<Int>(0)
@@ -21,8 +21,8 @@ public enum Threads {
     }
 
     /// `BERTKIT_THREADS` when set to a positive number, else the cores this process may run on;
-    /// when those are all of the machine's and `mpirun` placed several ranks on this host
-    /// (`OMPI_COMM_WORLD_LOCAL_SIZE`), an even share of them.
+    /// when `mpirun` placed several ranks on this host (`OMPI_COMM_WORLD_LOCAL_SIZE`), no more than
+    /// an even share of the host's cores (ranks bound to a socket share its cores too).
     public static var defaultCount: Int {
         let environment = ProcessInfo.processInfo.environment
         if let text = environment["BERTKIT_THREADS"], let n = Int(text), n > 0 {
@@ -30,8 +30,8 @@ public enum Threads {
         }
         let all = ProcessInfo.processInfo.activeProcessorCount
         let usable = allowedCores ?? all
-        if usable >= all, let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 1 {
-            return max(1, all / local)
+        if let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 1 {
+            return max(1, min(usable, all / local))
         }
         return max(1, usable)
     }
