@@ -59,6 +59,23 @@ final class CLIDataParallelTests: XCTestCase {
             print("2 ranks (\(says)) vs 1 process, 20 steps with dropout: max relative weight difference \(difference)")
             XCTAssertLessThanOrEqual(difference, 1e-5)
         }
+        // With a dev set, evaluated each epoch: the ranks share the batches and get the metrics one process gets.
+        try Tiny.table(count: 30, seed: 4).write(to: dir.appending(path: "dev30.tsv"), atomically: true, encoding: .utf8)
+        let dev = ["--dev", "dev30.tsv"]
+        let singleDev = try CLI.run(Self.options + dev + ["--output", "single-dev"], in: dir)
+        XCTAssertEqual(singleDev.status, 0, singleDev.stderr)
+        let ranksDev = try Self.mpirun(Self.options + dev + ["--output", "ranks-dev"], in: dir)
+        XCTAssertEqual(ranksDev.status, 0, ranksDev.stderr)
+        func evaluations(_ output: String) throws -> [String] {
+            let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appending(path: "\(output)/report.json"))) as? [String: Any])
+            let history = try XCTUnwrap(report["history"] as? [String: Any], "\(report.keys)")
+            let all = try XCTUnwrap(history["evaluations"] as? [[String: Any]], "\(history.keys)")
+            XCTAssertEqual(all.count, 2, "one evaluation per epoch")
+            return all.map { "\($0["metrics"] ?? $0)" }
+        }
+        XCTAssertEqual(try evaluations("ranks-dev"), try evaluations("single-dev"))
+        XCTAssertLessThanOrEqual(try Self.relativeDifference(dir.appending(path: "single-dev"), dir.appending(path: "ranks-dev")), 1e-5)
+
         // Two batches a step: allreduce sums the accumulated gradients, and the ranks split the step.
         let accumulate = ["--gradient-accumulation", "2"]
         let single2 = try CLI.run(Self.options + accumulate + ["--output", "single2"], in: dir)

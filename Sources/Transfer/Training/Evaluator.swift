@@ -6,6 +6,9 @@ import Tensor
 public struct Evaluator {
     public let model: TransferModel
     public var batchSize = 64
+    /// The ranks evaluating together: each runs every `size`-th batch (the batches one process
+    /// makes, so the same outputs), and all of them get every output. One process by default.
+    var ranks = Communicator.single
 
     public init(model: TransferModel, batchSize: Int = 64) {
         self.model = model
@@ -42,7 +45,9 @@ public struct Evaluator {
             }
             return result
         }
-        try model.inferBatches(data, batchSize: batchSize) { indices, input in
+        var computed: [Int] = []
+        try model.inferBatches(data, batchSize: batchSize, ranks: ranks) { indices, input in
+            computed += indices
             let logits = try model.logits(input).scalars
             let seq = input.sequenceLength
             for (b, i) in indices.enumerated() {
@@ -55,6 +60,7 @@ public struct Evaluator {
                 }
             }
         }
+        try gather(&result, computed: computed, width: n)
         return result
     }
 

@@ -206,7 +206,7 @@ public final class Trainer {
         state.generator = model.store.generator.state
         if !stopped, let best { restoreWeights(best) }
         var devMetrics: Metrics? = nil
-        if !stopped, let dev { devMetrics = try Evaluator(model: model).metrics(dev, cache: devCache) }
+        if !stopped, let dev { devMetrics = try evaluator.metrics(dev, cache: devCache) }
         state.seconds += Date().timeIntervalSince(start)
         return Result(history: state.history, bestStep: best == nil ? nil : state.bestStep,
                       bestValue: state.bestValue, metricName: metricName, devMetrics: devMetrics, seconds: state.seconds,
@@ -254,7 +254,7 @@ public final class Trainer {
 
     /// Evaluates, records, keeps the best weights; returns true when early stopping says stop.
     func evaluate(_ dev: PreparedData, cache: FeatureCache?, metric: String, epoch: Double) throws -> Bool {
-        let metrics = try Evaluator(model: model).metrics(dev, cache: cache)
+        let metrics = try evaluator.metrics(dev, cache: cache)
         let values = metrics.values
         guard let value = values[metric] else {
             throw TransferError.invalidSetting("metric \"\(metric)\" is not computed for this task; available: \(values.keys.sorted().joined(separator: ", "))")
@@ -272,6 +272,13 @@ public final class Trainer {
         }
         if let patience = options.earlyStoppingPatience, state.evaluationsWithoutImprovement >= patience { return true }
         return false
+    }
+
+    /// Evaluates the dev set sharded over the ranks (each every `size`-th batch), gathered on all.
+    var evaluator: Evaluator {
+        var evaluator = Evaluator(model: model)
+        evaluator.ranks = communicator
+        return evaluator
     }
 
     func snapshot() -> [String: [Float]] {
