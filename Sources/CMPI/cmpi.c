@@ -14,7 +14,7 @@ typedef void *handle;
 static void *library;
 static char error_text[512];
 
-static handle comm_world, type_float, type_double, type_byte, type_int, op_sum, errors_return;
+static handle comm_world, info_null, type_float, type_double, type_byte, type_int, op_sum, errors_return;
 static int (*p_init_thread)(int *, char ***, int, int *);
 static int (*p_initialized)(int *);
 static int (*p_finalize)(void);
@@ -22,6 +22,8 @@ static int (*p_abort)(handle, int);
 static int (*p_comm_rank)(handle, int *);
 static int (*p_comm_size)(handle, int *);
 static int (*p_comm_set_errhandler)(handle, handle);
+static int (*p_comm_split)(handle, int, int, handle *);
+static int (*p_comm_split_type)(handle, int, int, handle, handle *);
 static int (*p_barrier)(handle);
 static int (*p_allreduce)(const void *, void *, int, handle, handle, handle);
 static int (*p_iallreduce)(const void *, void *, int, handle, handle, handle, void **);
@@ -67,6 +69,9 @@ int cmpi_load(const char *path) {
     failed |= resolve((void **)&p_comm_rank, "MPI_Comm_rank");
     failed |= resolve((void **)&p_comm_size, "MPI_Comm_size");
     failed |= resolve((void **)&p_comm_set_errhandler, "MPI_Comm_set_errhandler");
+    failed |= resolve((void **)&p_comm_split, "MPI_Comm_split");
+    failed |= resolve((void **)&p_comm_split_type, "MPI_Comm_split_type");
+    failed |= resolve(&info_null, "ompi_mpi_info_null");
     failed |= resolve((void **)&p_barrier, "MPI_Barrier");
     failed |= resolve((void **)&p_allreduce, "MPI_Allreduce");
     failed |= resolve((void **)&p_iallreduce, "MPI_Iallreduce");
@@ -111,49 +116,73 @@ int cmpi_init(int *rank, int *size) {
 
 int cmpi_finalize(void) { LOADED(); return check(p_finalize(), "MPI_Finalize"); }
 int cmpi_abort(int code) { LOADED(); return p_abort(comm_world, code); }
-int cmpi_barrier(void) { LOADED(); return check(p_barrier(comm_world), "MPI_Barrier"); }
 
-int cmpi_allreduce_sum_float(float *values, int count) {
+// A NULL communicator is MPI_COMM_WORLD.
+#define COMM(c) ((c) != NULL ? (handle)(c) : comm_world)
+
+int cmpi_comm_split(void *comm, int color, int key, void **out, int *rank, int *size) {
     LOADED();
-    return check(p_allreduce(IN_PLACE, values, count, type_float, op_sum, comm_world), "MPI_Allreduce");
+    handle split = NULL;
+    // The new communicator inherits the parent's error handler (errors returned).
+    if (check(p_comm_split(COMM(comm), color, key, &split), "MPI_Comm_split")) return -1;
+    *out = split;
+    if (check(p_comm_rank(split, rank), "MPI_Comm_rank")) return -1;
+    return check(p_comm_size(split, size), "MPI_Comm_size");
 }
 
-int cmpi_allreduce_sum_double(double *values, int count) {
+int cmpi_comm_split_host(void **out, int *rank, int *size) {
     LOADED();
-    return check(p_allreduce(IN_PLACE, values, count, type_double, op_sum, comm_world), "MPI_Allreduce");
+    handle split = NULL;
+    // MPI_COMM_TYPE_SHARED is the first of Open MPI's split types (0), MPI_INFO_NULL &ompi_mpi_info_null.
+    if (check(p_comm_split_type(comm_world, 0, 0, info_null, &split), "MPI_Comm_split_type")) return -1;
+    *out = split;
+    if (check(p_comm_rank(split, rank), "MPI_Comm_rank")) return -1;
+    return check(p_comm_size(split, size), "MPI_Comm_size");
 }
 
-int cmpi_iallreduce_sum_float(float *values, int count, void **request) {
+int cmpi_barrier(void *comm) { LOADED(); return check(p_barrier(COMM(comm)), "MPI_Barrier"); }
+
+int cmpi_allreduce_sum_float(void *comm, float *values, int count) {
     LOADED();
-    return check(p_iallreduce(IN_PLACE, values, count, type_float, op_sum, comm_world, request), "MPI_Iallreduce");
+    return check(p_allreduce(IN_PLACE, values, count, type_float, op_sum, COMM(comm)), "MPI_Allreduce");
 }
 
-int cmpi_iallreduce_sum_double(double *values, int count, void **request) {
+int cmpi_allreduce_sum_double(void *comm, double *values, int count) {
     LOADED();
-    return check(p_iallreduce(IN_PLACE, values, count, type_double, op_sum, comm_world, request), "MPI_Iallreduce");
+    return check(p_allreduce(IN_PLACE, values, count, type_double, op_sum, COMM(comm)), "MPI_Allreduce");
+}
+
+int cmpi_iallreduce_sum_float(void *comm, float *values, int count, void **request) {
+    LOADED();
+    return check(p_iallreduce(IN_PLACE, values, count, type_float, op_sum, COMM(comm), request), "MPI_Iallreduce");
+}
+
+int cmpi_iallreduce_sum_double(void *comm, double *values, int count, void **request) {
+    LOADED();
+    return check(p_iallreduce(IN_PLACE, values, count, type_double, op_sum, COMM(comm), request), "MPI_Iallreduce");
 }
 
 int cmpi_test(void **request, int *done) { LOADED(); return check(p_test(request, done, NULL), "MPI_Test"); }
 int cmpi_wait(void **request) { LOADED(); return check(p_wait(request, NULL), "MPI_Wait"); }
 
-int cmpi_bcast_bytes(void *bytes, int count, int root) {
+int cmpi_bcast_bytes(void *comm, void *bytes, int count, int root) {
     LOADED();
-    return check(p_bcast(bytes, count, type_byte, root, comm_world), "MPI_Bcast");
+    return check(p_bcast(bytes, count, type_byte, root, COMM(comm)), "MPI_Bcast");
 }
 
-int cmpi_gather_int(int value, int *all, int root) {
+int cmpi_gather_int(void *comm, int value, int *all, int root) {
     LOADED();
-    return check(p_gather(&value, 1, type_int, all, 1, type_int, root, comm_world), "MPI_Gather");
+    return check(p_gather(&value, 1, type_int, all, 1, type_int, root, COMM(comm)), "MPI_Gather");
 }
 
-int cmpi_gatherv_bytes(const void *bytes, int count, void *all, const int *counts, const int *displacements, int root) {
+int cmpi_gatherv_bytes(void *comm, const void *bytes, int count, void *all, const int *counts, const int *displacements, int root) {
     LOADED();
-    return check(p_gatherv(bytes, count, type_byte, all, counts, displacements, type_byte, root, comm_world), "MPI_Gatherv");
+    return check(p_gatherv(bytes, count, type_byte, all, counts, displacements, type_byte, root, COMM(comm)), "MPI_Gatherv");
 }
 
-int cmpi_allgatherv_float(const float *values, int count, float *all, const int *counts, const int *displacements) {
+int cmpi_allgatherv_float(void *comm, const float *values, int count, float *all, const int *counts, const int *displacements) {
     LOADED();
-    return check(p_allgatherv(values, count, type_float, all, counts, displacements, type_float, comm_world), "MPI_Allgatherv");
+    return check(p_allgatherv(values, count, type_float, all, counts, displacements, type_float, COMM(comm)), "MPI_Allgatherv");
 }
 
 const char *cmpi_error_text(void) { return error_text; }

@@ -7,7 +7,8 @@ import Foundation
 func noteDataParallel(_ ranks: Communicator, seconds: Double) {
     guard ranks.size > 1 else { return }
     let how = ranks.sumsInSharedMemory
-        ? String(format: "in memory the ranks of this host share (%.0f MB), optimizer step split among them", Double(ranks.sharedStepBytes) / 1e6)
+        ? String(format: "in memory the ranks of this host share (%.0f MB)%@, optimizer step split among them", Double(ranks.sharedStepBytes) / 1e6,
+                 ranks.peers.size > 1 ? ", then by MPI allreduce among the \(ranks.peers.size) hosts" : "")
         : "by MPI allreduce, optimizer step " + (ranks.sharedStepBytes > 0 ? "split among the ranks of this host" : "taken whole by every rank")
     note(String(format: "rank %d of %d: gradient sum %.2f s (%.2f s after the backward pass), %.1f%% of %.1f s; "
                 + "%.1f MB of gradients summed %@; %.2f s in the per-batch loss sum (waiting for the slowest rank)",

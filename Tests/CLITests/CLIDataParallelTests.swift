@@ -20,8 +20,8 @@ final class CLIDataParallelTests: XCTestCase {
     }
 
     /// `mpirun -np 2 bertkit …`, as root in CI.
-    static func mpirun(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> CLI.Result {
-        try CLI.shell("exec mpirun --allow-run-as-root --oversubscribe -np 2 \"$BERTKIT\" \"$@\"", arguments: arguments,
+    static func mpirun(_ arguments: [String], ranks: Int = 2, in folder: URL, environment: [String: String] = [:]) throws -> CLI.Result {
+        try CLI.shell("exec mpirun --allow-run-as-root --oversubscribe -np \(ranks) \"$BERTKIT\" \"$@\"", arguments: arguments,
                       in: folder, environment: environment)
     }
 
@@ -59,6 +59,20 @@ final class CLIDataParallelTests: XCTestCase {
             print("2 ranks (\(says)) vs 1 process, 20 steps with dropout: max relative weight difference \(difference)")
             XCTAssertLessThanOrEqual(difference, 1e-5)
         }
+        // 4 ranks as 2 hosts of 2 (BERTKIT_RANKS_PER_HOST): each host sums in its own shared memory, then
+        // rank k of each host allreduces its part with rank k of the other; and 3 ranks as hosts of 2 and 1,
+        // which cannot split alike, with allreduce alone.
+        for (ranks, output, says) in [(4, "hosts", "then by MPI allreduce among the 2 hosts, optimizer step split among them"),
+                                      (3, "uneven", "by MPI allreduce, optimizer step taken whole by every rank")] {
+            let run = try Self.mpirun(Self.options + ["--output", output], ranks: ranks, in: dir, environment: ["BERTKIT_RANKS_PER_HOST": "2"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertTrue(run.stderr.contains("rank \(ranks - 1) of \(ranks): gradient sum"), run.stderr)
+            XCTAssertTrue(run.stderr.contains(says), run.stderr)
+            let difference = try Self.relativeDifference(dir.appending(path: "single"), dir.appending(path: output))
+            print("\(ranks) ranks in hosts of 2 vs 1 process: max relative weight difference \(difference)")
+            XCTAssertLessThanOrEqual(difference, 1e-5)
+        }
+
         // With a dev set, evaluated each epoch: the ranks share the batches and get the metrics one process gets.
         try Tiny.table(count: 30, seed: 4).write(to: dir.appending(path: "dev30.tsv"), atomically: true, encoding: .utf8)
         let dev = ["--dev", "dev30.tsv"]
@@ -66,12 +80,12 @@ final class CLIDataParallelTests: XCTestCase {
         XCTAssertEqual(singleDev.status, 0, singleDev.stderr)
         let ranksDev = try Self.mpirun(Self.options + dev + ["--output", "ranks-dev"], in: dir)
         XCTAssertEqual(ranksDev.status, 0, ranksDev.stderr)
-        func evaluations(_ output: String) throws -> [String] {
+        func evaluations(_ output: String) throws -> [[String: Double]] {
             let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appending(path: "\(output)/report.json"))) as? [String: Any])
             let history = try XCTUnwrap(report["history"] as? [String: Any], "\(report.keys)")
             let all = try XCTUnwrap(history["evaluations"] as? [[String: Any]], "\(history.keys)")
             XCTAssertEqual(all.count, 2, "one evaluation per epoch")
-            return all.map { "\($0["metrics"] ?? $0)" }
+            return try all.map { try XCTUnwrap($0["metrics"] as? [String: Double], "\($0)") }
         }
         XCTAssertEqual(try evaluations("ranks-dev"), try evaluations("single-dev"))
         XCTAssertLessThanOrEqual(try Self.relativeDifference(dir.appending(path: "single-dev"), dir.appending(path: "ranks-dev")), 1e-5)

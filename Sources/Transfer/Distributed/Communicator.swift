@@ -17,9 +17,19 @@ public final class Communicator: @unchecked Sendable {
     public let rank: Int
     public let size: Int
     let usesMPI: Bool
-    /// Whether every rank runs on this host (Open MPI's local size is the world size): a sum is
-    /// then memory copies made by the ranks' own cores, which no overlap with computing can hide.
-    public let ranksShareHost: Bool
+    /// The MPI communicator; nil is MPI_COMM_WORLD.
+    let handle: UnsafeMutableRawPointer?
+    private var hostGroup: Communicator?
+    private var peerGroup: Communicator?
+    /// The ranks that run on this host, this one among them (MPI_Comm_split_type's shared-memory
+    /// split; `BERTKIT_RANKS_PER_HOST=k` pretends that every k ranks in a row are a host, to test
+    /// several hosts on one).
+    public var host: Communicator { hostGroup ?? self }
+    /// The ranks that have this rank's place on their hosts: one per host.
+    public var peers: Communicator { peerGroup ?? self }
+    /// Whether every rank runs on this host: a sum is then memory copies made by the ranks' own
+    /// cores, which no overlap with computing can hide.
+    public var ranksShareHost: Bool { host.size == size }
     /// Seconds spent inside MPI calls that move gradients and losses (allreduce start, progress and wait).
     public private(set) var reduceSeconds = 0.0
     /// Of those, the seconds spent waiting after the backward pass had ended (not overlapped).
@@ -34,8 +44,8 @@ public final class Communicator: @unchecked Sendable {
     /// Whether the gradients are summed in that memory rather than by MPI's allreduce.
     public internal(set) var sumsInSharedMemory = false
 
-    init(rank: Int, size: Int, usesMPI: Bool, ranksShareHost: Bool = true) {
-        (self.rank, self.size, self.usesMPI, self.ranksShareHost) = (rank, size, usesMPI, ranksShareHost)
+    init(rank: Int, size: Int, usesMPI: Bool, handle: UnsafeMutableRawPointer? = nil) {
+        (self.rank, self.size, self.usesMPI, self.handle) = (rank, size, usesMPI, handle)
     }
 
     /// One process, no MPI.
@@ -68,12 +78,23 @@ public final class Communicator: @unchecked Sendable {
         guard cmpi_init(&rank, &size) == 0 else {
             throw DistributedError.failed(rank: Int(rankText) ?? -1, String(cString: cmpi_error_text()))
         }
-        let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }
-        let world = Communicator(rank: Int(rank), size: Int(size), usesMPI: true, ranksShareHost: local == Int(size))
+        let world = Communicator(rank: Int(rank), size: Int(size), usesMPI: true)
         started = world
         // A rank that exits without MPI_Finalize (an error, a crash in Swift code) ends the whole job
         // at once instead of leaving the others waiting in a collective.
         atexit { Communicator.abortUnlessFinished() }
+        if size > 1 {
+            var handle: UnsafeMutableRawPointer?, hostRank: Int32 = 0, hostSize: Int32 = 0
+            if let perHost = environment["BERTKIT_RANKS_PER_HOST"].flatMap({ Int32($0) }), perHost > 0 {
+                try world.check(cmpi_comm_split(nil, rank / perHost, rank, &handle, &hostRank, &hostSize))
+            } else {
+                try world.check(cmpi_comm_split_host(&handle, &hostRank, &hostSize))
+            }
+            world.hostGroup = Communicator(rank: Int(hostRank), size: Int(hostSize), usesMPI: true, handle: handle)
+            var peers: UnsafeMutableRawPointer?, peerRank: Int32 = 0, peerSize: Int32 = 0
+            try world.check(cmpi_comm_split(nil, hostRank, rank, &peers, &peerRank, &peerSize))
+            world.peerGroup = Communicator(rank: Int(peerRank), size: Int(peerSize), usesMPI: true, handle: peers)
+        }
         return world
     }
 
@@ -101,7 +122,7 @@ public final class Communicator: @unchecked Sendable {
     /// Waits for every rank.
     public func barrier() throws {
         guard usesMPI else { return }
-        try check(cmpi_barrier())
+        try check(cmpi_barrier(handle))
     }
 
     /// The sum over all ranks, on every rank.
@@ -111,7 +132,7 @@ public final class Communicator: @unchecked Sendable {
         let start = Date()
         try values.withUnsafeMutableBufferPointer { buffer in
             var request: UnsafeMutableRawPointer?
-            try check(cmpi_iallreduce_sum_double(buffer.baseAddress, Int32(buffer.count), &request))
+            try check(cmpi_iallreduce_sum_double(handle, buffer.baseAddress, Int32(buffer.count), &request))
             try politeWait(&request)
         }
         syncSeconds += Date().timeIntervalSince(start)
@@ -121,20 +142,20 @@ public final class Communicator: @unchecked Sendable {
     /// Rank 0's bytes, on every rank (all give a buffer of the same size).
     public func broadcast(_ bytes: inout [UInt8]) throws {
         guard usesMPI, size > 1 else { return }
-        try bytes.withUnsafeMutableBytes { try check(cmpi_bcast_bytes($0.baseAddress, Int32($0.count), 0)) }
+        try bytes.withUnsafeMutableBytes { try check(cmpi_bcast_bytes(handle, $0.baseAddress, Int32($0.count), 0)) }
     }
 
     /// Every rank's bytes, in rank order, on rank 0 (nil elsewhere).
     public func gatherBytes(_ bytes: [UInt8]) throws -> [[UInt8]]? {
         guard usesMPI, size > 1 else { return [bytes] }
         var counts = [Int32](repeating: 0, count: size)
-        try counts.withUnsafeMutableBufferPointer { try check(cmpi_gather_int(Int32(bytes.count), $0.baseAddress, 0)) }
+        try counts.withUnsafeMutableBufferPointer { try check(cmpi_gather_int(handle, Int32(bytes.count), $0.baseAddress, 0)) }
         var displacements = [Int32](repeating: 0, count: size)
         for r in 1..<size { displacements[r] = displacements[r - 1] + counts[r - 1] }
         var all = [UInt8](repeating: 0, count: isLeader ? Int(counts.reduce(0, +)) : 1)
         try bytes.withUnsafeBytes { send in
             try all.withUnsafeMutableBytes { receive in
-                try check(cmpi_gatherv_bytes(send.baseAddress, Int32(bytes.count), receive.baseAddress, counts, displacements, 0))
+                try check(cmpi_gatherv_bytes(handle, send.baseAddress, Int32(bytes.count), receive.baseAddress, counts, displacements, 0))
             }
         }
         guard isLeader else { return nil }
@@ -153,7 +174,7 @@ public final class Communicator: @unchecked Sendable {
         var all = [Float](repeating: 0, count: Int(sizes.reduce(0, +)))
         try values.withUnsafeBufferPointer { send in
             try all.withUnsafeMutableBufferPointer { receive in
-                try check(cmpi_allgatherv_float(send.baseAddress, Int32(values.count), receive.baseAddress, sizes, displacements))
+                try check(cmpi_allgatherv_float(handle, send.baseAddress, Int32(values.count), receive.baseAddress, sizes, displacements))
             }
         }
         return (0..<size).map { Array(all[Int(displacements[$0])..<Int(displacements[$0] + sizes[$0])]) }
@@ -166,7 +187,7 @@ public final class Communicator: @unchecked Sendable {
         defer { reduceSeconds += Date().timeIntervalSince(start) }
         buffer.done = false
         reducedFloats += buffer.count
-        try check(cmpi_iallreduce_sum_float(buffer.pointer, Int32(buffer.count), &buffer.request))
+        try check(cmpi_iallreduce_sum_float(handle, buffer.pointer, Int32(buffer.count), &buffer.request))
     }
 
     /// Lets MPI move started sums forward; true when `buffer`'s is done.
@@ -192,7 +213,7 @@ public final class Communicator: @unchecked Sendable {
             exposedSeconds += t
         }
         reducedFloats += buffer.count
-        try check(cmpi_allreduce_sum_float(buffer.pointer, Int32(buffer.count)))
+        try check(cmpi_allreduce_sum_float(handle, buffer.pointer, Int32(buffer.count)))
         buffer.done = true
     }
 

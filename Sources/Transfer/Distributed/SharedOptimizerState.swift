@@ -31,7 +31,10 @@ import Glibc
 /// Without it (no such folder, not enough room, `BERTKIT_SHARED_STEP=0`) the ranks work as across
 /// hosts, and rank 0 says why on stderr.
 final class SharedOptimizerState: GradientSum {
+    /// Every rank; the ranks of this host (which share the memory); this rank's peers on the other hosts.
     let communicator: Communicator
+    let host: Communicator
+    let peers: Communicator
     let parameters: [Parameter]
     private let optimizer: AdamW
     private let base: UnsafeMutablePointer<Float>
@@ -50,6 +53,8 @@ final class SharedOptimizerState: GradientSum {
     private var dirty: [Int: [Int]] = [:]
     private var stepOpen = false
     private var released = false
+    /// Across hosts: this rank's part of every gradient, after the flags, for the allreduce among its peers.
+    private lazy var packed = ReduceBuffer(count: parameters.count + parts.reduce(0) { $0 + $1.count })
 
     /// Floats between the starts of two parameters, and between two ranks' parts of one: a cache
     /// line, so no two ranks write the same line.
@@ -59,8 +64,12 @@ final class SharedOptimizerState: GradientSum {
     /// moments moved there; nil when the ranks do not share a host, or the memory could not be
     /// had (the reason on stderr). Every rank must call it.
     static func make(optimizer: AdamW, communicator: Communicator) throws -> SharedOptimizerState? {
-        guard communicator.size > 1, communicator.ranksShareHost,
-              ProcessInfo.processInfo.environment["BERTKIT_SHARED_STEP"] != "0" else { return nil }
+        guard communicator.size > 1, ProcessInfo.processInfo.environment["BERTKIT_SHARED_STEP"] != "0" else { return nil }
+        // Rank k of every host sums and steps the same part, so every host must have as many ranks
+        // (the sizes are all equal exactly when Σs² · n = (Σs)², n the number of ranks).
+        let hostSize = Double(communicator.host.size)
+        let sums = try communicator.sum([hostSize, hostSize * hostSize])
+        guard sums[1] * Double(communicator.size) == sums[0] * sums[0], communicator.host.size > 1 else { return nil }
         func aligned(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
         var offsets: [Int] = [], floats = 0
         var sparse: [Int: (width: Int, marks: Int)] = [:], marks = optimizer.parameters.count
@@ -73,7 +82,7 @@ final class SharedOptimizerState: GradientSum {
             }
         }
         let areaFloats = max(floats, alignment), markFloats = aligned(marks)
-        let bytes = ((3 + communicator.size) * areaFloats + communicator.size * markFloats) * MemoryLayout<Float>.size
+        let bytes = ((3 + communicator.host.size) * areaFloats + communicator.host.size * markFloats) * MemoryLayout<Float>.size
         guard let base = try mapShared(bytes: bytes, communicator: communicator) else { return nil }
         communicator.sharedStepBytes = bytes
         return try SharedOptimizerState(optimizer: optimizer, communicator: communicator, base: base, bytes: bytes,
@@ -83,25 +92,26 @@ final class SharedOptimizerState: GradientSum {
     private init(optimizer: AdamW, communicator: Communicator, base: UnsafeMutablePointer<Float>, bytes: Int,
                  areaFloats: Int, offsets: [Int], markFloats: Int, sparse: [Int: (width: Int, marks: Int)]) throws {
         (self.optimizer, self.communicator, self.base, self.bytes) = (optimizer, communicator, base, bytes)
+        (host, peers) = (communicator.host, communicator.peers)
         (self.areaFloats, self.offsets, self.markFloats, self.sparse) = (areaFloats, offsets, markFloats, sparse)
         parameters = optimizer.parameters
-        parts = parameters.map { Self.part(of: $0.count, rank: communicator.rank, size: communicator.size) }
+        parts = parameters.map { Self.part(of: $0.count, rank: communicator.host.rank, size: communicator.host.size) }
         for (i, p) in parameters.enumerated() { index[ObjectIdentifier(p.value)] = i }
         // Rank 0's values become everyone's (all ranks hold the same ones anyway). The moments
         // held so far (a resumed run's) are copied by every rank: the same bytes.
         for (p, offset) in zip(parameters, offsets) {
-            p.value.moveValues(to: base + offset, copying: communicator.isLeader)
+            p.value.moveValues(to: base + offset, copying: communicator.host.isLeader)
         }
         optimizer.placeMoments { [base, offsets, areaFloats] i in
             (base + areaFloats + offsets[i], base + 2 * areaFloats + offsets[i])
         }
-        try communicator.barrier()
+        try host.barrier()
     }
 
     /// The gradient area of `rank`, and its marks.
     private func gradients(_ rank: Int) -> UnsafeMutablePointer<Float> { base + (3 + rank) * areaFloats }
     private func marks(_ rank: Int) -> UnsafeMutablePointer<Float> {
-        base + (3 + communicator.size) * areaFloats + rank * markFloats
+        base + (3 + host.size) * areaFloats + rank * markFloats
     }
 
     /// The elements of parameter `i` (of the optimizer's) that this rank updates.
@@ -123,10 +133,10 @@ final class SharedOptimizerState: GradientSum {
         precondition(viewing, "gradients summed in shared memory need one backward pass a step")
         guard !stepOpen else { return }
         stepOpen = true
-        let own = gradients(communicator.rank)
-        marks(communicator.rank).update(repeating: 0, count: parameters.count)
+        let own = gradients(host.rank)
+        marks(host.rank).update(repeating: 0, count: parameters.count)
         for (i, p) in parameters.enumerated() {
-            if let (width, _) = sparse[i] {
+            if let (width, _) = sparse[i], peers.size == 1 {
                 for r in dirty[i] ?? [] { (own + offsets[i] + r * width).update(repeating: 0, count: width) }
                 dirty[i] = []
             } else {
@@ -138,66 +148,91 @@ final class SharedOptimizerState: GradientSum {
 
     /// The backward pass's hook: `leaf` has its gradient.
     func gradientReady(_ leaf: Tensor) {
-        if let i = index[ObjectIdentifier(leaf)] { marks(communicator.rank)[i] = 1 }
+        if let i = index[ObjectIdentifier(leaf)] { marks(host.rank)[i] = 1 }
     }
 
-    /// After the backward pass: waits for every rank's, sums this rank's part of every gradient,
-    /// and returns the global L2 norm of the sums. A parameter no rank reached keeps no gradient.
+    /// After the backward pass: waits for the other ranks of this host, sums this rank's part of
+    /// every gradient over them (and then over the hosts), and returns the global L2 norm of the
+    /// sums. A parameter no rank reached keeps no gradient.
     func finish() throws -> Float {
         let start = Date()
-        let rank = communicator.rank, size = communicator.size
+        let rank = host.rank, size = host.size, acrossHosts = peers.size > 1
         let own = gradients(rank)
-        for (i, (width, at)) in sparse {
-            markNonZeroRows(own + offsets[i], rows: parameters[i].count / width, width: width, into: marks(rank) + at)
+        if !acrossHosts {
+            for (i, (width, at)) in sparse {
+                markNonZeroRows(own + offsets[i], rows: parameters[i].count / width, width: width, into: marks(rank) + at)
+            }
         }
-        try communicator.barrier()   // every rank's gradients and marks are final
+        try host.barrier()   // the gradients and marks of every rank of this host are final
         let sources = (0..<size).map { UnsafePointer(gradients($0)) }
+        var present = parameters.indices.map { i in (0..<size).contains { marks($0)[i] != 0 } }
         var squares = 0.0, floats = 0
-        for (i, p) in parameters.enumerated() {
-            guard (0..<size).contains(where: { marks($0)[i] != 0 }) else {
-                p.value.replaceGrad(nil)
-                continue
+        if acrossHosts {
+            // This host's sums of this rank's parts, packed after the flags, then summed over the
+            // hosts by one allreduce among the ranks with this place on theirs (dense: the word
+            // embeddings too).
+            for i in parameters.indices { packed[i] = present[i] ? 1 : 0 }
+            var at = parameters.count
+            for (i, part) in parts.enumerated() where !part.isEmpty {
+                _ = Self.sum(sources.map { $0 + offsets[i] + part.lowerBound }, count: part.count, into: packed.pointer + at)
+                at += part.count
             }
-            let part = parts[i]
-            guard !part.isEmpty else { continue }
-            if let (width, at) = sparse[i] {
-                var written: [Int] = []
-                for row in (part.lowerBound / width)..<((part.upperBound + width - 1) / width)
-                where (0..<size).contains(where: { marks($0)[at + row] != 0 }) {
-                    let lower = max(row * width, part.lowerBound), upper = min((row + 1) * width, part.upperBound)
-                    squares += Self.sum(sources, at: offsets[i] + lower, count: upper - lower, into: own)
-                    floats += upper - lower
-                    written.append(row)
+            try peers.sumNow(packed)
+            at = parameters.count
+            for (i, part) in parts.enumerated() {
+                present[i] = packed[i] > 0
+                guard !part.isEmpty else { continue }
+                let target = own + offsets[i] + part.lowerBound
+                target.update(from: packed.pointer + at, count: part.count)
+                if present[i] { squares += sumOfSquares(UnsafeBufferPointer(start: target, count: part.count)) }
+                at += part.count
+            }
+            floats = at - parameters.count
+        } else {
+            for (i, p) in parameters.enumerated() where present[i] && !parts[i].isEmpty {
+                let part = parts[i]
+                if let (width, at) = sparse[i] {
+                    var written: [Int] = []
+                    for row in (part.lowerBound / width)..<((part.upperBound + width - 1) / width)
+                    where (0..<size).contains(where: { marks($0)[at + row] != 0 }) {
+                        let lower = max(row * width, part.lowerBound), upper = min((row + 1) * width, part.upperBound)
+                        squares += Self.sum(sources.map { $0 + offsets[i] + lower }, count: upper - lower, into: own + offsets[i] + lower)
+                        floats += upper - lower
+                        written.append(row)
+                    }
+                    // and the rows outside this part that this rank's backward pass wrote
+                    for row in 0..<(p.count / width) where marks(rank)[at + row] != 0
+                        && (row * width >= part.upperBound || (row + 1) * width <= part.lowerBound) {
+                        written.append(row)
+                    }
+                    dirty[i] = written
+                } else {
+                    let o = offsets[i] + part.lowerBound
+                    squares += Self.sum(sources.map { $0 + o }, count: part.count, into: own + o)
+                    floats += part.count
                 }
-                // and the rows outside this part that this rank's backward pass wrote
-                for row in 0..<(p.count / width) where marks(rank)[at + row] != 0
-                    && (row * width >= part.upperBound || (row + 1) * width <= part.lowerBound) {
-                    written.append(row)
-                }
-                dirty[i] = written
-            } else {
-                squares += Self.sum(sources, at: offsets[i] + part.lowerBound, count: part.count, into: own)
-                floats += part.count
             }
         }
+        for (i, p) in parameters.enumerated() where !present[i] { p.value.replaceGrad(nil) }
         communicator.account(seconds: Date().timeIntervalSince(start), floats: floats)
         stepOpen = false
-        return Float(try communicator.sum([squares])[0].squareRoot())
+        // Every host holds the same sums, each part summed by one of its ranks: its ranks' squares are all of them.
+        return Float(try host.sum([squares])[0].squareRoot())
     }
 
-    /// This rank's part of the optimizer step, then the wait until every rank has made its part.
+    /// This rank's part of the optimizer step, then the wait until every rank of this host has made its part.
     func step(gradientScale: Float?) throws {
         optimizer.step(gradientScale: gradientScale, part: part)
-        try communicator.barrier()
+        try host.barrier()
     }
 
-    /// `into[at ..< at + count]` = the sum of `sources` there, in rank order; returns the sum of
-    /// its squares. A block at a time, so the squares are read from the cache.
-    static func sum(_ sources: [UnsafePointer<Float>], at: Int, count: Int, into target: UnsafeMutablePointer<Float>) -> Double {
+    /// `target[0 ..< count]` = the sum of the `sources` (in rank order); returns the sum of its
+    /// squares. A block at a time, so the squares are read from the cache.
+    static func sum(_ sources: [UnsafePointer<Float>], count: Int, into target: UnsafeMutablePointer<Float>) -> Double {
         var squares = 0.0
         var k = 0
         while k < count {
-            let n = min(4096, count - k), start = at + k
+            let n = min(4096, count - k), start = k
             var j = 0
             while j + 16 <= n {
                 var v = UnsafeRawPointer(sources[0] + start + j).loadUnaligned(as: SIMD16<Float>.self)
@@ -230,13 +265,14 @@ final class SharedOptimizerState: GradientSum {
         release()
         munmap(base, bytes)
     }
-    /// Maps `bytes` of memory that every rank of this host shares; nil (after saying why) when
-    /// some rank could not.
+    /// Maps `bytes` of memory that the ranks of this host share (each host its own); nil on every
+    /// rank (after saying why) when some rank could not.
     private static func mapShared(bytes: Int, communicator: Communicator) throws -> UnsafeMutablePointer<Float>? {
         var name = [UInt8](repeating: 0, count: 128)
         var failure: String?
         var fd: Int32 = -1
-        if communicator.isLeader {
+        let host = communicator.host
+        if host.isLeader {
             let folder = ProcessInfo.processInfo.environment["BERTKIT_SHM_DIR"] ?? "/dev/shm"
             let path = "\(folder)/bertkit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
@@ -254,9 +290,9 @@ final class SharedOptimizerState: GradientSum {
                 }
             }
         }
-        try communicator.broadcast(&name)
+        try host.broadcast(&name)
         let path = String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
-        if !communicator.isLeader, !path.isEmpty {
+        if !host.isLeader, !path.isEmpty {
             fd = open(path, O_RDWR)
             if fd < 0 { failure = "\(path): \(String(cString: strerror(errno)))" }
         }
@@ -267,7 +303,7 @@ final class SharedOptimizerState: GradientSum {
             close(fd)
         }
         let failures = try communicator.sum([path.isEmpty || failure != nil ? 1 : 0])[0]
-        if communicator.isLeader, !path.isEmpty { unlink(path) }   // every rank has it mapped, or has given up
+        if host.isLeader, !path.isEmpty { unlink(path) }   // every rank of the host has it mapped, or has given up
         guard failures == 0, let base else {
             if let base { munmap(base, bytes) }
             if let failure { FileHandle.standardError.write(Data("rank \(communicator.rank): no memory shared by the ranks (\(failure)); every rank takes the whole optimizer step\n".utf8)) }
