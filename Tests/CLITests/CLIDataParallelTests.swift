@@ -47,29 +47,26 @@ final class CLIDataParallelTests: XCTestCase {
         let single = try CLI.run(Self.options + ["--output", "single"], in: dir)
         XCTAssertEqual(single.status, 0, single.stderr)
         guard mpiEnabled else { return }
-        // On one host the ranks split the optimizer step over shared memory; across hosts each takes it whole.
-        for (output, environment, says) in [("ranks", [:], "in memory the ranks of this host share"),
-                                             ("replicated", ["BERTKIT_SHARED_STEP": "0"], "by MPI allreduce, optimizer step taken whole by every rank"),
-                                             ("no-shm", ["BERTKIT_SHM_DIR": "/nonexistent"], "no memory shared by the ranks (/nonexistent/bertkit-")] {
-            let ranks = try Self.mpirun(Self.options + ["--output", output], in: dir, environment: environment)
-            XCTAssertEqual(ranks.status, 0, ranks.stderr)
-            XCTAssertTrue(ranks.stderr.contains("rank 1 of 2: gradient sum"), ranks.stderr)
-            XCTAssertTrue(ranks.stderr.contains(says), ranks.stderr)
-            let difference = try Self.relativeDifference(dir.appending(path: "single"), dir.appending(path: output))
-            print("2 ranks (\(says)) vs 1 process, 20 steps with dropout: max relative weight difference \(difference)")
-            XCTAssertLessThanOrEqual(difference, 1e-5)
-        }
-        // 4 ranks as 2 hosts of 2 (BERTKIT_RANKS_PER_HOST): each host sums in its own shared memory, then
-        // rank k of each host allreduces its part with rank k of the other; and 3 ranks as hosts of 2 and 1,
-        // which cannot split alike, with allreduce alone.
-        for (ranks, output, says) in [(4, "hosts", "then by MPI allreduce among the 2 hosts, optimizer step split among them"),
-                                      (3, "uneven", "by MPI allreduce, optimizer step taken whole by every rank")] {
-            let run = try Self.mpirun(Self.options + ["--output", output], ranks: ranks, in: dir, environment: ["BERTKIT_RANKS_PER_HOST": "2"])
+        // Each way of summing against one process: the run says which way it took.
+        // - 2 ranks on one host sum and step in shared memory; without it (turned off, or no such folder),
+        //   allreduce sums and every rank takes the whole step;
+        // - 4 ranks as 2 hosts of 2 (BERTKIT_RANKS_PER_HOST): each host sums in its own shared memory, then
+        //   rank k of each host allreduces its part with rank k of the other;
+        // - 3 ranks as hosts of 2 and 1, which cannot split alike: allreduce alone.
+        let ways: [(ranks: Int, output: String, environment: [String: String], says: String)] = [
+            (2, "ranks", [:], "in memory the ranks of this host share"),
+            (2, "replicated", ["BERTKIT_SHARED_STEP": "0"], "by MPI allreduce, optimizer step taken whole by every rank"),
+            (2, "no-shm", ["BERTKIT_SHM_DIR": "/nonexistent"], "no memory shared by the ranks (/nonexistent/bertkit-"),
+            (4, "hosts", ["BERTKIT_RANKS_PER_HOST": "2"], "then by MPI allreduce among the 2 hosts, optimizer step split among them"),
+            (3, "uneven", ["BERTKIT_RANKS_PER_HOST": "2"], "by MPI allreduce, optimizer step taken whole by every rank"),
+        ]
+        for way in ways {
+            let run = try Self.mpirun(Self.options + ["--output", way.output], ranks: way.ranks, in: dir, environment: way.environment)
             XCTAssertEqual(run.status, 0, run.stderr)
-            XCTAssertTrue(run.stderr.contains("rank \(ranks - 1) of \(ranks): gradient sum"), run.stderr)
-            XCTAssertTrue(run.stderr.contains(says), run.stderr)
-            let difference = try Self.relativeDifference(dir.appending(path: "single"), dir.appending(path: output))
-            print("\(ranks) ranks in hosts of 2 vs 1 process: max relative weight difference \(difference)")
+            XCTAssertTrue(run.stderr.contains("rank \(way.ranks - 1) of \(way.ranks): gradient sum"), run.stderr)
+            XCTAssertTrue(run.stderr.contains(way.says), run.stderr)
+            let difference = try Self.relativeDifference(dir.appending(path: "single"), dir.appending(path: way.output))
+            print("\(way.ranks) ranks (\(way.output): \(way.says)) vs 1 process, 20 steps with dropout: max relative weight difference \(difference)")
             XCTAssertLessThanOrEqual(difference, 1e-5)
         }
 
