@@ -201,10 +201,10 @@ public final class Communicator: @unchecked Sendable {
         return buffer.done
     }
 
-    /// Sums `buffer` over all ranks now, in place (after the backward pass: exposed time), with
+    /// Sums `buffer` (its first `count` floats) over all ranks now, in place (after the backward pass: exposed time), with
     /// the blocking allreduce: Open MPI picks its algorithm for the message size, which on one
     /// host moves data faster than the non-blocking one driven by tests.
-    func sumNow(_ buffer: ReduceBuffer) throws {
+    func sumNow(_ buffer: ReduceBuffer, count: Int? = nil) throws {
         guard usesMPI, size > 1 else { return }
         let start = Date()
         defer {
@@ -212,8 +212,10 @@ public final class Communicator: @unchecked Sendable {
             reduceSeconds += t
             exposedSeconds += t
         }
-        reducedFloats += buffer.count
-        try check(cmpi_allreduce_sum_float(handle, buffer.pointer, Int32(buffer.count)))
+        let count = count ?? buffer.count
+        precondition(count <= buffer.count)
+        reducedFloats += count
+        try check(cmpi_allreduce_sum_float(handle, buffer.pointer, Int32(count)))
         buffer.done = true
     }
 

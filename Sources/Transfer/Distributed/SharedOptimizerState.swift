@@ -53,8 +53,8 @@ final class SharedOptimizerState: GradientSum {
     private var dirty: [Int: [Int]] = [:]
     private var stepOpen = false
     private var released = false
-    /// Across hosts: this rank's part of every gradient, after the flags, for the allreduce among its peers.
-    private lazy var packed = ReduceBuffer(count: parameters.count + parts.reduce(0) { $0 + $1.count })
+    /// Across hosts: this host's sums of this rank's pieces, for the allreduce among its peers (grown as needed).
+    private var packed = ReduceBuffer(count: 0)
 
     /// Floats between the starts of two parameters, and between two ranks' parts of one: a cache
     /// line, so no two ranks write the same line.
@@ -136,7 +136,7 @@ final class SharedOptimizerState: GradientSum {
         let own = gradients(host.rank)
         marks(host.rank).update(repeating: 0, count: parameters.count)
         for (i, p) in parameters.enumerated() {
-            if let (width, _) = sparse[i], peers.size == 1 {
+            if let (width, _) = sparse[i] {
                 for r in dirty[i] ?? [] { (own + offsets[i] + r * width).update(repeating: 0, count: width) }
                 dirty[i] = []
             } else {
@@ -153,64 +153,80 @@ final class SharedOptimizerState: GradientSum {
 
     /// After the backward pass: waits for the other ranks of this host, sums this rank's part of
     /// every gradient over them (and then over the hosts), and returns the global L2 norm of the
-    /// sums. A parameter no rank reached keeps no gradient.
+    /// sums. A parameter no rank reached keeps no gradient; of the word embeddings, only the rows
+    /// some rank reached are summed.
     func finish() throws -> Float {
         let start = Date()
         let rank = host.rank, size = host.size, acrossHosts = peers.size > 1
         let own = gradients(rank)
-        if !acrossHosts {
-            for (i, (width, at)) in sparse {
-                markNonZeroRows(own + offsets[i], rows: parameters[i].count / width, width: width, into: marks(rank) + at)
-            }
+        for (i, (width, at)) in sparse {
+            markNonZeroRows(own + offsets[i], rows: parameters[i].count / width, width: width, into: marks(rank) + at)
         }
         try host.barrier()   // the gradients and marks of every rank of this host are final
-        let sources = (0..<size).map { UnsafePointer(gradients($0)) }
         var present = parameters.indices.map { i in (0..<size).contains { marks($0)[i] != 0 } }
-        var squares = 0.0, floats = 0
+        // The rows of each row-sparse parameter that overlap this rank's part, and those some rank reached.
+        var rows: [Int: Range<Int>] = [:], reached: [Int: [Int]] = [:]
+        for (i, (width, at)) in sparse {
+            rows[i] = (parts[i].lowerBound / width)..<((parts[i].upperBound + width - 1) / width)
+            reached[i] = rows[i]!.filter { row in (0..<size).contains { marks($0)[at + row] != 0 } }
+        }
         if acrossHosts {
-            // This host's sums of this rank's parts, packed after the flags, then summed over the
-            // hosts by one allreduce among the ranks with this place on theirs (dense: the word
-            // embeddings too).
-            for i in parameters.indices { packed[i] = present[i] ? 1 : 0 }
+            // What any host reached: the parameters' flags and the rows', summed over the peers.
+            let order = sparse.keys.sorted()
+            let flags = ReduceBuffer(count: parameters.count + order.reduce(0) { $0 + rows[$1]!.count })
+            for i in parameters.indices where present[i] { flags[i] = 1 }
             var at = parameters.count
-            for (i, part) in parts.enumerated() where !part.isEmpty {
-                _ = Self.sum(sources.map { $0 + offsets[i] + part.lowerBound }, count: part.count, into: packed.pointer + at)
-                at += part.count
+            for i in order {
+                for row in reached[i]! { flags[at + row - rows[i]!.lowerBound] = 1 }
+                at += rows[i]!.count
             }
-            try peers.sumNow(packed)
+            try peers.sumNow(flags)
+            for i in parameters.indices { present[i] = flags[i] > 0 }
             at = parameters.count
-            for (i, part) in parts.enumerated() {
-                present[i] = packed[i] > 0
-                guard !part.isEmpty else { continue }
-                let target = own + offsets[i] + part.lowerBound
-                target.update(from: packed.pointer + at, count: part.count)
-                if present[i] { squares += sumOfSquares(UnsafeBufferPointer(start: target, count: part.count)) }
-                at += part.count
+            for i in order {
+                reached[i] = rows[i]!.filter { flags[at + $0 - rows[i]!.lowerBound] > 0 }
+                at += rows[i]!.count
             }
-            floats = at - parameters.count
-        } else {
-            for (i, p) in parameters.enumerated() where present[i] && !parts[i].isEmpty {
-                let part = parts[i]
-                if let (width, at) = sparse[i] {
-                    var written: [Int] = []
-                    for row in (part.lowerBound / width)..<((part.upperBound + width - 1) / width)
-                    where (0..<size).contains(where: { marks($0)[at + row] != 0 }) {
-                        let lower = max(row * width, part.lowerBound), upper = min((row + 1) * width, part.upperBound)
-                        squares += Self.sum(sources.map { $0 + offsets[i] + lower }, count: upper - lower, into: own + offsets[i] + lower)
-                        floats += upper - lower
-                        written.append(row)
-                    }
-                    // and the rows outside this part that this rank's backward pass wrote
-                    for row in 0..<(p.count / width) where marks(rank)[at + row] != 0
-                        && (row * width >= part.upperBound || (row + 1) * width <= part.lowerBound) {
-                        written.append(row)
-                    }
-                    dirty[i] = written
-                } else {
-                    let o = offsets[i] + part.lowerBound
-                    squares += Self.sum(sources.map { $0 + o }, count: part.count, into: own + o)
-                    floats += part.count
+        }
+        // The pieces of this rank's part to sum (offset in the areas, count): every reached parameter's
+        // part, and of the word embeddings the reached rows' pieces.
+        var pieces: [(offset: Int, count: Int)] = []
+        for (i, part) in parts.enumerated() where present[i] && !part.isEmpty {
+            if let (width, _) = sparse[i] {
+                for row in reached[i]! {
+                    let lower = max(row * width, part.lowerBound), upper = min((row + 1) * width, part.upperBound)
+                    pieces.append((offsets[i] + lower, upper - lower))
                 }
+            } else {
+                pieces.append((offsets[i] + part.lowerBound, part.count))
+            }
+        }
+        let sources = (0..<size).map { UnsafePointer(gradients($0)) }
+        let floats = pieces.reduce(0) { $0 + $1.count }
+        var squares = 0.0
+        if acrossHosts {
+            // This host's sums, packed, summed over the hosts by one allreduce among the ranks with this place on theirs.
+            if packed.count < floats { packed = ReduceBuffer(count: floats) }
+            var at = 0
+            for (offset, count) in pieces {
+                _ = Self.sum(sources.map { $0 + offset }, count: count, into: packed.pointer + at)
+                at += count
+            }
+            try peers.sumNow(packed, count: floats)
+            at = 0
+            for (offset, count) in pieces {
+                (own + offset).update(from: packed.pointer + at, count: count)
+                squares += sumOfSquares(UnsafeBufferPointer(start: own + offset, count: count))
+                at += count
+            }
+        } else {
+            for (offset, count) in pieces { squares += Self.sum(sources.map { $0 + offset }, count: count, into: own + offset) }
+        }
+        // What the next step zeroes: the rows written here, and those this rank's backward pass wrote elsewhere.
+        for (i, (width, at)) in sparse {
+            let part = parts[i]
+            dirty[i] = reached[i]! + (0..<(parameters[i].count / width)).filter { row in
+                marks(rank)[at + row] != 0 && (row * width >= part.upperBound || (row + 1) * width <= part.lowerBound)
             }
         }
         for (i, p) in parameters.enumerated() where !present[i] { p.value.replaceGrad(nil) }
