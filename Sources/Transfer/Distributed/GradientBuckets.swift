@@ -23,17 +23,6 @@ import Tensor
 /// - The word embeddings' gradient (half of a small BERT's) is zero but in the rows of the batch's
 ///   tokens, and final only when the backward pass ends, so no overlap can hide it: it is summed
 ///   row-sparse after the buckets, only the rows some rank touched (the same sums, far fewer bytes).
-/// How the ranks' gradients are summed each step: by MPI's allreduce in buckets
-/// (``GradientBuckets``), or in memory the ranks of one host share (``SharedOptimizerState``).
-protocol GradientSum: AnyObject {
-    /// Before each backward pass (only the step's first one counts).
-    func prepareStep(viewing: Bool)
-    /// The backward pass's hook: a leaf's gradient is final.
-    func gradientReady(_ leaf: Tensor)
-    /// After the step's last backward pass: the summed gradients, in place; their global L2 norm.
-    func finish() throws -> Float
-}
-
 final class GradientBuckets: GradientSum {
     let communicator: Communicator
     let parameters: [Parameter]

@@ -30,6 +30,12 @@ import Glibc
 /// rank, and unlinked as soon as all have mapped it: nothing is left behind when a rank is killed.
 /// Without it (no such folder, not enough room, `BERTKIT_SHARED_STEP=0`) the ranks work as across
 /// hosts, and rank 0 says why on stderr.
+///
+/// The raw pointers all point into the mapping this object owns, which it unmaps only after
+/// ``release()`` has moved every tensor off it. Which rank writes where, and when, is the protocol
+/// above: between two barriers a rank writes only its own gradient area and marks, its own parts
+/// (of its area, the values and the moments), and reads the others' areas only after the barrier
+/// that ends their backward pass.
 final class SharedOptimizerState: GradientSum {
     /// Every rank; the ranks of this host (which share the memory); this rank's peers on the other hosts.
     let communicator: Communicator
