@@ -6,30 +6,33 @@ import Tensor
 import Glibc
 #endif
 
-/// The ranks of one host keep one copy of the trainable parameters and of AdamW's moments, sum
+/// The ranks of a host keep one copy of the trainable parameters and of AdamW's moments, sum
 /// their gradients, and split the optimizer step, all in memory every one of them maps.
 ///
-/// Across hosts, MPI's allreduce sums the gradients (``GradientBuckets``) and every rank then
+/// On the other path (``GradientBuckets``), MPI's allreduce sums the gradients and every rank then
 /// takes the whole step: for a small BERT each rank reads and writes 630 MB a step, and on one
 /// host the ranks share the memory bandwidth that one process × N threads spends once. Here:
 ///
 /// 1. Each rank's backward pass writes its gradients into its own area of the shared memory, and
 ///    marks which parameters (and which rows of the word embeddings) it reached.
-/// 2. After a barrier, each rank sums the ranks' gradients over its own 1/size of the elements (the
-///    word embeddings over the rows some rank reached only), with its share of the squared norm; one
-///    scalar allreduce adds the shares up for clipping.
+/// 2. After a barrier, each rank sums its host's gradients over its own 1/k of every parameter (the
+///    word embeddings over the rows some rank reached only). With several hosts of k ranks each,
+///    rank j of every host then allreduces those sums with rank j of the others (its ``peers``),
+///    the reached rows found first. Each rank adds the squares of its sums; one scalar sum over
+///    the host gives the norm for clipping.
 /// 3. Each rank steps its elements of the shared parameters and moments
 ///    (``AdamW/step(gradientScale:part:)``), and a barrier lets the next forward pass read them.
 ///
-/// No gradient crosses MPI; the step is split as one process splits it among its threads. (ZeRO-1,
-/// each rank stepping its part of private copies and then gathering the others' parts, was
-/// measured slower: the allgather moved as many bytes as it saved.)
+/// On one host no gradient crosses MPI; the step is split as one process splits it among its
+/// threads. (ZeRO-1, each rank stepping its part of private copies and then gathering the others'
+/// parts, was measured slower: the allgather moved as many bytes as it saved.)
 ///
 /// The memory is a file in `/dev/shm` (or `BERTKIT_SHM_DIR`), created and filled with
-/// `posix_fallocate` by rank 0 (so a full tmpfs fails here, not with SIGBUS later), mapped by every
-/// rank, and unlinked as soon as all have mapped it: nothing is left behind when a rank is killed.
-/// Without it (no such folder, not enough room, `BERTKIT_SHARED_STEP=0`) the ranks work as across
-/// hosts, and rank 0 says why on stderr.
+/// `posix_fallocate` by the host's first rank (so a full tmpfs fails here, not with SIGBUS later),
+/// mapped by every rank of the host, and unlinked as soon as all have mapped it: nothing is left
+/// behind when a rank is killed. Without it (no such folder, not enough room, hosts of unequal rank
+/// counts, one rank per host, `BERTKIT_SHARED_STEP=0`) the ranks take the other path, and say why
+/// on stderr when the memory failed.
 ///
 /// The raw pointers all point into the mapping this object owns, which it unmaps only after
 /// ``release()`` has moved every tensor off it. Which rank writes where, and when, is the protocol
