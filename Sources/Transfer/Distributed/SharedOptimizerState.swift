@@ -73,12 +73,15 @@ final class SharedOptimizerState: GradientSum {
     /// moments moved there; nil when the ranks do not share a host, or the memory could not be
     /// had (the reason on stderr). Every rank must call it.
     static func make(optimizer: AdamW, communicator: Communicator) throws -> SharedOptimizerState? {
-        guard communicator.size > 1, ProcessInfo.processInfo.environment["BERTKIT_SHARED_STEP"] != "0" else { return nil }
+        guard communicator.size > 1 else { return nil }
         // Rank k of every host sums and steps the same part, so every host must have as many ranks
-        // (the sizes are all equal exactly when Σs² · n = (Σs)², n the number of ranks).
+        // (the sizes are all equal exactly when Σs² · n = (Σs)², n the number of ranks). Every rank
+        // decides alike, even if their environments differ.
         let hostSize = Double(communicator.host.size)
-        let sums = try communicator.sum([hostSize, hostSize * hostSize])
-        guard sums[1] * Double(communicator.size) == sums[0] * sums[0], communicator.host.size > 1 else { return nil }
+        let wanted: Double = ProcessInfo.processInfo.environment["BERTKIT_SHARED_STEP"] == "0" ? 0 : 1
+        let sums = try communicator.sum([hostSize, hostSize * hostSize, wanted])
+        guard sums[2] == Double(communicator.size), sums[1] * Double(communicator.size) == sums[0] * sums[0],
+              communicator.host.size > 1 else { return nil }
         func aligned(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
         var offsets: [Int] = [], floats = 0
         var sparse: [Int: (width: Int, marks: Int)] = [:], marks = optimizer.parameters.count
