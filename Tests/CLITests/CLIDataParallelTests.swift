@@ -70,6 +70,15 @@ final class CLIDataParallelTests: XCTestCase {
             XCTAssertLessThanOrEqual(difference, 1e-5)
         }
 
+        // Ranks whose settings differ (an MPMD launch) take rank 0's, rather than start sums that do not
+        // match (which hung: a blocking allreduce against non-blocking ones). `timeout` keeps a hang finite.
+        let mixed = try CLI.shell("exec timeout 120 mpirun --allow-run-as-root --oversubscribe "
+                                  + "-np 1 -x BERTKIT_SHARED_STEP=0 -x BERTKIT_BUCKET_MB=1 -x BERTKIT_ALLREDUCE=overlap \"$BERTKIT\" \"$@\" "
+                                  + ": -np 1 \"$BERTKIT\" \"$@\"", arguments: Self.options + ["--output", "mixed"], in: dir)
+        XCTAssertEqual(mixed.status, 0, mixed.stderr)
+        XCTAssertEqual(mixed.stderr.components(separatedBy: "by MPI allreduce, optimizer step taken whole by every rank").count, 3, mixed.stderr)
+        XCTAssertLessThanOrEqual(try Self.relativeDifference(dir.appending(path: "single"), dir.appending(path: "mixed")), 1e-5)
+
         // With a dev set, evaluated each epoch: the ranks share the batches and get the metrics one process gets.
         try Tiny.table(count: 30, seed: 4).write(to: dir.appending(path: "dev30.tsv"), atomically: true, encoding: .utf8)
         let dev = ["--dev", "dev30.tsv"]

@@ -68,13 +68,18 @@ final class GradientBuckets: GradientSum {
         self.parameters = parameters
         self.communicator = communicator
         let environment = ProcessInfo.processInfo.environment
-        let mb = environment["BERTKIT_BUCKET_MB"].flatMap(Double.init) ?? 4
+        var settings: [Double] = [environment["BERTKIT_BUCKET_MB"].flatMap(Double.init) ?? 4, 0]
         switch environment["BERTKIT_ALLREDUCE"]?.lowercased() {
-        case "overlap": overlaps = true
-        case "after": overlaps = false
-        default: overlaps = !communicator.ranksShareHost
+        case "overlap": settings[1] = 1
+        case "after": settings[1] = 0
+        default: settings[1] = communicator.ranksShareHost ? 0 : 1
         }
-        capacity = max(1, (capacityBytes ?? Int(mb * 1_048_576)) / MemoryLayout<Float>.size)
+        // Rank 0's settings on every rank (a sum only it adds to): the ranks must start the same sums,
+        // of the same sizes, blocking or not alike, even if their environments differ. A failure
+        // here shows again at the first sum.
+        if let agreed = try? communicator.sum(communicator.isLeader ? settings : [0, 0]) { settings = agreed }
+        overlaps = settings[1] > 0
+        capacity = max(1, (capacityBytes ?? Int(settings[0] * 1_048_576)) / MemoryLayout<Float>.size)
         for (i, p) in parameters.enumerated() { index[ObjectIdentifier(p.value)] = i }
         sparse = parameters.indices.filter { Self.isRowSparse(parameters[$0]) }
         build(order: parameters.indices.reversed().filter { !sparse.contains($0) })
