@@ -171,15 +171,10 @@ public final class AdamW {
     /// says, zeroing there only `zeroing` (the part this process updates; the others zero theirs).
     private func newMoments(_ i: Int, zeroing: Range<Int>) -> Moments {
         let shape = parameters[i].shape
-        let moments = Moments(expAvg: Tensor(zeros: shape), expAvgSq: Tensor(zeros: shape), step: 0)
-        if let placement {
-            let (m, v) = placement(i)
-            for (tensor, memory) in [(moments.expAvg, m), (moments.expAvgSq, v)] {
-                (memory + zeroing.lowerBound).update(repeating: 0, count: zeroing.count)
-                tensor.moveValues(to: memory, copying: false)
-            }
-        }
-        return moments
+        guard let placement else { return Moments(expAvg: Tensor(zeros: shape), expAvgSq: Tensor(zeros: shape), step: 0) }
+        let (m, v) = placement(i)
+        for memory in [m, v] { (memory + zeroing.lowerBound).update(repeating: 0, count: zeroing.count) }
+        return Moments(expAvg: Tensor(shape: shape, viewing: m), expAvgSq: Tensor(shape: shape, viewing: v), step: 0)
     }
 
     /// Keeps the moments in memory the caller provides, from now on: the moments held so far are

@@ -12,7 +12,7 @@ extension Tensor {
     /// the gradients are summed in. The caller owns that memory and keeps it alive until the
     /// gradient is dropped.
     public func setGrad(viewing values: UnsafeMutablePointer<Float>) {
-        grad = Tensor(shape: shape, storage: Storage(borrowing: values, count: count))
+        grad = Tensor(shape: shape, viewing: values)
         gradIsBorrowed = false
     }
 
@@ -24,7 +24,7 @@ extension Tensor {
     /// the gradient meanwhile first copies it, so it never writes there; in-place clipping would,
     /// so clip in the optimizer's step (`AdamW.step(gradientScale:)`).
     public func borrowGrad(_ values: UnsafeMutablePointer<Float>) {
-        grad = Tensor(shape: shape, storage: Storage(borrowing: values, count: count))
+        grad = Tensor(shape: shape, viewing: values)
         gradIsBorrowed = true
     }
 
@@ -34,6 +34,12 @@ extension Tensor {
     public func setGradRows(_ rows: [Int], width: Int, from values: UnsafePointer<Float>) {
         let target = ownedZeroedGradStorage()
         for (k, r) in rows.enumerated() { (target + r * width).update(from: values + k * width, count: width) }
+    }
+
+    /// A tensor whose values are the floats at `values`, as many as `shape` holds, not copied: the
+    /// caller owns that memory and keeps it alive for as long as the tensor uses it.
+    public convenience init(shape: [Int], viewing values: UnsafeMutablePointer<Float>) {
+        self.init(shape: shape, storage: Storage(borrowing: values, count: Tensor.elementCount(shape)))
     }
 
     /// Moves this tensor's values to the `count` floats at `values` and keeps them there, without
@@ -53,12 +59,6 @@ extension Tensor {
     public func ownValues() {
         LowPrecision.invalidate(storage)
         storage = Storage(copying: storage.pointer, count: count)
-    }
-
-    /// Drops whatever was derived from this tensor's values (its bf16 copy): another process has
-    /// changed them in memory both share.
-    public func valuesChangedElsewhere() {
-        LowPrecision.invalidate(storage)
     }
 
     /// The gradient's memory, written in place when this tensor owns it (or views the caller's),

@@ -201,9 +201,9 @@ public final class Communicator: @unchecked Sendable {
         return buffer.done
     }
 
-    /// Sums `buffer` (its first `count` floats) over all ranks now, in place (after the backward pass: exposed time), with
-    /// the blocking allreduce: Open MPI picks its algorithm for the message size, which on one
-    /// host moves data faster than the non-blocking one driven by tests.
+    /// Sums `buffer` (its first `count` floats) over all ranks now, in place (after the backward
+    /// pass: exposed time), with the blocking allreduce: Open MPI picks its algorithm for the
+    /// message size, which on one host moves data faster than the non-blocking one driven by tests.
     func sumNow(_ buffer: ReduceBuffer, count: Int? = nil) throws {
         guard usesMPI, size > 1 else { return }
         let start = Date()

@@ -26,7 +26,7 @@ public final class Trainer {
     let optimizer: AdamW
     /// The ranks training together (``Communicator/world()`` under `mpirun`); one process by default.
     public var communicator = Communicator.single
-    /// Sums the gradients over the ranks while the backward pass runs (data-parallel only).
+    /// Sums the gradients over the ranks with allreduce (data-parallel, when the ranks do not sum in shared memory).
     lazy var buckets = GradientBuckets(parameters: optimizer.parameters, communicator: communicator)
 
     /// Where the run is: the next batch to train and what is known of the best model so far.
@@ -127,17 +127,25 @@ public final class Trainer {
         try devCache?.gather(over: communicator)
         let featureSeconds = cache == nil ? 0 : Date().timeIntervalSince(featureStart)
 
-        // Idle memory kept for reuse: a forward pass's activations and, on top, a step's gradients
-        // and what they accumulate in (data-parallel training releases them before the step).
-        MemoryPool.keepIdle(additionally: 2 * optimizer.parameters.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size)
-
-        // Ranks on one host sum their gradients and split the step in memory they share (one
-        // backward pass a step); across hosts, allreduce sums them and every rank steps whole.
+        // Ranks that share a host sum their gradients and split the step in memory they share (with
+        // one backward pass a step; with more, allreduce sums and they still split the step); one
+        // rank per host sums with allreduce and steps whole.
         let shared = try SharedOptimizerState.make(optimizer: optimizer, communicator: communicator)
         defer { shared?.release() }
-        var gradientSum: GradientSum? = communicator.size > 1 ? buckets : nil
-        if let shared, options.gradientAccumulation == 1 { gradientSum = shared }
+        let gradientSum: GradientSum?
+        if communicator.size == 1 {
+            gradientSum = nil
+        } else if let shared, options.gradientAccumulation == 1 {
+            gradientSum = shared
+        } else {
+            gradientSum = buckets
+        }
         communicator.sumsInSharedMemory = shared != nil && gradientSum === shared
+        // Idle memory kept for reuse: a forward pass's activations and, on top, a step's gradients
+        // and what they accumulate in, unless those live in the shared memory.
+        if !communicator.sumsInSharedMemory {
+            MemoryPool.keepIdle(additionally: 2 * optimizer.parameters.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size)
+        }
 
         var stopped = false, stoppedEarly = false
         epochs: while state.epoch < options.epochs {
