@@ -14,7 +14,6 @@
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
-#define AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
 
 // e^x for 16 lanes, as kernels.c's fast_exp: x = n·ln2 + r, a degree-6 polynomial for e^r,
 // 2^n in the exponent bits; 0 below −87.3, +∞ above 88.7.

@@ -10,7 +10,6 @@
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
-#define AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
 
 // v = (x + bias) + residual at column j, stored to vr, and returned.
 static inline AVX512 __m512 residual_sum(const float *xr, const float *bias, const float *rr, float *vr, size_t j) {
