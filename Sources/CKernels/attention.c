@@ -3,8 +3,8 @@
 // A few query rows at a time: their scores, exponentials and share of E·V run while those rows
 // are still in L1, so P (when kept for the backward pass) is written once and never read back
 // from memory, and the context is the same whether P is kept or not. Kᵀ is packed once per
-// call into a thread's scratch, 16 keys per block. AVX-512 only; other CPUs keep Tensor's path
-// of strided GEMMs, which computes the same thing within rounding.
+// call into a thread's scratch, 16 keys per block. AVX-512 here; AVX2 CPUs run attention_avx2.c,
+// others Tensor's path of strided GEMMs, which computes the same thing within rounding.
 #include "CKernels.h"
 #include "isa.h"
 
@@ -232,13 +232,19 @@ static AVX512 int attention_head_avx512(const float *q, const float *k, const fl
 }
 
 int bertkit_attention_head_supported(size_t head_dim) {
-    return bertkit_internal_isa() >= 2 && head_dim > 0 && head_dim % 16 == 0 && head_dim <= 64;
+    switch (bertkit_internal_isa()) {
+    case 2: return head_dim > 0 && head_dim % 16 == 0 && head_dim <= 64;
+    case 1: return head_dim > 0 && head_dim % 8 == 0 && head_dim <= 64;
+    default: return 0;
+    }
 }
 
 int bertkit_attention_head(const float *q, const float *k, const float *v, size_t ld, size_t length,
                            size_t head_dim, float scale, const float *mask, float *probabilities,
                            float *context, size_t ldc) {
     if (!bertkit_attention_head_supported(head_dim) || length == 0) return 0;
+    if (bertkit_internal_isa() == 1)
+        return bertkit_attention_head_avx2(q, k, v, ld, length, head_dim, scale, mask, probabilities, context, ldc);
     return attention_head_avx512(q, k, v, ld, length, head_dim, scale, mask, probabilities, context, ldc);
 }
 

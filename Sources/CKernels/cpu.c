@@ -3,6 +3,7 @@
 #include "CKernels.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,6 +45,28 @@ void bertkit_cpu_signature(int *family, int *model, int *stepping) {
     *stepping = (int)(r[0] & 0xF);
 }
 
+int bertkit_isa_limit(void) {
+    static int limit = -2;
+    int found = __atomic_load_n(&limit, __ATOMIC_RELAXED);
+    if (found == -2) {
+        const char *name = getenv("BERTKIT_ISA");
+        found = !name || !*name ? -1
+            : strcmp(name, "baseline") == 0 ? 0 : strcmp(name, "avx2") == 0 ? 1 : strcmp(name, "avx512") == 0 ? 2 : -3;
+        __atomic_store_n(&limit, found, __ATOMIC_RELAXED);
+    }
+    return found;
+}
+
+// Whether a feature lies above the BERTKIT_ISA limit: AVX-512 and AMX above avx2 (and AVX-VNNI,
+// which plain AVX2 CPUs lack too); AVX, AVX2, FMA and F16C above baseline.
+static int above_limit(const char *name) {
+    int limit = bertkit_isa_limit();
+    if (limit < 0 || limit >= 2) return 0;
+    int wide = strncmp(name, "avx512", 6) == 0 || strncmp(name, "amx", 3) == 0 || strcmp(name, "avx_vnni") == 0;
+    if (limit == 1) return wide;
+    return wide || strcmp(name, "avx") == 0 || strcmp(name, "avx2") == 0 || strcmp(name, "fma") == 0 || strcmp(name, "f16c") == 0;
+}
+
 const char *bertkit_cpu_features(void) {
     static char text[256];
     unsigned l1[4], l7[4], l71[4];
@@ -71,7 +94,7 @@ const char *bertkit_cpu_features(void) {
     };
     text[0] = 0;
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        if (!f[i].on) continue;
+        if (!f[i].on || above_limit(f[i].name)) continue;
         if (text[0]) strcat(text, " ");
         strcat(text, f[i].name);
     }

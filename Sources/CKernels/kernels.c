@@ -176,6 +176,8 @@ static enum isa detected_isa(void) {
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) found = ISA_AVX512;
         else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) found = ISA_AVX2;
         else found = ISA_BASELINE;
+        int limit = bertkit_isa_limit();
+        if (limit >= 0 && limit < found) found = limit;
         __atomic_store_n(&isa_found, found, __ATOMIC_RELAXED);
     }
     return (enum isa)found;

@@ -35,6 +35,12 @@ static void prepare_thread(void) {
     thread_ready = 1;
 }
 
+void bertkit_dnnl_limit_isa(int limit) {
+    // Before the first primitive, as oneDNN requires; later calls change nothing.
+    if (limit == 0) dnnl_set_max_cpu_isa(dnnl_cpu_isa_sse41);
+    if (limit == 1) dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx2);
+}
+
 int bertkit_dnnl_available(void) {
     pthread_once(&engine_once, create_engine);
     return engine_ok;
@@ -188,6 +194,7 @@ const char *bertkit_dnnl_bf16_impl(void) {
 
 #else
 
+void bertkit_dnnl_limit_isa(int limit) { (void)limit; }
 int bertkit_dnnl_available(void) { return 0; }
 const char *bertkit_dnnl_version(void) { return ""; }
 const char *bertkit_dnnl_isa(void) { return "none"; }

@@ -157,4 +157,28 @@ final class CLIDataParallelTests: XCTestCase {
         XCTAssertNotEqual(noFile.status, 0)
         XCTAssertTrue(noFile.stderr.contains("give --input FILE"), noFile.stderr)
     }
+
+    /// With the demo model, whose products are large enough to be split across cores: `mpirun -np 2`
+    /// (a thread per rank) writes the bytes of one process at its default threads, and so does one
+    /// process at 1 thread in batches of 7 (README, "Same bytes").
+    func testDemoModelEmbeddingsAreTheSameBytesOnAnyRanksThreadsAndBatches() throws {
+        let dir = try Tiny.workFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let table = try String(contentsOf: TestPaths.packageRoot.appending(path: "examples/sentiment/train.tsv"), encoding: .utf8)
+        let lines = table.split(separator: "\n").dropFirst().prefix(200).map { $0.split(separator: "\t")[0] }
+        try (lines.joined(separator: "\n") + "\n").write(to: dir.appending(path: "lines.txt"), atomically: true, encoding: .utf8)
+        let arguments = ["embed", "--model", try TestPaths.demoModel().path, "--input", "lines.txt"]
+        let one = try CLI.run(arguments + ["--output", "default.jsonl"], in: dir)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let reference = try Data(contentsOf: dir.appending(path: "default.jsonl"))
+        XCTAssertEqual(reference.split(separator: UInt8(ascii: "\n")).count, 200)
+        let serial = try CLI.run(arguments + ["--output", "serial.jsonl", "--threads", "1", "--batch-size", "7"], in: dir)
+        XCTAssertEqual(serial.status, 0, serial.stderr)
+        XCTAssertEqual(try Data(contentsOf: dir.appending(path: "serial.jsonl")), reference, "1 thread, batches of 7")
+        guard mpiEnabled else { return }
+        let ranks = try Self.mpirun(arguments + ["--output", "ranks.jsonl"], in: dir)
+        XCTAssertEqual(ranks.status, 0, ranks.stderr)
+        XCTAssertEqual(try Data(contentsOf: dir.appending(path: "ranks.jsonl")), reference, "2 ranks")
+    }
 }
+

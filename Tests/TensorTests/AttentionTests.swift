@@ -36,7 +36,11 @@ final class AttentionTests: XCTestCase {
     /// with lengths that leave partial 16-column tiles and partial row blocks, a masked key, a
     /// fully masked query row, and the gradient that flows back through the kept probabilities.
     func testFusedHeadKernelMatchesThePlainTwin() {
-        for (b, s, heads, d) in [(2, 37, 2, 32), (1, 70, 1, 64), (3, 5, 3, 16), (1, 17, 2, 48), (2, 1, 1, 32)] {
+        forEachInstructionSet { isa in fusedHeadKernelMatchesThePlainTwin(isa) }
+    }
+
+    func fusedHeadKernelMatchesThePlainTwin(_ isa: String) {
+        for (b, s, heads, d) in [(2, 37, 2, 32), (1, 70, 1, 64), (3, 5, 3, 16), (1, 17, 2, 48), (2, 1, 1, 32), (2, 11, 2, 8), (1, 23, 1, 24)] {
             let q = Tensor.random([b, s, heads * d], seed: 21, requiresGrad: true)
             let k = Tensor.random([b, s, heads * d], seed: 22, requiresGrad: true)
             let v = Tensor.random([b, s, heads * d], seed: 23, requiresGrad: true)
@@ -45,7 +49,7 @@ final class AttentionTests: XCTestCase {
             let mask = Tensor(shape: [b, s], scalars: maskValues)
             var g = SeededGenerator(seed: 0)
             let (context, probabilities) = Tensor.attention(query: q, key: k, value: v, mask: mask, heads: heads, generator: &g)
-            let label = "b\(b) s\(s) h\(heads) d\(d), fused \(Kernels.fusedAttention(headDim: d))"
+            let label = "\(isa): b\(b) s\(s) h\(heads) d\(d), fused \(Kernels.fusedAttention(headDim: d))"
             assertClose(context.scalars, plainAttention(q, k, v, mask: mask, heads: heads).scalars, tolerance: 1e-5, label)
             let split = { (x: Tensor) in x.reshaped([b, s, heads, d]).permuted([0, 2, 1, 3]) }
             let plainProbabilities = split(q).matmul(split(k), transposeOther: true).scaled(1 / Float(d).squareRoot())
@@ -98,12 +102,15 @@ final class AttentionTests: XCTestCase {
         XCTAssertEqual(Set(probabilities.scalars), [0])
     }
 
-    /// On a CPU with AVX-512 the fused kernel is what runs at MiniLM's and BERT-base's head sizes.
-    func testFusedKernelIsChosenOnAVX512() {
-        let avx512 = CPUInfo.current.features.contains("avx512f")
-        XCTAssertEqual(Kernels.fusedAttention(headDim: 32), avx512)
-        XCTAssertEqual(Kernels.fusedAttention(headDim: 64), avx512)
-        XCTAssertFalse(Kernels.fusedAttention(headDim: 24), "24 is not a multiple of 16")
+    /// On a CPU with AVX2 or AVX-512 the fused kernel is what runs at MiniLM's and BERT-base's
+    /// head sizes; heads 24 wide take it on AVX2 (8-lane tiles) but not on AVX-512 (16-lane tiles).
+    func testFusedKernelIsChosenOnAVX2AndAVX512() {
+        let features = CPUInfo.current.features
+        let avx512 = features.contains("avx512f"), avx2 = features.contains("avx2") && features.contains("fma")
+        XCTAssertEqual(Kernels.fusedAttention(headDim: 32), avx512 || avx2)
+        XCTAssertEqual(Kernels.fusedAttention(headDim: 64), avx512 || avx2)
+        XCTAssertEqual(Kernels.fusedAttention(headDim: 24), !avx512 && avx2)
+        XCTAssertFalse(Kernels.fusedAttention(headDim: 12), "12 is not a multiple of 8")
     }
 
     func testDropoutGradient() {

@@ -44,11 +44,16 @@ final class LowPrecisionTests: XCTestCase {
 
     let shapes: [(rows: Int, inF: Int, outF: Int)] = [(1, 1, 1), (3, 5, 7), (17, 33, 9), (130, 64, 96), (600, 384, 300)]
 
+    /// What bf16 does to an operand here: rounds it where bf16 runs in hardware; elsewhere bf16
+    /// runs as fp32 (``LowPrecision/running(_:)``) and leaves it as it is.
+    func bf16Operand(_ x: Float) -> Float { LowPrecision.hasBF16Products ? bf16(x) : x }
+
     func testBF16LinearMultipliesRoundedOperandsInFloat() {
+        XCTAssertEqual(LowPrecision.running(.bf16), LowPrecision.hasBF16Products ? .bf16 : .fp32)
         for (rows, inF, outF) in shapes {
             let x = Tensor.random([rows, inF], seed: 3), w = Tensor.random([outF, inF], seed: 4), b = Tensor.random([outF], seed: 5)
             let y = Precision.with(.bf16) { withNoGrad { x.linear(weight: w, bias: b) } }
-            let expected = reference(x.scalars.map(bf16), w.scalars.map(bf16), b.scalars, rows: rows, inF: inF, outF: outF)
+            let expected = reference(x.scalars.map(bf16Operand), w.scalars.map(bf16Operand), b.scalars, rows: rows, inF: inF, outF: outF)
             let scale = expected.map(abs).max()!
             assertClose(y.scalars, expected, tolerance: 1e-4 * max(scale, 1), "bf16 \(rows)×\(inF)·\(inF)×\(outF)")
         }
@@ -98,6 +103,27 @@ final class LowPrecisionTests: XCTestCase {
         }
     }
 
+    /// The int8 kernel for CPUs without VNNI is exact where u8·s8 pairs summed in 16 bits overflow
+    /// (255·127·2 > 32767), in each build, with remainders in rows, columns and k.
+    func testMadd16ProductIsExactWhereSixteenBitPairsOverflow() {
+        for (m, n, k) in [(1, 1, 1), (7, 17, 33), (13, 40, 384), (6, 16, 2)] {
+            var a = [UInt8](repeating: 0, count: m * k), w = [Int8](repeating: 0, count: n * k)
+            var seed: UInt64 = 1
+            func next() -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) }
+            for i in a.indices { a[i] = i % 3 == 0 ? 255 : UInt8(next() % 256) }
+            for i in w.indices { w[i] = i % 3 == 0 ? (i % 2 == 0 ? 127 : -127) : Int8(next() % 255 - 127) }
+            var packed = [Int16](repeating: 0, count: bertkit_madd16_packed_count(n, k))
+            bertkit_madd16_pack(w, n, k, &packed)
+            var expected = [Int32](repeating: 0, count: m * n)
+            for r in 0..<m { for j in 0..<n { expected[r * n + j] = Int32((0..<k).reduce(0) { $0 + Int(a[r * k + $1]) * Int(w[j * k + $1]) }) } }
+            forEachInstructionSet { isa in
+                var c = [Int32](repeating: -1, count: m * n)
+                XCTAssertEqual(bertkit_gemm_u8s8_madd16(m, n, k, a, k, packed, &c, n), 0)
+                XCTAssertEqual(c, expected, "\(isa) \(m)×\(k) · \(k)×\(n)")
+            }
+        }
+    }
+
     func testSideBySideLinearEqualsSeparateLayersWithGradients() {
         let x = Tensor.random([5, 6], seed: 9, requiresGrad: true)
         let ws = (0..<3).map { Tensor.random([[4, 2, 3][$0], 6], seed: 10 + UInt64($0), requiresGrad: true) }
@@ -123,8 +149,8 @@ final class LowPrecisionTests: XCTestCase {
         let b = Tensor.random([outF], seed: 32, requiresGrad: true)
         let upstream = Tensor.random([rows, outF], seed: 33)
         Precision.with(.bf16) { (x.linear(weight: w, bias: b) * upstream).sum().backward() }
-        let g = upstream.scalars.map(bf16)
-        let xr = x.scalars.map(bf16), wr = w.scalars.map(bf16)
+        let g = upstream.scalars.map(bf16Operand)
+        let xr = x.scalars.map(bf16Operand), wr = w.scalars.map(bf16Operand)
         var dx = [Float](repeating: 0, count: rows * inF), dw = [Float](repeating: 0, count: outF * inF)
         for r in 0..<rows { for k in 0..<inF { dx[r * inF + k] = Float((0..<outF).reduce(0.0) { $0 + Double(g[r * outF + $1]) * Double(wr[$1 * inF + k]) }) } }
         for j in 0..<outF { for k in 0..<inF { dw[j * inF + k] = Float((0..<rows).reduce(0.0) { $0 + Double(g[$1 * outF + j]) * Double(xr[$1 * inF + k]) }) } }
@@ -190,7 +216,8 @@ final class BackendChoiceTests: XCTestCase {
         } else if cpu.has("avx2") {
             XCTAssertTrue(kernel.isa.hasPrefix("avx2") || kernel.isa.hasPrefix("avx512"), "AVX2 CPU, kernel \(kernel)")
         }
-        XCTAssertEqual(LowPrecision.hasBF16Products, cpu.has("avx512f"), "oneDNN 2.6 has bf16 products from AVX-512 on")
+        XCTAssertEqual(LowPrecision.hasBF16Products, cpu.hasNativeBF16, "bf16 products run where the CPU has bf16 instructions")
+        XCTAssertEqual(LowPrecision.hasInt8Products, cpu.hasNativeInt8, "oneDNN's int8 kernels run where the CPU has VNNI")
         #endif
     }
 

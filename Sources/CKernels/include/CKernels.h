@@ -30,6 +30,10 @@ void bertkit_adamw(float *p, const float *g, float *m, float *v, size_t n, float
                    float decay, float lerp_weight, float beta2, float one_minus_beta2,
                    float bias_correction2_sqrt, float negative_step_size, float eps);
 
+/// The instruction set named by BERTKIT_ISA ("baseline" 0, "avx2" 1, "avx512" 2): kernels, oneDNN
+/// and the reported CPU features stay at or below it. -1 when unset, -3 when it names none of these.
+int bertkit_isa_limit(void);
+
 /// The instruction set the kernels run with: "avx512", "avx2" or "baseline". The widest this CPU
 /// has, unless bertkit_select_kernel_isa chose another.
 const char *bertkit_kernel_isa(void);
@@ -38,10 +42,24 @@ const char *bertkit_kernel_isa(void);
 /// the builds. Returns 0, changing nothing, when the CPU lacks it. Not for use while kernels run.
 int bertkit_select_kernel_isa(const char *name);
 
+// ---- int8 products without VNNI (int8.c) ----
+
+/// The int16s bertkit_madd16_pack writes for weights of n rows (output columns) of k.
+size_t bertkit_madd16_packed_count(size_t n, size_t k);
+
+/// Packs int8 weights w[n×k] (row-major) for bertkit_gemm_u8s8_madd16.
+void bertkit_madd16_pack(const int8_t *w, size_t n, size_t k, int16_t *packed);
+
+/// c[m×n] (int32, row stride ldc) = a[m×k] (u8, row stride lda) · wᵀ, exactly: 16-bit operands,
+/// pairs of products added in 32 bits (vpmaddwd on AVX2, a plain loop below it), so all 8 bits of
+/// the weights are kept without VNNI. Returns 0, or 1 when scratch memory cannot be had.
+int bertkit_gemm_u8s8_madd16(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int16_t *packed,
+                             int32_t *c, size_t ldc);
+
 // ---- Attention (attention.c) ----
 
 /// Whether bertkit_attention_head runs on this CPU for heads `head_dim` wide: AVX-512 and a
-/// multiple of 16 up to 64. Follows bertkit_select_kernel_isa.
+/// multiple of 16 up to 64, or AVX2 and a multiple of 8 up to 64. Follows bertkit_select_kernel_isa.
 int bertkit_attention_head_supported(size_t head_dim);
 
 /// One (sequence, head) block of attention, fused: probabilities[i, j] = softmax_j(scale·q_i·k_j +

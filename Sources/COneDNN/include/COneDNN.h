@@ -14,6 +14,10 @@
 extern "C" {
 #endif
 
+/// Keeps oneDNN's kernels at or below an instruction set (0 SSE4.1, 1 AVX2; others: no limit).
+/// Only before the first product.
+void bertkit_dnnl_limit_isa(int limit);
+
 /// 1 when BertKit was built against oneDNN and the library answers, else 0.
 int bertkit_dnnl_available(void);
 

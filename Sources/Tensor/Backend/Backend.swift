@@ -3,6 +3,7 @@ import Accelerate
 #else
 import CBLAS
 #endif
+import CKernels
 import COneDNN
 import Foundation
 
@@ -23,6 +24,7 @@ public enum MatrixBackend: String, Sendable {
         return .accelerate
         #else
         let requested = ProcessInfo.processInfo.environment["BERTKIT_BACKEND"]?.lowercased()
+        bertkit_dnnl_limit_isa(bertkit_isa_limit())
         let dnnl = bertkit_dnnl_available() != 0
         if requested == "openblas" { return .openBLAS }
         if requested == "onednn", dnnl { return .oneDNN }
@@ -90,25 +92,26 @@ public enum MatrixBackend: String, Sendable {
     public var bf16Kernel: Kernel {
         let cpu = CPUInfo.current
         guard self == .oneDNN, LowPrecision.hasBF16Products else {
-            return Kernel(name: "bf16 operands in fp32 products", isa: fp32Kernel.isa, native: false,
-                          note: "\(name) has no bf16 product here; bf16 runs correctly, at fp32 speed")
+            let why = cpu.hasNativeBF16 ? "\(name) has no bf16 product here" : "no AVX512-BF16 or AMX on this CPU"
+            return Kernel(name: "fp32 products (\(fp32Kernel.name))", isa: fp32Kernel.isa, native: false,
+                          note: "\(why): bf16 runs as fp32, faster here than converting to bf16 and at least as exact")
         }
         let impl = String(cString: bertkit_dnnl_bf16_impl())
         let isa = String(cString: bertkit_dnnl_isa())
-        return Kernel(name: "dnnl matmul \(impl), \(isa)", isa: isa, native: cpu.hasNativeBF16,
-                      note: cpu.hasNativeBF16 ? nil : "no AVX512-BF16 or AMX on this CPU: oneDNN converts bf16 in software, slower than fp32")
+        return Kernel(name: "dnnl matmul \(impl), \(isa)", isa: isa, native: true, note: nil)
     }
 
-    /// What runs int8 products.
+    /// What runs int8 products: oneDNN's VNNI (or AMX) kernels where the CPU has them, else
+    /// BertKit's 16-bit multiply-add kernel, which keeps all 8 bits of the weights.
     public var int8Kernel: Kernel {
-        let cpu = CPUInfo.current
-        guard self == .oneDNN else {
-            return Kernel(name: "int8 weights dequantized into fp32 products", isa: fp32Kernel.isa, native: false,
-                          note: "\(name) has no int8 product; int8 runs at fp32 speed")
+        if LowPrecision.hasInt8Products {
+            let isa = String(cString: bertkit_dnnl_isa())
+            return Kernel(name: "dnnl_gemm_u8s8s32 jit, \(isa)", isa: isa, native: true, note: nil)
         }
-        let isa = String(cString: bertkit_dnnl_isa())
-        return Kernel(name: "dnnl_gemm_u8s8s32 jit, \(isa)", isa: isa, native: cpu.hasNativeInt8,
-                      note: cpu.hasNativeInt8 ? nil : "no VNNI on this CPU: weights use 7 bits to avoid 16-bit saturation, and products are slower")
+        let isa = String(cString: bertkit_kernel_isa())
+        let vector = isa != "baseline"
+        return Kernel(name: "BertKit u8·s8 with 16-bit multiply-adds (\(vector ? "vpmaddwd, " : "")\(isa))", isa: isa, native: vector,
+                      note: vector ? nil : "no AVX2 here: int8 runs a plain loop, slower than fp32")
     }
 
     /// OpenBLAS's names for its pre-AVX2 code paths, which it also falls back to for CPUs newer
@@ -122,4 +125,12 @@ public enum MatrixBackend: String, Sendable {
     public var warnings: [String] {
         [fp32Kernel].compactMap { k in k.native ? nil : "warning: fp32 products: \(k.note ?? k.name)" }
     }
+}
+
+extension Kernels {
+    /// Whether inference runs its dense products in fixed tiles of rows (``BLAS/sgemmRowTiles``):
+    /// then a text's embeddings, logits and tags are the same bytes whatever its batch, the other
+    /// texts in it and the thread count. On by default; `BERTKIT_INVARIANT=0` turns it off, to
+    /// measure what it costs. Training's products are not tiled.
+    public static let batchInvariant = ProcessInfo.processInfo.environment["BERTKIT_INVARIANT"] != "0"
 }

@@ -37,7 +37,7 @@ public struct BackendReport: Sendable {
         int8 = backend.int8Kernel
         elementwiseISA = KernelStats.vectorInstructionSet
         attention = Kernels.fusedAttention(headDim: 64) && Kernels.fusedAttention(headDim: 32)
-            ? "fused per head (avx512)" : "strided GEMMs + softmax"
+            ? "fused per head (\(KernelStats.vectorInstructionSet))" : "strided GEMMs + softmax"
         threads = Threads.count
         measured = measure ? Self.measure(threads: threads, seconds: seconds) : nil
     }

@@ -69,7 +69,7 @@ extension Kernels {
 
 extension Kernels {
     /// Whether attention without dropout runs the fused per-head kernel (CKernels' attention.c)
-    /// for heads `headDim` wide: on AVX-512, unless `BERTKIT_ATTENTION=gemm` asks for the strided
+    /// for heads `headDim` wide: on AVX2 and AVX-512, unless `BERTKIT_ATTENTION=gemm` asks for the strided
     /// GEMMs (for comparisons). Both compute the same numbers, within float rounding.
     public static func fusedAttention(headDim: Int) -> Bool {
         fusedAttentionAllowed && bertkit_attention_head_supported(headDim) != 0
@@ -112,7 +112,7 @@ extension Kernels {
         // draws from its own generator, seeded from one draw of `generator`, so the masks do not
         // depend on how the pairs are split across cores.
         let dropping = training && dropout > 0
-        // Without dropout, one fused pass per head where the CPU has it (AVX-512): scores,
+        // Without dropout, one fused pass per head where the CPU has it (AVX2, AVX-512): scores,
         // softmax and P·V four or eight query rows at a time, P still in L1 for its product.
         let fused = !dropping && Kernels.fusedAttention(headDim: d)
         let discards = fused && !keepsProbabilities

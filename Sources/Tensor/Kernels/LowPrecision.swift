@@ -22,8 +22,8 @@ final class PackedWeight: @unchecked Sendable {
     /// int8: the scale of each row and the sum of its quantized values.
     let scale: UnsafeMutablePointer<Float>?
     let sum: UnsafeMutablePointer<Int32>?
-    /// The float values these stand for, when the backend cannot multiply them directly.
-    let fallback: UnsafeMutablePointer<Float>?
+    /// int8 without VNNI: the values widened to 16 bits in the layout of `bertkit_gemm_u8s8_madd16`.
+    let madd16: UnsafeMutablePointer<Int16>?
 
     init(_ weight: UnsafePointer<Float>, rows: Int, cols: Int, precision: Precision) {
         precondition(precision != .fp32, "fp32 weights need no packing")
@@ -35,52 +35,56 @@ final class PackedWeight: @unchecked Sendable {
             let bits = UnsafeMutablePointer<UInt16>.allocate(capacity: max(n, 1))
             bertkit_f32_to_bf16(weight, bits, n)
             bf16 = bits
-            int8 = nil; scale = nil; sum = nil
-            if LowPrecision.hasBF16Products {
-                fallback = nil
-            } else {
-                let values = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
-                bertkit_bf16_to_f32(bits, values, n)
-                fallback = values
-            }
+            int8 = nil; scale = nil; sum = nil; madd16 = nil
         } else {
             let q = UnsafeMutablePointer<Int8>.allocate(capacity: max(n, 1))
             let s = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, 1))
             let sums = UnsafeMutablePointer<Int32>.allocate(capacity: max(rows, 1))
-            bertkit_quantize_weights_s8(weight, rows, cols, LowPrecision.int8WeightLimit, q, s, sums)
+            bertkit_quantize_weights_s8(weight, rows, cols, 127, q, s, sums)
             int8 = q; scale = s; sum = sums
             bf16 = nil
             if LowPrecision.hasInt8Products {
-                fallback = nil
+                madd16 = nil
             } else {
-                let values = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
-                for r in 0..<rows { for j in 0..<cols { values[r * cols + j] = Float(q[r * cols + j]) * s[r] } }
-                fallback = values
+                let count = bertkit_madd16_packed_count(rows, cols)
+                let packed = UnsafeMutablePointer<Int16>.allocate(capacity: max(count, 1))
+                bertkit_madd16_pack(q, rows, cols, packed)
+                madd16 = packed
             }
         }
     }
 
     deinit {
-        bf16?.deallocate(); int8?.deallocate(); scale?.deallocate(); sum?.deallocate(); fallback?.deallocate()
+        bf16?.deallocate(); int8?.deallocate(); scale?.deallocate(); sum?.deallocate(); madd16?.deallocate()
     }
 }
 
 enum LowPrecision {
-    /// Whether the backend multiplies bf16 operands itself (else they are widened to float).
+    /// Whether bf16 products run in hardware: the backend multiplies bf16 operands and the CPU has
+    /// bf16 instructions (AVX512-BF16 or AMX). oneDNN also converts bf16 in software on AVX-512
+    /// CPUs without them, which is slower than fp32.
     static let hasBF16Products: Bool = {
-        guard MatrixBackend.current == .oneDNN else { return false }
+        guard MatrixBackend.current == .oneDNN, CPUInfo.current.hasNativeBF16 else { return false }
         var a: [UInt16] = [0x3F80], b: [UInt16] = [0x4000]   // 1 and 2
         var c: [Float] = [0]
         let status = bertkit_dnnl_gemm_bf16(0, 1, 1, 1, 1, &a, 1, &b, 1, 0, &c, 1)
         return status == 0 && c[0] == 2
     }()
 
-    /// Whether the backend multiplies int8 operands itself.
-    static var hasInt8Products: Bool { MatrixBackend.current == .oneDNN }
+    /// The precision the dense layers really run in when `requested` is asked for: bf16 only where
+    /// it runs in hardware (``hasBF16Products``). Elsewhere bf16 operands would be widened back to
+    /// float, slower than fp32 (0.87× in fine-tuning); fp32 is faster there and at least as exact.
+    static func running(_ requested: Precision) -> Precision {
+        requested == .bf16 && !hasBF16Products ? .fp32 : requested
+    }
 
-    /// Weights use 7 bits on CPUs without VNNI: their u8·s8 instructions add pairs of products in
-    /// 16 bits, which 255·127·2 would overflow.
-    static let int8WeightLimit: Int32 = CPUInfo.current.hasNativeInt8 ? 127 : 63
+    /// Whether oneDNN runs the int8 products: where the CPU has VNNI (or AMX). Without it, oneDNN's
+    /// u8·s8 kernels add pairs of products in 16 bits, which only 7-bit weights keep from
+    /// overflowing; BertKit's own 16-bit kernel (`bertkit_gemm_u8s8_madd16`) keeps all 8.
+    static let hasInt8Products: Bool = MatrixBackend.current == .oneDNN && CPUInfo.current.hasNativeInt8
+
+    /// The largest int8 weight magnitude: weights use all 8 bits on every CPU.
+    static let int8WeightLimit: Int32 = 127
 
     // MARK: Packed weights
 
@@ -204,7 +208,7 @@ enum LowPrecision {
     }
 
     /// Row-major C[m×n] (+)= op(A)·op(B) with bf16 operands and float accumulation, split across
-    /// cores as ``BLAS/sgemm``. Falls back to float products of the same bf16 values.
+    /// cores as ``BLAS/sgemm``. Only where ``hasBF16Products``.
     static func gemmBF16(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
@@ -216,25 +220,14 @@ enum LowPrecision {
             let aBlock = BLAS.blockOfA(a, rows: rows, transposed: transA, ld: lda)
             let bBlock = BLAS.blockOfB(b, cols: cols, transposed: transB, ld: ldb)
             let cBlock = c + rows.lowerBound * ldc + cols.lowerBound
-            if k > 0, hasBF16Products,
-               bertkit_dnnl_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, Int64(rows.count), Int64(cols.count), Int64(k),
-                                      aBlock, Int64(lda), bBlock, Int64(ldb), accumulate ? 1 : 0, cBlock, Int64(ldc)) == 0 {
+            if k == 0 {
+                if !accumulate { for r in 0..<rows.count { (cBlock + r * ldc).update(repeating: 0, count: cols.count) } }
                 return
             }
-            // Widen the operands' spans to float and multiply those.
-            let aSpan = span(rows: transA ? k : rows.count, cols: transA ? rows.count : k, ld: lda)
-            let bSpan = span(rows: transB ? cols.count : k, cols: transB ? k : cols.count, ld: ldb)
-            let wideA = Scratch<Float>(aSpan), wideB = Scratch<Float>(bSpan)
-            bertkit_bf16_to_f32(aBlock, wideA.pointer, aSpan)
-            bertkit_bf16_to_f32(bBlock, wideB.pointer, bSpan)
-            BLAS.sgemmSerial(transA: transA, transB: transB, m: rows.count, n: cols.count, k: k, alpha: 1,
-                             a: wideA.pointer, lda: lda, b: wideB.pointer, ldb: ldb, beta: accumulate ? 1 : 0, c: cBlock, ldc: ldc)
+            let status = bertkit_dnnl_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, Int64(rows.count), Int64(cols.count), Int64(k),
+                                                aBlock, Int64(lda), bBlock, Int64(ldb), accumulate ? 1 : 0, cBlock, Int64(ldc))
+            precondition(status == 0, "oneDNN bf16 product failed for \(rows.count)×\(k) · \(k)×\(cols.count)")
         }
-    }
-
-    /// Elements from the first to the last of a rows × cols matrix with leading dimension `ld`.
-    private static func span(rows: Int, cols: Int, ld: Int) -> Int {
-        rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols
     }
 
     // MARK: Inference with packed weights
@@ -285,13 +278,6 @@ enum LowPrecision {
     private static func multiplyBF16(_ x: UnsafePointer<UInt16>, rows m: Int, k: Int, _ w: PackedWeight,
                                      accumulate: Bool, y: UnsafeMutablePointer<Float>, ldy: Int) {
         let n = w.rows
-        if let fallback = w.fallback {
-            let wide = Scratch<Float>(m * k)
-            bertkit_bf16_to_f32(x, wide.pointer, m * k)
-            BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide.pointer, lda: k,
-                             b: fallback, ldb: k, beta: accumulate ? 1 : 0, c: y, ldc: ldy)
-            return
-        }
         let status = bertkit_dnnl_gemm_bf16(0, 1, Int64(m), Int64(n), Int64(k), x, Int64(k), w.bf16!, Int64(k),
                                             accumulate ? 1 : 0, y, Int64(ldy))
         precondition(status == 0, "oneDNN bf16 product failed for \(m)×\(k) · \(k)×\(n)")
@@ -302,19 +288,13 @@ enum LowPrecision {
                                      rows m: Int, k: Int, _ w: PackedWeight, bias: UnsafePointer<Float>?,
                                      y: UnsafeMutablePointer<Float>, ldy: Int) {
         let n = w.rows
-        if let fallback = w.fallback {
-            // The rows as their quantized values stand for, times the dequantized weights.
-            let wide = Scratch<Float>(m * k)
-            for r in 0..<m { for j in 0..<k { wide.pointer[r * k + j] = scale[r] * Float(Int32(q[r * k + j]) - zero[r]) } }
-            BLAS.sgemmSerial(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: wide.pointer, lda: k,
-                             b: fallback, ldb: k, beta: 0, c: y, ldc: ldy)
-            if let bias { for r in 0..<m { for j in 0..<n { y[r * ldy + j] += bias[j] } } }
-            return
-        }
         let status = y.withMemoryRebound(to: Int32.self, capacity: (m - 1) * ldy + n) { acc in
-            bertkit_dnnl_gemm_u8s8s32(1, Int64(m), Int64(n), Int64(k), q, Int64(k), w.int8!, Int64(k), acc, Int64(ldy))
+            if let madd16 = w.madd16 {
+                return bertkit_gemm_u8s8_madd16(m, n, k, q, k, madd16, acc, ldy)
+            }
+            return bertkit_dnnl_gemm_u8s8s32(1, Int64(m), Int64(n), Int64(k), q, Int64(k), w.int8!, Int64(k), acc, Int64(ldy))
         }
-        precondition(status == 0, "oneDNN int8 product failed for \(m)×\(k) · \(k)×\(n)")
+        precondition(status == 0, "int8 product failed for \(m)×\(k) · \(k)×\(n)")
         bertkit_dequantize_s32(y, m, n, ldy, scale, zero, w.scale!, w.sum!, bias)
     }
 }

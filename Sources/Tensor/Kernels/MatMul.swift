@@ -140,7 +140,7 @@ extension Tensor {
         }
         let inputs = [self] + weights + (biases ?? [])
         let recording = Tensor.needsGrad(inputs)
-        let precision = Precision.current
+        let precision = LowPrecision.running(Precision.current)
         precondition(precision != .int8 || !recording, "int8 is for inference: train in fp32 or bf16")
 
         // int8 adds the bias in its epilogue; the others write on top of the broadcast bias.
@@ -157,6 +157,17 @@ extension Tensor {
             }
         }
         let accumulate = biases != nil
+        /// y[:, block] (+)= x · Wᵀ in fp32: in fixed tiles of rows when nothing records a gradient
+        /// (inference is batch- and thread-invariant, see ``BLAS/sgemmRowTiles``), else split freely.
+        func product(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, n: Int, y: UnsafeMutablePointer<Float>) {
+            if !recording && Kernels.batchInvariant {
+                BLAS.sgemmRowTiles(m: rows, n: n, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
+                                   transB: true, beta: accumulate ? 1 : 0, c: y, ldc: total)
+            } else {
+                BLAS.sgemm(transA: false, transB: true, m: rows, n: n, k: inFeatures, a: x, lda: inFeatures,
+                           b: w, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: total)
+            }
+        }
 
         if packed {
             // Inference (or frozen weights): each weight converted once and kept.
@@ -177,9 +188,7 @@ extension Tensor {
             && (!GradMode.isEnabled || !weights.contains(where: \.requiresGrad)) {
             // Weights that do not train: one product over their stacked copy.
             let joined = withNoGrad { LowPrecision.joined(weights) }
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: total, k: inFeatures,
-                       a: x, lda: inFeatures, b: joined.storage.pointer, ldb: inFeatures,
-                       beta: accumulate ? 1 : 0, c: y, ldc: total)
+            product(x, joined.storage.pointer, n: total, y: y)
         } else if !packed {
             for (i, w) in weights.enumerated() {
                 if let halfInput {
@@ -187,9 +196,7 @@ extension Tensor {
                                           a: halfInput.pointer, lda: inFeatures, b: halfWeights[i].pointer, ldb: inFeatures,
                                           accumulate: accumulate, c: y + offsets[i], ldc: total)
                 } else {
-                    BLAS.sgemm(transA: false, transB: true, m: rows, n: widths[i], k: inFeatures,
-                               a: x, lda: inFeatures, b: w.storage.pointer, ldb: inFeatures,
-                               beta: accumulate ? 1 : 0, c: y + offsets[i], ldc: total)
+                    product(x, w.storage.pointer, n: widths[i], y: y + offsets[i])
                 }
             }
         }
