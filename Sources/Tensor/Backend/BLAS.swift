@@ -59,51 +59,6 @@ enum BLAS {
         }
     }
 
-    /// Rows per call of ``sgemmRowTiles``: a multiple of every row blocking seen in oneDNN's and
-    /// OpenBLAS's fp32 kernels (6 on AVX2, 8 and 16 on AVX-512), so every row of a tile goes
-    /// through the same inner kernel.
-    static let tileRows = 48
-
-    /// C[m×n] (+)= A[m×k] · op(B), batch-invariant: every row of C comes out of a call of the same
-    /// shape, `tileRows` × n × k, whatever m is, where the row sits and how many threads run.
-    /// BLAS libraries pick their blocking, and for the last few rows another kernel, from the
-    /// call's shape, so a plain call gives a row different low bits in a batch of 7 than in a
-    /// batch of 32, or on 1 thread than on 2. The last partial tile runs zero-padded in scratch
-    /// memory. Whole tiles are split across cores; columns never are.
-    static func sgemmRowTiles(
-        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int, transB: Bool,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        guard m > 0, n > 0 else { return }
-        gemmCalls.wrappingAdd(1, ordering: .relaxed)
-        let t = tileRows
-        let tiles = (m + t - 1) / t
-        let threads = Threads.count
-        let parts = threads > 1 && m * n * k >= splitThreshold && !Threads.isInParallelRegion ? min(threads, tiles) : 1
-        Threads.parallelBlocks(parts) { part in
-            for tile in (tiles * part / parts)..<(tiles * (part + 1) / parts) {
-                let first = tile * t, count = min(t, m - first)
-                if count == t {
-                    sgemmSerial(transA: false, transB: transB, m: t, n: n, k: k, alpha: 1, a: a + first * lda, lda: lda,
-                                b: b, ldb: ldb, beta: beta, c: c + first * ldc, ldc: ldc)
-                    continue
-                }
-                // The last rows, padded with zero rows to a whole tile.
-                let x = LowPrecision.Scratch<Float>(t * k), y = LowPrecision.Scratch<Float>(t * n)
-                x.pointer.initialize(repeating: 0, count: t * k)
-                for r in 0..<count { (x.pointer + r * k).update(from: a + (first + r) * lda, count: k) }
-                if beta != 0 {
-                    y.pointer.initialize(repeating: 0, count: t * n)
-                    for r in 0..<count { (y.pointer + r * n).update(from: c + (first + r) * ldc, count: n) }
-                }
-                sgemmSerial(transA: false, transB: transB, m: t, n: n, k: k, alpha: 1, a: x.pointer, lda: k,
-                            b: b, ldb: ldb, beta: beta, c: y.pointer, ldc: n)
-                for r in 0..<count { (c + (first + r) * ldc).update(from: y.pointer + r * n, count: n) }
-            }
-        }
-    }
-
     /// Where rows `rows` of op(A) start, for A stored with leading dimension `ld`.
     @inline(__always)
     static func blockOfA<T>(_ a: UnsafePointer<T>, rows: Range<Int>, transposed: Bool, ld: Int) -> UnsafePointer<T> {

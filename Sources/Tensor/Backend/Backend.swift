@@ -128,7 +128,7 @@ public enum MatrixBackend: String, Sendable {
 }
 
 extension Kernels {
-    /// Whether inference runs its dense products in fixed tiles of rows (``BLAS/sgemmRowTiles``):
+    /// Whether inference runs its dense products in fixed tiles of rows (``RowTiles``):
     /// then a text's embeddings, logits and tags are the same bytes whatever its batch, the other
     /// texts in it and the thread count. On by default; `BERTKIT_INVARIANT=0` turns it off, to
     /// measure what it costs. Training's products are not tiled.

@@ -158,11 +158,11 @@ extension Tensor {
         }
         let accumulate = biases != nil
         /// y[:, block] (+)= x · Wᵀ in fp32: in fixed tiles of rows when nothing records a gradient
-        /// (inference is batch- and thread-invariant, see ``BLAS/sgemmRowTiles``), else split freely.
+        /// (inference is batch- and thread-invariant, see ``RowTiles``), else split freely.
         func product(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, n: Int, y: UnsafeMutablePointer<Float>) {
             if !recording && Kernels.batchInvariant {
-                BLAS.sgemmRowTiles(m: rows, n: n, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
-                                   transB: true, beta: accumulate ? 1 : 0, c: y, ldc: total)
+                RowTiles.sgemm(m: rows, n: n, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
+                               transB: true, beta: accumulate ? 1 : 0, c: y, ldc: total)
             } else {
                 BLAS.sgemm(transA: false, transB: true, m: rows, n: n, k: inFeatures, a: x, lda: inFeatures,
                            b: w, ldb: inFeatures, beta: accumulate ? 1 : 0, c: y, ldc: total)
