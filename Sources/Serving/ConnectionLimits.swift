@@ -53,25 +53,29 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 /// closes the one idle the longest, so silent clients cannot lock out a health check.
 final class OpenConnections: AvailableConnectionsDelegate, Sendable {
     let limit: Int
-    private let state = Mutex<(open: Int, idle: [ObjectIdentifier: (since: ContinuousClock.Instant, channel: any Channel)])>((0, [:]))
+    private typealias State = (open: Int, idle: [ObjectIdentifier: (since: ContinuousClock.Instant, channel: any Channel)])
+    private let state = Mutex<State>((0, [:]))
 
     init(limit: Int) { self.limit = limit }
 
-    func connectionOpened() {
+    func connectionOpened() { evictIfFull { $0.open += 1 } }
+    func connectionClosed() { state.withLock { $0.open -= 1 } }
+    func isAcceptingNewConnections() -> Bool { state.withLock { $0.open < limit } }
+
+    /// A connection waits for its next request: at the cap, the one idle the longest goes (new
+    /// connections may be waiting to be accepted, and they learn of no other way in).
+    func idle(_ channel: any Channel) { evictIfFull { $0.idle[ObjectIdentifier(channel)] = (.now, channel) } }
+    func busy(_ channel: any Channel) { state.withLock { _ = $0.idle.removeValue(forKey: ObjectIdentifier(channel)) } }
+
+    private func evictIfFull(after change: (inout State) -> Void) {
         let evicted: (any Channel)? = state.withLock { state in
-            state.open += 1
+            change(&state)
             guard state.open >= limit, let oldest = state.idle.min(by: { $0.value.since < $1.value.since }) else { return nil }
             state.idle[oldest.key] = nil
             return oldest.value.channel
         }
         evicted?.close(promise: nil)
     }
-
-    func connectionClosed() { state.withLock { $0.open -= 1 } }
-    func isAcceptingNewConnections() -> Bool { state.withLock { $0.open < limit } }
-
-    func idle(_ channel: any Channel) { state.withLock { $0.idle[ObjectIdentifier(channel)] = (.now, channel) } }
-    func busy(_ channel: any Channel) { state.withLock { _ = $0.idle.removeValue(forKey: ObjectIdentifier(channel)) } }
 }
 
 /// Closes a connection that overstays its stage (``ConnectionLimits``), and one whose request
