@@ -48,6 +48,8 @@ public enum AtomicFile {
         } catch {
             throw CheckpointError(file: folder, .io("cannot create folder: \(error.localizedDescription)"))
         }
+        // A write to this destination that was killed left its temporary file: this one replaces it.
+        for name in leftovers(in: folder, of: url.lastPathComponent) { unlink(folder.appending(path: name).path) }
         let temporary = folder.appending(path: ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         // Permissions 0666 less the umask, as for any new file.
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
@@ -76,12 +78,14 @@ public enum AtomicFile {
 
     /// The names of temporary files in `folder` that a write killed before its rename left behind
     /// (`.NAME.UUID.tmp`); empty when the folder does not exist.
-    public static func leftovers(in folder: URL) -> [String] {
+    /// With `destination`, only those of writes to that file name.
+    public static func leftovers(in folder: URL, of destination: String? = nil) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return names.filter { name in
             guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
-            let parts = name.dropFirst().dropLast(4).split(separator: ".")
-            return parts.count >= 2 && UUID(uuidString: String(parts.last!)) != nil
+            let parts = name.dropFirst().dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count >= 2, UUID(uuidString: String(parts.last!)) != nil else { return false }
+            return destination.map { parts.dropLast().joined(separator: ".") == $0 } ?? true
         }.sorted()
     }
 

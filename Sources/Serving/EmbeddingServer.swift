@@ -1,32 +1,12 @@
 import BertKit
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
-
-/// How a server listens and how much it takes.
-public struct ServeSettings: Sendable {
-    public var host: String
-    public var port: Int
-    public var apiKeys: APIKeys
-    /// Larger request bodies get 413.
-    public var maxBodyBytes: Int
-    /// Texts one request may hold.
-    public var maxInputsPerRequest: Int
-    public var batching: BatchQueue<Encoding, WorkOutput>.Limits
-
-    public init(host: String = "127.0.0.1", port: Int = 8080, apiKeys: APIKeys = APIKeys([]), maxBodyBytes: Int = 2 << 20,
-                maxInputsPerRequest: Int = 2048, batching: BatchQueue<Encoding, WorkOutput>.Limits = .init()) {
-        self.host = host
-        self.port = port
-        self.apiKeys = apiKeys
-        self.maxBodyBytes = maxBodyBytes
-        self.maxInputsPerRequest = maxInputsPerRequest
-        self.batching = batching
-    }
-}
+import UnixSignals
 
 /// The embedding and classification server: its routes, batching queue and metrics.
 ///
@@ -58,8 +38,9 @@ public final class EmbeddingServer: Sendable {
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
+        let maxBatchTokens = settings.batching.maxBatchTokens
         queue = BatchQueue(limits: settings.batching, onBatch: { [metrics] in metrics.batch($0) }) { [model] items, group in
-            try model.run(items, kind: WorkKind(rawValue: group)!)
+            try model.run(items, kind: WorkKind(rawValue: group)!, maxBatchTokens: maxBatchTokens)
         }
     }
 
@@ -82,16 +63,50 @@ public final class EmbeddingServer: Sendable {
 
     /// The application: the HTTP server, then the batching queue. On SIGTERM the server stops
     /// accepting and answers what it holds; then the queue, which by then is empty, stops.
+    /// Each connection is held to ``ServeSettings/connections``.
     public func application() -> some ApplicationProtocol {
-        Application(
+        let limits = settings.connections
+        let connections = OpenConnections(limit: limits.maxConnections)
+        return Application(
             router: router(),
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "bertkit"),
+            server: HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(http1: HTTP1Channel(responder: responder), limits: limits, connections: connections)
+            },
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "bertkit",
+                                 availableConnectionsDelegate: connections),
             services: [BatcherService(server: self)],
             onServerRunning: { [logger, model] channel in
                 logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "model": "\(model.id)"])
             },
             logger: logger
         )
+    }
+
+    /// Serves until SIGTERM, SIGINT or SIGHUP, then answers what it accepted for at most
+    /// ``ServeSettings/shutdownTimeout`` and closes what is left.
+    public func run() async throws {
+        try settings.validate()
+        let group = ServiceGroup(configuration: .init(services: [application()], gracefulShutdownSignals: [.sigterm, .sigint, .sighup],
+                                                      logger: logger))
+        let serving = Task { try await group.run() }
+        let deadline = Task { [logger, settings] in
+            var signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup).makeAsyncIterator()
+            guard let signal = await signals.next() else { return false }
+            logger.info("stopping", metadata: ["signal": "\(signal)", "shutdown_timeout": "\(settings.shutdownTimeout)"])
+            guard (try? await Task.sleep(for: settings.shutdownTimeout)) != nil else { return false }
+            let (received, answered) = requestCounts
+            logger.warning("shutdown timeout: closing the connections left",
+                           metadata: ["requests_unanswered": "\(received - answered)"])
+            serving.cancel()
+            return true
+        }
+        defer { deadline.cancel() }
+        do {
+            try await serving.value
+        } catch {
+            deadline.cancel()
+            guard await deadline.value else { throw error }
+        }
     }
 
     // MARK: Routes

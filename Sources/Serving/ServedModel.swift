@@ -102,8 +102,9 @@ public final class ServedModel: @unchecked Sendable {
 
     public var canPredict: Bool { classifier != nil && task != .tagging }
 
-    /// Runs one batch (the worker thread only).
-    public func run(_ items: [Encoding], kind: WorkKind) throws -> [WorkOutput] {
+    /// Runs one batch (the worker thread only). Classification runs it in length-sorted pieces
+    /// of at most `maxBatchTokens` padded tokens, as embedding does in pieces of `batchSize`.
+    public func run(_ items: [Encoding], kind: WorkKind, maxBatchTokens: Int = 8192) throws -> [WorkOutput] {
         switch kind {
         case .embed:
             guard let embedder else { return [] }
@@ -111,7 +112,8 @@ public final class ServedModel: @unchecked Sendable {
         case .predict:
             guard let classifier, let classifierTokenizer else { return [] }
             let data = PreparedData.unlabelled(encodings: items, padId: classifierTokenizer.padTokenId ?? 0)
-            return try Evaluator(model: classifier, batchSize: max(items.count, 1)).predict(data).map { .prediction($0) }
+            let longest = items.map(\.count).max() ?? 1
+            return try Evaluator(model: classifier, batchSize: max(maxBatchTokens / max(longest, 1), 1)).predict(data).map { .prediction($0) }
         }
     }
 }

@@ -19,15 +19,20 @@ func noteDataParallel(_ ranks: Communicator, seconds: Double) {
 extension LineReader {
     /// Lines of `inputFile`, or of stdin when nil. Under mpirun stdin reaches rank 0 only, so a
     /// job of several ranks needs the file.
-    init(inputFile: String?, strict: Bool, ranks: Communicator) throws {
+    init(inputFile: String?, options: InputOptions, ranks: Communicator) throws {
         guard let inputFile else {
             if ranks.size > 1 { throw ValidationError("under mpirun (\(ranks.size) ranks) give --input FILE: mpirun passes stdin to rank 0 only") }
-            self.init(strict: strict)
+            self.init(options: options)
             return
         }
-        let fd = open(inputFile, O_RDONLY)
+        let fd = open(inputFile, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ValidationError("--input \(inputFile): \(String(cString: strerror(errno)))") }
-        self.init(fd: fd, strict: strict)
+        var status = stat()
+        if fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR {
+            close(fd)
+            throw ValidationError("--input \(inputFile) is a folder, not a file")
+        }
+        self.init(fd: fd, name: inputFile, options: options)
     }
 }
 

@@ -50,6 +50,10 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         try compute.apply()
         guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…65536, got \(batchSize)") }
+        if let outputFile {
+            let folder = try ModelLocation.resolve(model.model, revision: model.revision)
+            try OutputGuard.check("--output", outputFile, against: [("--input", inputFile), ("--model", folder.path), ("--adapter", adapter.adapter)])
+        }
         var embedder = try SentenceEmbedder(model: model.model, revision: model.revision, batchSize: batchSize)
         if let folder = adapter.adapter { try embedder.attachAdapter(URL(fileURLWithPath: folder)) }
         if let maxLength {
@@ -62,7 +66,7 @@ struct EmbedCommand: ParsableCommand {
         embedder.layer = layer
         if let chosen = pooling?.pooling { embedder.pooling = chosen }
         let ranks = try Communicator.world()
-        let reader = try LineReader(inputFile: inputFile, strict: input.strict, ranks: ranks)
+        let reader = try LineReader(inputFile: inputFile, options: input, ranks: ranks)
         let embed = { (lines: [String]) throws -> String in
             var text = ""
             if let pooling, pooling.pooling == nil {

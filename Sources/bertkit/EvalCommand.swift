@@ -76,7 +76,7 @@ struct PredictCommand: ParsableCommand {
         let head = transfer.head
         let evaluator = Evaluator(model: transfer)
         // A few batches at a time: bounded memory, input order kept, each window flushed.
-        var reader = LineReader(strict: input.strict)
+        var reader = LineReader(options: input)
         let out = StandardOutput.shared
         while let lines = try reader.nextWindow(maxLines: 128) {
             if head.task == .tagging {

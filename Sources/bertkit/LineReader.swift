@@ -11,6 +11,13 @@ import Darwin
 struct InputOptions: ParsableArguments {
     @Flag(help: "Refuse input that is not valid UTF-8 (by default invalid bytes become U+FFFD, with a warning).")
     var strict = false
+
+    @Option(help: "Refuse a line longer than this many bytes (8 MiB by default).")
+    var maxLineBytes = 8 << 20
+
+    func validate() throws {
+        guard maxLineBytes > 0 else { throw ValidationError("--max-line-bytes must be positive, got \(maxLineBytes)") }
+    }
 }
 
 /// Lines of stdin (split on "\n" only) in windows of a bounded number of lines, so that a command
@@ -18,18 +25,22 @@ struct InputOptions: ParsableArguments {
 /// interactive user sees each answer once its window fills or the input pauses for `wait` seconds.
 struct LineReader {
     let fd: Int32
-    let strict: Bool
-    /// Bytes read and not yet returned as lines: `pending[start...]`.
+    /// What messages call the input.
+    let name: String
+    let options: InputOptions
+    /// Bytes read and not yet returned as lines: `pending[start...]`; none of `pending[start..<scanned]` is a newline.
     private var pending: [UInt8] = []
     private var start = 0
+    private var scanned = 0
     private var endOfInput = false
     /// Lines returned so far (for error messages).
     private(set) var lineNumber = 0
     private var warned = false
 
-    init(fd: Int32 = STDIN_FILENO, strict: Bool) {
+    init(fd: Int32 = STDIN_FILENO, name: String = "standard input", options: InputOptions) {
         self.fd = fd
-        self.strict = strict
+        self.name = name
+        self.options = options
     }
 
     /// The next window of at most `maxLines` lines, or nil at the end of the input. When at least
@@ -38,7 +49,13 @@ struct LineReader {
         precondition(maxLines > 0)
         var lines: [String] = []
         while true {
-            while lines.count < maxLines, let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            while lines.count < maxLines {
+                guard let newline = pending[max(start, scanned)...].firstIndex(of: UInt8(ascii: "\n")) else {
+                    scanned = pending.count
+                    try checkLength(pending.count - start)
+                    break
+                }
+                try checkLength(newline - start)
                 lines.append(try decode(pending[start..<newline]))
                 start = newline + 1
             }
@@ -61,7 +78,15 @@ struct LineReader {
     private mutating func compact() {
         if start > 0 {
             pending.removeFirst(start)
+            scanned = max(scanned - start, 0)
             start = 0
+        }
+    }
+
+    /// Refuses the line being read once it is longer than `--max-line-bytes`, before it is read whole.
+    private func checkLength(_ bytes: Int) throws {
+        if bytes > options.maxLineBytes {
+            throw InputError("\(name), line \(lineNumber + 1): longer than \(options.maxLineBytes) bytes (--max-line-bytes)")
         }
     }
 
@@ -81,7 +106,7 @@ struct LineReader {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw InputError("cannot read standard input: \(String(cString: strerror(errno)))")
+                throw InputError("cannot read \(name): \(String(cString: strerror(errno)))")
             }
             if count == 0 { endOfInput = true } else { pending.append(contentsOf: chunk[..<count]) }
             return
@@ -91,10 +116,10 @@ struct LineReader {
     private mutating func decode(_ bytes: ArraySlice<UInt8>) throws -> String {
         lineNumber += 1
         if let text = String(validating: bytes, as: UTF8.self) { return text }
-        if strict { throw InputError("standard input, line \(lineNumber): not valid UTF-8 (--strict)") }
+        if options.strict { throw InputError("\(name), line \(lineNumber): not valid UTF-8 (--strict)") }
         if !warned {
             warned = true
-            note("bertkit: warning: standard input, line \(lineNumber): not valid UTF-8; invalid bytes become U+FFFD "
+            note("bertkit: warning: \(name), line \(lineNumber): not valid UTF-8; invalid bytes become U+FFFD "
                  + "(further lines are not reported; --strict refuses such input)")
         }
         return String(decoding: bytes, as: UTF8.self)

@@ -22,9 +22,8 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         let adapterURL = URL(fileURLWithPath: adapter), outputURL = URL(fileURLWithPath: output)
-        if adapterURL.standardizedFileURL == outputURL.standardizedFileURL {
-            throw ValidationError("--output must differ from --adapter")
-        }
+        let base = try ModelLocation.resolve(model, revision: revision)
+        try OutputGuard.check("--output", output, against: [("--adapter", adapter), ("--model", base.path)])
         if FileManager.default.fileExists(atPath: outputURL.appending(path: TransferModel.settingsFileName).path) && !overwrite {
             throw ValidationError("--output \(output) holds a finished model (\(TransferModel.settingsFileName)); pass --overwrite to replace it")
         }

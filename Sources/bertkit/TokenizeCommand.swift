@@ -28,7 +28,7 @@ struct TokenizeCommand: ParsableCommand {
             tokenizer.truncation = Truncation(maxLength: maxLength)
         }
         if pairSeparator == "" { throw ValidationError("--pair-separator must not be empty") }
-        var reader = LineReader(strict: input.strict)
+        var reader = LineReader(options: input)
         let out = StandardOutput.shared
         while let lines = try reader.nextWindow(maxLines: 256) {
             for line in lines {

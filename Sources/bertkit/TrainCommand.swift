@@ -128,6 +128,7 @@ struct TrainCommand: ParsableCommand {
         }
         // The default length, where the model has fewer positions, is all it has.
         options.maxLength = min(options.maxLength, config.maxSequenceLength)
+        try OutputGuard.check("--output", output, against: [("--model", folder.path), ("--train", train), ("--dev", dev)])
         let outputURL = URL(fileURLWithPath: output)
         // Under mpirun every rank trains; rank 0 alone writes --output (checkpoints, model, reports).
         let ranks = try Communicator.world()

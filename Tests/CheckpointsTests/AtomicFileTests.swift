@@ -52,6 +52,20 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(AtomicFile.leftovers(in: folder.appending(path: "missing")), [])
     }
 
+    /// A write removes what killed writes to the same file left (`.NAME.UUID.tmp`), and only that.
+    func testWriteRemovesTheLeftoversOfItsDestination() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "bertkit-leftovers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let mine = [".out.jsonl.\(UUID().uuidString).tmp", ".out.jsonl.\(UUID().uuidString).tmp"]
+        let other = ".model.safetensors.\(UUID().uuidString).tmp"
+        for name in mine + [other, ".out.jsonl.notes.tmp"] { try Data("x".utf8).write(to: folder.appending(path: name)) }
+        XCTAssertEqual(AtomicFile.leftovers(in: folder, of: "out.jsonl"), mine.sorted())
+        try AtomicFile.write(Data("y".utf8), to: folder.appending(path: "out.jsonl"))
+        XCTAssertEqual(AtomicFile.leftovers(in: folder), [other])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appending(path: ".out.jsonl.notes.tmp").path))
+    }
+
     func testUnwritableDestinationIsATypedError() throws {
         let folder = try TemporaryFolder()
         let blocker = try folder.write("blocker", "a file, not a folder")

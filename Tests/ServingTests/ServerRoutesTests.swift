@@ -93,6 +93,21 @@ final class ServerRoutesTests: XCTestCase {
         }
     }
 
+    /// `/predict` runs in pieces of at most `--max-batch-tokens` padded tokens; the answers are
+    /// those of one whole batch, in request order.
+    func testPredictInTokenBudgetedPieces() throws {
+        let model = try ServedModel(model: try ServingFixtures.classifier().path)
+        let texts = ["the film was good", "bad", "awful food and the service was poor", "nice", "the film", "not really great"]
+        let encodings = texts.map { model.classifierTokenizer!.encode($0) }
+        let whole = try model.run(encodings, kind: .predict, maxBatchTokens: 1 << 20)
+        let pieces = try model.run(encodings, kind: .predict, maxBatchTokens: 8)
+        XCTAssertEqual(whole.count, texts.count)
+        for (a, b) in zip(whole, pieces) {
+            guard case .prediction(let p) = a, case .prediction(let q) = b else { return XCTFail("not predictions") }
+            for (x, y) in zip(p.probabilities, q.probabilities) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        }
+    }
+
     func testTokenize() async throws {
         let server = try ServingFixtures.server(try ServingFixtures.embedder())
         try await server.application().test(.router) { client in

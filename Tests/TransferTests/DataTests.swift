@@ -165,6 +165,29 @@ final class ClassificationDataTests: XCTestCase {
         XCTAssertEqual(dataError { () throws(DataError) in try data.validate(against: labels) }?.line, 3)
     }
 
+    /// `0`, `0.0`, `00` and `+0` are one class; so are `1` and `1.0`.
+    func testNumericLabelsCompareAsNumbers() throws {
+        let data = try ClassificationDataset.parse("text\tlabel\na\t0\nb\t1\nc\t0.0\nd\t1.0\ne\t00\nf\t+1\ng\t0.50\n",
+                                                   name: "t.tsv", format: .tsv)
+        XCTAssertEqual(data.labelSet().labels, ["0", "0.5", "1"])
+        XCTAssertEqual(try data.labelIDs(in: data.labelSet()), [0, 2, 0, 2, 0, 2, 1])
+        let json = try ClassificationDataset.parse("{\"text\": \"a\", \"label\": 1.0}\n{\"text\": \"b\", \"label\": 1}\n",
+                                                   name: "t.jsonl", format: .jsonLines)
+        XCTAssertEqual(json.labelSet().labels, ["1"])
+        XCTAssertEqual(try ClassificationDataset.parse("text\tlabel\na\tB-1.0\n", name: "t.tsv", format: .tsv).labelSet().labels, ["B-1.0"])
+    }
+
+    /// A label with a NUL byte or another control character is an error naming its line.
+    func testLabelsWithControlCharactersAreErrors() {
+        for (label, kind) in [("pos\u{0}", LabelKind.single), ("neg\u{1}itive", .single), ("a,b\u{7f}", .multiple(separator: ","))] {
+            let error = dataError { () throws(DataError) in
+                try ClassificationDataset.parse("text\tlabel\nok\tpos\nbad\t\(label)\n", name: "t.tsv", format: .tsv, labelKind: kind)
+            }
+            XCTAssertEqual(error?.line, 3, "\(label)")
+            XCTAssertTrue(error?.description.contains("control characters") ?? false, "\(String(describing: error))")
+        }
+    }
+
     func testDataMadeInMemoryHasNoLineInErrors() {
         let data = ClassificationDataset(examples: [ClassificationExample(text: "a", label: "x")], source: "mine")
         let error = dataError { () throws(DataError) in try data.labelIDs(in: LabelSet(["y"])) }
@@ -368,6 +391,12 @@ final class TaggingDataTests: XCTestCase {
             ("nine fields", .upos, "1\ta\ta\tX\t_\t_\t_\t_\t_\n", nil, 1, "expected 10 tab-separated fields (CoNLL-U), found 9"),
             ("spaces, not tabs", .upos, "# c\n1 a a X _ _ _ _ _ _\n", nil, 2, "found 1"),
             ("bad id", .upos, "x\ta\ta\tX\t_\t_\t_\t_\t_\t_\n", nil, 1, "expected a word id"),
+            ("negative id", .upos, "1\ta\ta\tX\t_\t_\t_\t_\t_\t_\n-1\tb\tb\tX\t_\t_\t_\t_\t_\t_\n", nil, 2, "found \"-1\""),
+            ("id 0", .upos, "0\ta\ta\tX\t_\t_\t_\t_\t_\t_\n", nil, 1, "expected a word id"),
+            ("open range", .upos, "3-\ta\ta\tX\t_\t_\t_\t_\t_\t_\n", nil, 1, "expected a word id"),
+            ("backward range", .upos, "4-3\ta\ta\tX\t_\t_\t_\t_\t_\t_\n", nil, 1, "expected a word id"),
+            ("empty node .0", .upos, "1.0\ta\ta\tX\t_\t_\t_\t_\t_\t_\n", nil, 1, "expected a word id"),
+            ("tag with NUL", .conll2003, "EU B-ORG\nrejects O\u{0}\n", nil, 2, "a label without control characters"),
             ("empty tag", .upos, "1\ta\ta\t\t_\t_\t_\t_\t_\t_\n", nil, 1, "found an empty field"),
             ("word without tag", .conll2003, "EU B-ORG\nrejects\n", nil, 2, "expected a word and a tag separated by white space, found 1 field(s)"),
             ("no such tag field", .columns(tagField: 4), "EU NNP B-ORG\n", nil, 1, "expected a tag in field 4"),

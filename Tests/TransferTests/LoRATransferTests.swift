@@ -1,4 +1,5 @@
 import BertKit
+import Checkpoints
 import Foundation
 import TestSupport
 import XCTest
@@ -179,6 +180,7 @@ final class LoRATransferTests: XCTestCase {
             ("type", { $0["peft_type"] = "IA3" }, "\"peft_type\": expected \"LORA\""),
             ("regex", { $0["target_modules"] = ".*query" }, "\"target_modules\": a regular expression"),
             ("targets", { $0["target_modules"] = ["query"] }, "names no parameter of this model"),
+            ("alpha", { $0["lora_alpha"] = 1e39 }, "lora_alpha / r"),
         ]
         for (name, edit, message) in cases {
             let dir = try copy(name, editing: edit)
@@ -189,6 +191,61 @@ final class LoRATransferTests: XCTestCase {
         }
         XCTAssertThrowsError(try TransferModel.load(base: base, adapter: tempDir("missing"))) {
             XCTAssertTrue("\($0)".contains("adapter_config.json"), "\($0)")
+        }
+    }
+
+    /// An adapter whose head is in neither its file nor the base model is refused, not run with a
+    /// random head.
+    func testAdapterWithoutItsHeadIsRefused() throws {
+        let fixture = TestPaths.packageRoot.appending(path: "Tests/TransferTests/Fixtures/peft-lora")
+        let dir = tempDir("headless")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: fixture.appending(path: "adapter/adapter_config.json"), to: dir.appending(path: "adapter_config.json"))
+        func copyWithoutClassifier(_ from: String, to: URL) throws {
+            let original = try SafeTensorsFile(url: fixture.appending(path: from))
+            var writer = SafeTensorsWriter()
+            for key in original.floatKeys where !key.contains("classifier") {
+                writer.add(key, shape: original.info(key)!.shape, values: try original.floats(key, shape: original.info(key)!.shape))
+            }
+            try writer.write(to: to)
+        }
+        try copyWithoutClassifier("adapter/adapter_model.safetensors", to: dir.appending(path: "adapter_model.safetensors"))
+        // A config naming the labels, so that the head's settings are known but not its weights.
+        var config = try JSONValue.parse(Data(contentsOf: fixture.appending(path: "base/config.json"))).objectValue!
+        config["architectures"] = ["BertForSequenceClassification"]
+        config["id2label"] = ["0": "a", "1": "b"]
+        config["label2id"] = ["a": 0, "b": 1]
+        let base = tempDir("headless-base")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: fixture.appending(path: "base/vocab.txt"), to: base.appending(path: "vocab.txt"))
+        try copyWithoutClassifier("base/model.safetensors", to: base.appending(path: "model.safetensors"))
+        try Data(JSONValue.object(config).serialized().utf8).write(to: base.appending(path: "config.json"))
+        XCTAssertThrowsError(try TransferModel.load(base: base.path, adapter: dir)) {
+            XCTAssertTrue("\($0)".contains("missing key \"base_model.model.classifier"), "\($0)")
+        }
+    }
+
+    /// A NaN in the adapter's weights is refused by every loader, `embed`'s too, naming the key.
+    func testNonFiniteAdapterWeightsAreRefused() throws {
+        let fixture = TestPaths.packageRoot.appending(path: "Tests/TransferTests/Fixtures/peft-lora")
+        let base = fixture.appending(path: "base").path
+        let dir = tempDir("nan")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: fixture.appending(path: "adapter/adapter_config.json"), to: dir.appending(path: "adapter_config.json"))
+        var weights = try Data(contentsOf: fixture.appending(path: "adapter/adapter_model.safetensors"))
+        // The first float of a lora_A matrix becomes NaN.
+        let headerSize = weights.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: weights.subdata(in: 8..<(8 + headerSize))) as? [String: Any])
+        let entry = try XCTUnwrap(header.first { $0.key.contains("lora_A") }?.value as? [String: Any])
+        let start = 8 + headerSize + (try XCTUnwrap((entry["data_offsets"] as? [Int])?.first))
+        weights.replaceSubrange(start..<(start + 4), with: [0x00, 0x00, 0xC0, 0x7F])
+        try weights.write(to: dir.appending(path: "adapter_model.safetensors"))
+        XCTAssertThrowsError(try TransferModel.load(base: base, adapter: dir)) {
+            XCTAssertTrue("\($0)".contains("holds NaN or infinite values"), "\($0)")
+        }
+        let embedder = try SentenceEmbedder(model: base)
+        XCTAssertThrowsError(try embedder.attachAdapter(dir)) {
+            XCTAssertTrue("\($0)".contains("holds NaN or infinite values"), "\($0)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import BertKit
 import Foundation
 import TestSupport
+@testable import Transfer
 import XCTest
 
 final class TrainerTests: XCTestCase {
@@ -59,6 +60,18 @@ final class TrainerTests: XCTestCase {
                                                head: HeadSettings(task: .classification, labels: labels), mode: .fineTuning)
             .withNaN().save(to: dir.appending(path: "nan"), tokenizerFrom: nil, maxLength: 8))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appending(path: "nan/model.safetensors").path))
+    }
+
+    /// Finite weights whose outputs overflow (as after a last step at `--lr 1e30`) make a diverged run.
+    func testFinalModelWithOverflowingOutputsIsADivergedRun() throws {
+        let (model, train, _) = try setUpTask(.fineTuning)
+        let trainer = Trainer(model: model, options: options())
+        XCTAssertNoThrow(try trainer.checkFiniteOutputs(train, checkpoints: nil))
+        model.store["classifier.weight"]!.value.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = 3e38 } }
+        XCTAssertNil(model.firstNonFiniteParameter())
+        XCTAssertThrowsError(try trainer.checkFiniteOutputs(train, checkpoints: nil)) { error in
+            XCTAssertTrue("\(error)".contains("training diverged after step 0: the final model's outputs"), "\(error)")
+        }
     }
 
     func testFrozenCachedFeaturesMatchRecomputingTheEncoder() throws {

@@ -216,7 +216,7 @@ public struct ClassificationDataset: Sendable, Hashable {
             guard let name = scalarName(value), !name.isEmpty else {
                 throw .invalidLabel(file: file, line: line, value: displayed(value), expected: "a class name")
             }
-            return .single(name)
+            return .single(try LabelName.checked(name, file: file, line: line))
         case .multiple(let separator):
             var names: [String] = []
             switch value {
@@ -239,8 +239,12 @@ public struct ClassificationDataset: Sendable, Hashable {
                 }
                 names = [name]
             }
-            var seen = Set<String>()
-            return .multiple(names.filter { !$0.isEmpty && seen.insert($0).inserted })
+            var seen = Set<String>(), checked: [String] = []
+            for name in names where !name.isEmpty {
+                let name = try LabelName.checked(name, file: file, line: line)
+                if seen.insert(name).inserted { checked.append(name) }
+            }
+            return .multiple(checked)
         case .regression:
             let number: Double?
             switch value {

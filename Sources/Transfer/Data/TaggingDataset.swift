@@ -83,6 +83,7 @@ public struct TaggingDataset: Sendable, Hashable {
             labels.removeAll(keepingCapacity: true)
         }
         func add(_ word: String, _ tag: String, _ line: Int) throws(DataError) {
+            let tag = try LabelName.checked(tag, file: file.name, line: line)
             if let tags, tag != TaggedSentence.unannotated, !tags.contains(tag) {
                 throw .unknownLabel(file: file.name, line: line, label: tag, known: tags.labels)
             }
@@ -108,9 +109,10 @@ public struct TaggingDataset: Sendable, Hashable {
                     throw .malformedRow(file: file.name, line: line, expected: "10 tab-separated fields (CoNLL-U)",
                                         found: "\(fields.count)")
                 }
-                let id = bytes[fields[0]]
-                if id.contains(UInt8(ascii: "-")) || id.contains(UInt8(ascii: ".")) { return }  // multiword token, empty node
-                guard !id.isEmpty, id.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+                switch Self.conlluID(file.string(fields[0])) {
+                case .word: break
+                case .multiwordToken, .emptyNode: return
+                case nil:
                     throw .malformedRow(file: file.name, line: line, expected: "a word id (1, 2, …, or 3-4, or 8.1) in field 1",
                                         found: "\"\(file.string(fields[0]))\"")
                 }
@@ -146,5 +148,19 @@ public struct TaggingDataset: Sendable, Hashable {
         endSentence()
         if sentences.isEmpty { throw .noExamples(file: file.name) }
         return TaggingDataset(sentences: sentences, source: file.name)
+    }
+
+    enum CoNLLUID { case word, multiwordToken, emptyNode }
+
+    /// What a CoNLL-U id field holds: a word (`3`), a multiword token (`3-4`, first ≤ last) or an
+    /// empty node (`8.1`); nil for anything else (`-1`, `0`, `3-`, `4-3`, `1.0`).
+    static func conlluID(_ id: String) -> CoNLLUID? {
+        func number(_ s: Substring) -> Int? { s.isEmpty || !s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } ? nil : Int(s) }
+        let range = id.split(separator: "-", omittingEmptySubsequences: false)
+        let node = id.split(separator: ".", omittingEmptySubsequences: false)
+        if range.count == 1 && node.count == 1 { return (number(Substring(id)) ?? 0) >= 1 ? .word : nil }
+        if range.count == 2, let first = number(range[0]), let last = number(range[1]), first >= 1, first <= last { return .multiwordToken }
+        if node.count == 2, number(node[0]) != nil, let sub = number(node[1]), sub >= 1 { return .emptyNode }
+        return nil
     }
 }

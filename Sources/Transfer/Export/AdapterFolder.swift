@@ -138,13 +138,20 @@ extension TransferModel {
         let model = try pretrained(baseFolder.path, head: head, mode: .lora, freeze: freeze, lora: adapter.settings)
         // The head from the base folder first (a transformers task folder has one); the adapter overrides it.
         let baseWeights = try Checkpoint.open(baseFolder)
+        var loaded = Set<String>()
         for p in model.store.parameters where !p.name.hasPrefix(model.encoderPrefix) {
             if let info = baseWeights.info(p.name), info.shape == p.shape {
                 let values = try baseWeights.floats(p.name, shape: p.shape)
                 p.value.withUnsafeMutableBufferPointer { buffer in for i in buffer.indices { buffer[i] = values[i] } }
+                loaded.insert(p.name)
             }
         }
-        try adapter.fill(model.store, encoderPrefix: model.encoderPrefix, ignoringOtherKeys: false)
+        loaded.formUnion(try adapter.fill(model.store, encoderPrefix: model.encoderPrefix, ignoringOtherKeys: false))
+        // A head neither file holds would predict from random weights.
+        for p in model.store.parameters where !p.name.hasPrefix(model.encoderPrefix) && !loaded.contains(p.name) {
+            throw TransferError.invalidModelFolder(adapter.weightsURL, "missing key \"\(peftKeyPrefix + p.name)\": the head's weights "
+                + "(modules_to_save) are in neither the adapter nor the base model")
+        }
         if let name = model.firstNonFiniteParameter() {
             throw TransferError.invalidModelFolder(adapter.weightsURL, "weight \(name) holds NaN or infinity")
         }
@@ -253,7 +260,9 @@ public struct LoRAAdapter {
     ///
     /// - Parameter ignoringOtherKeys: skip keys outside the adapters that name no parameter (a
     ///   classifier, when only the encoder is loaded); otherwise they are an error.
-    public func fill(_ store: ParameterStore, encoderPrefix: String, ignoringOtherKeys: Bool) throws {
+    /// - Returns: the names of the parameters filled.
+    @discardableResult
+    public func fill(_ store: ParameterStore, encoderPrefix: String, ignoringOtherKeys: Bool) throws -> Set<String> {
         let prefix = TransferModel.peftKeyPrefix
         var loaded = Set<String>()
         for key in weights.floatKeys.sorted() {
@@ -271,6 +280,9 @@ public struct LoRAAdapter {
                 throw TransferError.invalidModelFolder(weightsURL, "key \"\(key)\": shape \(weights.info(key)?.shape ?? []), expected \(parameter.shape)")
             }
             let values = try weights.floats(key, shape: parameter.shape)
+            guard values.allSatisfy(\.isFinite) else {
+                throw TransferError.invalidModelFolder(weightsURL, "key \"\(key)\" holds NaN or infinite values")
+            }
             parameter.value.withUnsafeMutableBufferPointer { buffer in for i in buffer.indices { buffer[i] = values[i] } }
             loaded.insert(parameter.name)
         }
@@ -279,5 +291,6 @@ public struct LoRAAdapter {
                 throw TransferError.invalidModelFolder(weightsURL, "missing key \"\(prefix + p.name)\"")
             }
         }
+        return loaded
     }
 }

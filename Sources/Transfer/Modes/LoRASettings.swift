@@ -62,10 +62,17 @@ public struct LoRASettings: Sendable, Equatable, Codable {
         return layers
     }
 
+    /// The largest `alpha / rank` accepted.
+    static let maxScale = 1024.0
+
     /// Checks the numbers; they come from the command line or a file.
     public func validate() throws(TransferError) {
         guard rank >= 1 && rank <= 4096 else { throw .invalidSetting("--lora-rank must be in 1…4096, got \(rank)") }
         guard alpha > 0 && alpha.isFinite else { throw .invalidSetting("--lora-alpha must be a positive finite number, got \(alpha)") }
+        // The adapters' scale; far above any published setting, low enough that B·A·x stays finite.
+        guard alpha / Double(rank) <= Self.maxScale else {
+            throw .invalidSetting("lora_alpha / r (--lora-alpha / --lora-rank) must be at most \(Int(Self.maxScale)), got \(alpha / Double(rank))")
+        }
         guard dropout >= 0 && dropout < 1 else { throw .invalidSetting("--lora-dropout must be in [0, 1), got \(dropout)") }
         if let targets, targets.isEmpty || targets.contains(where: \.isEmpty) {
             throw .invalidSetting("--lora-targets needs one or more layer names, e.g. query,value")

@@ -213,6 +213,7 @@ public final class Trainer {
         }
         state.generator = model.store.generator.state
         if !stopped, let best { restoreWeights(best) }
+        if !stopped { try checkFiniteOutputs(dev ?? train, checkpoints: checkpoints) }
         var devMetrics: Metrics? = nil
         if !stopped, let dev { devMetrics = try evaluator.metrics(dev, cache: devCache) }
         state.seconds += Date().timeIntervalSince(start)
@@ -221,9 +222,25 @@ public final class Trainer {
                       epochSeconds: state.epochSeconds, featureSeconds: featureSeconds, stopped: stopped, stoppedEarly: stoppedEarly)
     }
 
+    /// Finite weights can still overflow in the forward pass: the model to be saved must give finite
+    /// outputs on the first batch of `data` (the dev data, else the training data), or the run diverged.
+    func checkFiniteOutputs(_ data: PreparedData, checkpoints: URL?) throws {
+        guard data.count > 0 else { return }
+        let training = model.store.training
+        model.store.training = false
+        defer { model.store.training = training }
+        let indices = Array(0..<min(data.count, options.batchSize))
+        let logits = try withNoGrad { () throws(ModelError) in try model.logits(data.input(indices)) }
+        guard logits.scalars.allSatisfy(\.isFinite) else {
+            throw diverged("the final model's outputs on \(indices.count) examples are NaN or infinite", batch: nil, checkpoints: checkpoints)
+        }
+    }
+
     /// The error that ends a diverged run; the checkpoint on disk (if any) is the last good one.
-    func diverged(_ what: String, batch: Int, checkpoints: URL?) -> TransferError {
-        var text = "training diverged at step \(state.globalStep + 1) (epoch \(state.epoch + 1), batch \(batch)): \(what); "
+    /// `batch` is nil when the run diverged after its last step.
+    func diverged(_ what: String, batch: Int?, checkpoints: URL?) -> TransferError {
+        let when = batch.map { "at step \(state.globalStep + 1) (epoch \(state.epoch + 1), batch \($0))" } ?? "after step \(state.globalStep)"
+        var text = "training diverged \(when): \(what); "
             + "no model was saved. Lower the learning rate (now \(options.peakLearningRate(for: model.mode)))"
         if let checkpoints, FileManager.default.fileExists(atPath: checkpoints.appending(path: Trainer.checkpointName).path) {
             text += "; the last good checkpoint in \(checkpoints.path) can still be resumed with the same options"

@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+
+/// Outputs that would destroy an input are refused before any work; temporary files a killed
+/// write left are removed by the next write there; inputs that are not files say so.
+final class CLIPathTests: XCTestCase {
+    var work: URL!
+
+    override func setUpWithError() throws { work = try Tiny.workFolder() }
+    override func tearDown() { try? FileManager.default.removeItem(at: work) }
+
+    func testOutputsThatAreInputsAreRefused() throws {
+        let before = try Data(contentsOf: work.appending(path: "tiny/model.safetensors"))
+        try "good film\n".write(to: work.appending(path: "texts.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: work.appending(path: "link").path, withDestinationPath: "tiny")
+        let cases: [([String], String)] = [
+            (["train"] + Tiny.quick + ["--output", "tiny"], "--output tiny is --model"),
+            (["train"] + Tiny.quick + ["--output", "./link/"], "--output ./link/ is --model"),
+            (["merge", "--model", "tiny", "--adapter", "tiny", "--output", "link", "--overwrite"], "--output link is --adapter"),
+            (["merge", "--model", "tiny", "--adapter", "adapter", "--output", "tiny"], "--output tiny is --model"),
+            (["embed", "--model", "tiny", "--input", "texts.txt", "--output", "texts.txt"], "--output texts.txt is --input"),
+            (["embed", "--model", "tiny", "--input", "texts.txt", "--output", "link/../texts.txt"], "is --input"),
+        ]
+        for (arguments, text) in cases {
+            let result = try CLI.run(arguments, in: work)
+            assertFails(result, saying: text)
+        }
+        XCTAssertEqual(try Data(contentsOf: work.appending(path: "tiny/model.safetensors")), before)
+        XCTAssertEqual(try String(contentsOf: work.appending(path: "texts.txt"), encoding: .utf8), "good film\n")
+    }
+
+    func testLeftoverTemporaryFileIsRemovedByTheNextWrite() throws {
+        let leftover = work.appending(path: ".out.jsonl.\(UUID().uuidString).tmp")
+        try Data(repeating: 7, count: 100).write(to: leftover)
+        let result = try CLI.run(["embed", "--model", "tiny", "--output", "out.jsonl"], input: "good film\n", in: work)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: leftover.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work.appending(path: "out.jsonl").path))
+    }
+
+    func testFolderAsInputIsNamed() throws {
+        assertFails(try CLI.run(["embed", "--model", "tiny", "--input", "tiny"], in: work), saying: "--input tiny is a folder")
+    }
+
+    /// A line over --max-line-bytes is refused at once, naming it; `/dev/zero` (one endless line)
+    /// fails fast instead of growing.
+    func testLongLinesAreRefused() throws {
+        let long = String(repeating: "good ", count: 400)
+        let tokenize = try CLI.run(["tokenize", "--model", "tiny", "--max-line-bytes", "1000"], input: "fine\n\(long)\nbad\n", in: work)
+        assertFails(tokenize, saying: "standard input, line 2: longer than 1000 bytes (--max-line-bytes)")
+        let ok = try CLI.run(["tokenize", "--model", "tiny", "--max-line-bytes", "3000"], input: "fine\n\(long)\n", in: work)
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let zero = try CLI.run(["embed", "--model", "tiny", "--input", "/dev/zero"], in: work)
+        assertFails(zero, saying: "/dev/zero, line 1: longer than 8388608 bytes")
+        XCTAssertLessThan(zero.seconds, 10)
+        assertFails(try CLI.run(["tokenize", "--model", "tiny", "--max-line-bytes", "0"], in: work), saying: "--max-line-bytes")
+    }
+}
