@@ -12,12 +12,16 @@ import Synchronization
 /// each row the bits a whole tile gives it, at another position in the call. The granule is
 /// measured once per product shape (on the product's own weights), because the library's choice
 /// depends on the shape and the CPU: 6 rows on AVX2's oneDNN, so a lone 8-token query pays for
-/// 12 rows, not 96.
+/// 12 rows, not 96. Such a call's columns are split between cores in fixed blocks, where the same
+/// measurement shows that the blocks give the bits of one call.
 enum RowTiles {
     /// Rows per whole tile: a multiple of the row blocking of oneDNN's and OpenBLAS's fp32
     /// kernels (6 on AVX2, 8 and 16 on AVX-512), and large enough that the library's per-call
     /// packing costs little (48 rows ran 3–5% slower than 96 on AVX2).
     static let rows = 96
+
+    /// Columns per block when a call of fewer rows than a tile is split between cores.
+    static let columnBlock = 192
 
     static func sgemm(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
@@ -29,18 +33,25 @@ enum RowTiles {
         let call = Call(n: n, k: k, b: b, ldb: ldb, transB: transB, beta: beta)
         let whole = m / rows, rest = m - whole * rows
         let threads = Threads.count
-        let parts = threads > 1 && m * n * k >= BLAS.splitThreshold && !Threads.isInParallelRegion
-            ? max(1, min(threads, whole + (rest > 0 ? 1 : 0))) : 1
-        let granule = rest > 0 ? granule(call) : rows
+        let large = threads > 1 && m * n * k >= BLAS.splitThreshold && !Threads.isInParallelRegion
+        let measured = rest > 0 ? measurement(call) : Measurement(granule: rows, splitsColumns: false)
+        let padded = (rest + measured.granule - 1) / measured.granule * measured.granule
+        if whole == 0 {
+            // Fewer rows than a tile (a short text alone): its columns go to the cores in fixed
+            // blocks where the measurement found that this changes no bit, else one call.
+            call.runPadded(count: rest, to: padded, a: a, lda: lda, c: c, ldc: ldc,
+                           columnParts: large && measured.splitsColumns ? threads : 1)
+            return
+        }
         let tiles = whole + (rest > 0 ? 1 : 0)
+        let parts = large ? min(threads, tiles) : 1
         Threads.parallelBlocks(parts) { part in
             for tile in (tiles * part / parts)..<(tiles * (part + 1) / parts) {
                 let first = tile * rows
                 if tile < whole {
                     call.run(m: rows, a: a + first * lda, lda: lda, c: c + first * ldc, ldc: ldc)
                 } else {
-                    call.runPadded(count: rest, to: (rest + granule - 1) / granule * granule,
-                                   a: a + first * lda, lda: lda, c: c + first * ldc, ldc: ldc)
+                    call.runPadded(count: rest, to: padded, a: a + first * lda, lda: lda, c: c + first * ldc, ldc: ldc)
                 }
             }
         }
@@ -52,13 +63,24 @@ enum RowTiles {
         let b: UnsafePointer<Float>, ldb: Int, transB: Bool
         let beta: Float
 
-        func run(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
-            BLAS.sgemmSerial(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda,
-                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        /// C[m × columns] (+)= A · op(B)[:, columns], columns counted from C's first.
+        func run(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                 columns: Range<Int>? = nil) {
+            let columns = columns ?? 0..<n
+            BLAS.sgemmSerial(transA: false, transB: transB, m: m, n: columns.count, k: k, alpha: 1, a: a, lda: lda,
+                             b: BLAS.blockOfB(b, cols: columns, transposed: transB, ld: ldb), ldb: ldb,
+                             beta: beta, c: c + columns.lowerBound, ldc: ldc)
         }
 
-        /// `count` rows as one call of `padded` rows: the rest zeros, in scratch memory.
-        func runPadded(count: Int, to padded: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        /// The column blocks of ``RowTiles/columnBlock``, the last one narrower.
+        var columnBlocks: [Range<Int>] {
+            stride(from: 0, to: n, by: columnBlock).map { $0..<Swift.min($0 + columnBlock, n) }
+        }
+
+        /// `count` rows as one call of `padded` rows (the rest zeros, in scratch memory), or as one
+        /// call per column block, the blocks split between `columnParts` cores.
+        func runPadded(count: Int, to padded: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                       columnParts: Int = 1) {
             let x = LowPrecision.Scratch<Float>(padded * k), y = LowPrecision.Scratch<Float>(padded * n)
             x.pointer.initialize(repeating: 0, count: padded * k)
             for r in 0..<count { (x.pointer + r * k).update(from: a + r * lda, count: k) }
@@ -66,7 +88,18 @@ enum RowTiles {
             if beta != 0 {
                 for r in 0..<count { (y.pointer + r * n).update(from: c + r * ldc, count: n) }
             }
-            run(m: padded, a: x.pointer, lda: k, c: y.pointer, ldc: n)
+            let blocks = columnBlocks
+            if columnParts > 1 && blocks.count > 1 {
+                let parts = Swift.min(columnParts, blocks.count)
+                // Each part writes its own column blocks of y.
+                Threads.parallelBlocks(parts) { part in
+                    for block in blocks[(blocks.count * part / parts)..<(blocks.count * (part + 1) / parts)] {
+                        run(m: padded, a: x.pointer, lda: k, c: y.pointer, ldc: n, columns: block)
+                    }
+                }
+            } else {
+                run(m: padded, a: x.pointer, lda: k, c: y.pointer, ldc: n)
+            }
             for r in 0..<count { (c + r * ldc).update(from: y.pointer + r * n, count: n) }
         }
     }
@@ -75,20 +108,30 @@ enum RowTiles {
         let n: Int, k: Int, transB: Bool, accumulates: Bool
     }
 
-    private static let granules = Mutex<[Shape: Int]>([:])
+    /// What was measured for a product shape: the granule, and whether calls of fewer rows than a
+    /// tile give the same bits when their columns go in ``columnBlock`` blocks.
+    struct Measurement {
+        let granule: Int
+        let splitsColumns: Bool
+    }
+
+    private static let measurements = Mutex<[Shape: Measurement]>([:])
 
     /// The granule of `call`'s shape, measured on first use (see ``RowTiles``).
-    static func granule(_ call: Call) -> Int {
+    static func granule(_ call: Call) -> Int { measurement(call).granule }
+
+    static func measurement(_ call: Call) -> Measurement {
         let shape = Shape(n: call.n, k: call.k, transB: call.transB, accumulates: call.beta != 0)
-        if let known = granules.withLock({ $0[shape] }) { return known }
-        let found = measureGranule(call)
-        granules.withLock { $0[shape] = found }
+        if let known = measurements.withLock({ $0[shape] }) { return known }
+        let found = measure(call)
+        measurements.withLock { $0[shape] = found }
         return found
     }
 
     /// Rows 0..<rows+1 of made-up input; the reference is a whole tile over rows 0..<rows, and a
     /// candidate call of M rows runs over rows 1...M, so each row sits one place earlier in it.
-    private static func measureGranule(_ call: Call) -> Int {
+    /// Column blocks are checked at the granule found, for each M up to a whole tile.
+    private static func measure(_ call: Call) -> Measurement {
         let (n, k) = (call.n, call.k)
         var x = [Float](repeating: 0, count: (rows + 1) * k)
         var state: UInt32 = 12345
@@ -96,21 +139,28 @@ enum RowTiles {
             state = state &* 1_664_525 &+ 1_013_904_223
             x[i] = Float(Int32(bitPattern: state >> 8) - (1 << 23)) / Float(1 << 23)
         }
-        let start = (0..<(rows * n)).map { Float($0 % 7) - 3 }   // what beta = 1 adds to
-        var reference = start
+        let start = (0..<((rows + 1) * n)).map { Float($0 % 7) - 3 }   // what beta = 1 adds to
+        var reference = Array(start[0..<(rows * n)])
         x.withUnsafeBufferPointer { xs in
             reference.withUnsafeMutableBufferPointer { call.run(m: rows, a: xs.baseAddress!, lda: k, c: $0.baseAddress!, ldc: n) }
         }
-        candidates: for g in (1...rows) where rows % g == 0 && g < rows {
-            for m in stride(from: g, to: rows, by: g) {
-                var out = Array(start[n..<((m + 1) * n)])
-                x.withUnsafeBufferPointer { xs in
-                    out.withUnsafeMutableBufferPointer { call.run(m: m, a: xs.baseAddress! + k, lda: k, c: $0.baseAddress!, ldc: n) }
+        /// Whether M rows from row `first` give the reference's bits, whole or in column blocks.
+        func matches(rows m: Int, from first: Int, inBlocks: Bool) -> Bool {
+            var out = Array(start[(first * n)..<((first + m) * n)])
+            x.withUnsafeBufferPointer { xs in
+                out.withUnsafeMutableBufferPointer { o in
+                    for columns in inBlocks ? call.columnBlocks : [0..<n] {
+                        call.run(m: m, a: xs.baseAddress! + first * k, lda: k, c: o.baseAddress!, ldc: n, columns: columns)
+                    }
                 }
-                for i in out.indices where out[i].bitPattern != reference[n + i].bitPattern { continue candidates }
             }
-            return g
+            return out.indices.allSatisfy { out[$0].bitPattern == reference[first * n + $0].bitPattern }
         }
-        return rows
+        let granule = (1..<rows).first { g in
+            rows % g == 0 && stride(from: g, to: rows, by: g).allSatisfy { matches(rows: $0, from: 1, inBlocks: false) }
+        } ?? rows
+        let splits = matches(rows: rows, from: 0, inBlocks: true)
+            && stride(from: granule, to: rows, by: granule).allSatisfy { matches(rows: $0, from: 1, inBlocks: true) }
+        return Measurement(granule: granule, splitsColumns: splits)
     }
 }
