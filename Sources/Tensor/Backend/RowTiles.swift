@@ -17,7 +17,7 @@ import Synchronization
 enum RowTiles {
     /// Rows per whole tile: a multiple of the row blocking of oneDNN's and OpenBLAS's fp32
     /// kernels (6 on AVX2, 8 and 16 on AVX-512), and large enough that the library's per-call
-    /// packing costs little (48 rows ran 3–5% slower than 96 on AVX2).
+    /// packing costs little (48-row calls were a few percent slower than 96 on AVX2).
     static let rows = 96
 
     /// Columns per block when a call of fewer rows than a tile is split between cores.
@@ -117,9 +117,7 @@ enum RowTiles {
 
     private static let measurements = Mutex<[Shape: Measurement]>([:])
 
-    /// The granule of `call`'s shape, measured on first use (see ``RowTiles``).
-    static func granule(_ call: Call) -> Int { measurement(call).granule }
-
+    /// What was measured for `call`'s shape, on first use (see ``RowTiles``).
     static func measurement(_ call: Call) -> Measurement {
         let shape = Shape(n: call.n, k: call.k, transB: call.transB, accumulates: call.beta != 0)
         if let known = measurements.withLock({ $0[shape] }) { return known }

@@ -40,7 +40,7 @@ final class PackedWeight: @unchecked Sendable {
             let q = UnsafeMutablePointer<Int8>.allocate(capacity: max(n, 1))
             let s = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, 1))
             let sums = UnsafeMutablePointer<Int32>.allocate(capacity: max(rows, 1))
-            bertkit_quantize_weights_s8(weight, rows, cols, 127, q, s, sums)
+            bertkit_quantize_weights_s8(weight, rows, cols, LowPrecision.int8WeightLimit, q, s, sums)
             int8 = q; scale = s; sum = sums
             bf16 = nil
             if LowPrecision.hasInt8Products {
