@@ -14,7 +14,7 @@ extension EncoderInput {
     }
 }
 
-extension BertModel {
+extension EncoderModel {
     /// Runs the model on one encoding, as `model(input_ids)` in transformers:
     ///
     /// ```swift
@@ -22,6 +22,6 @@ extension BertModel {
     /// let lastHiddenStates = try model(ids).lastHiddenState   // shape [1, 8, 384]
     /// ```
     public func callAsFunction(_ encoding: Encoding) throws(ModelError) -> EncoderOutput {
-        try withNoGrad { () throws(ModelError) in try self(EncoderInput(encoding)) }
+        try self(EncoderInput(encoding), context: .inference)
     }
 }

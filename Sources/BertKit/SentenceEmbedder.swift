@@ -14,7 +14,7 @@ import Transfer
 /// ```
 public struct SentenceEmbedder {
     /// The encoder.
-    public let model: any EncoderModel
+    public let model: EncoderModel
     /// The model's tokenizer; ``encode(_:)`` adds truncation to ``maxLength``.
     public var tokenizer: Tokenizer
     /// How ``embed(_:progress:)`` turns token vectors into one vector (``embedTokens(_:progress:)`` keeps them all).
@@ -48,7 +48,7 @@ public struct SentenceEmbedder {
     /// product per adapted layer). Keys of a task head in the adapter (a classifier) are skipped.
     public func attachAdapter(_ folder: URL) throws {
         let adapter = try LoRAAdapter(folder: folder)
-        try adapter.attach(to: model.store, encoderPrefix: model.prefix, defaultTargets: ["query", "value"], ignoringOtherKeys: true)
+        try adapter.attach(to: model, defaultTargets: ["query", "value"], ignoringOtherKeys: true)
     }
 
     /// Encodes each text with truncation to ``maxLength``.
@@ -71,9 +71,8 @@ public struct SentenceEmbedder {
             let batch = indices.map { encodings[$0] }
             var input = EncoderInput(encodings: batch, padId: tokenizer.padTokenId ?? 0)
             input.skipsPadding = true   // pooling and per-token results read real tokens only
-            let output = try Precision.with(precision ?? Precision.current) {
-                try withNoGrad { try model(input, outputHiddenStates: layer != nil, outputAttentions: false, upToLayer: nil) }
-            }
+            let context = ForwardContext(precision: precision ?? Precision.current, outputsHiddenStates: layer != nil)
+            let output = try model(input, context: context)
             for (i, r) in zip(indices, body(batch, output, input.maskTensor)) { results[i] = r }
             done += indices.count
             progress?(done)

@@ -20,9 +20,10 @@ public final class LayerNorm {
     /// active, the dense layer's bias and the residual are added inside the normalization's own
     /// pass (``Tensor/layerNorm(addingBias:residual:gamma:beta:eps:)``), two passes over the
     /// activations fewer.
-    public func callAsFunction(_ dense: Linear, _ x: Tensor, dropout: Dropout? = nil, residual: Tensor) -> Tensor {
-        if let dropout, dropout.isActive { return self(dropout(dense(x)) + residual) }
-        return dense.product(x)
+    public func callAsFunction(_ dense: Linear, _ x: Tensor, dropout: Dropout? = nil, residual: Tensor,
+                               _ context: ForwardContext) -> Tensor {
+        if let dropout, dropout.isActive(in: context) { return self(dropout(dense(x, context), context) + residual) }
+        return dense.product(x, context)
             .layerNorm(addingBias: dense.bias?.value, residual: residual, gamma: weight.value, beta: bias.value, eps: eps)
     }
 }

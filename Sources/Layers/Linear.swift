@@ -4,20 +4,19 @@ import Tensor
 /// (`weight` `[out, in]`, `bias` `[out]`).
 ///
 /// A ``LoRA`` adapter can be attached beside the weight (``attachAdapter(rank:alpha:dropout:)``):
-/// the layer then computes `x·Wᵀ + b + Δy`, and the store lists it in ``ParameterStore/linears``.
+/// the layer then computes `x·Wᵀ + b + Δy`. ``all(in:)`` finds the layers of a module tree.
 public final class Linear {
     public let weight: Parameter
     public let bias: Parameter?
     /// The low-rank adapter beside the weight, if one is attached.
     public private(set) var adapter: LoRA?
-    /// Weak: the store lists its layers (``ParameterStore/linears``).
+    /// Where an adapter's parameters are created. Weak: the store owns the parameters, not the layers.
     weak var store: ParameterStore?
 
     public init(_ path: WeightPath, inFeatures: Int, outFeatures: Int, bias: Bool = true, std: Float = 0.02) {
         weight = path.parameter("weight", shape: [outFeatures, inFeatures], initializer: .normal(std: std))
         self.bias = bias ? path.parameter("bias", shape: [outFeatures], initializer: .zeros) : nil
         store = path.store
-        path.store.register(self)
     }
 
     /// The layer's path without the final `weight` (`encoder.layer.0.attention.self.query`).
@@ -27,18 +26,18 @@ public final class Linear {
     public var outFeatures: Int { weight.shape[0] }
 
     /// `[..., in]` → `[..., out]`.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor, _ context: ForwardContext) -> Tensor {
         let y = x.linear(weight: weight.value, bias: bias?.value)
         guard let adapter else { return y }
-        return y + adapter(x)
+        return y + adapter(x, context)
     }
 
     /// `x·Wᵀ` plus the adapter's update, without the bias: for fused kernels that add the bias
     /// in a pass of their own (GELU, residual + LayerNorm).
-    public func product(_ x: Tensor) -> Tensor {
+    public func product(_ x: Tensor, _ context: ForwardContext) -> Tensor {
         let y = x.linear(weight: weight.value, bias: nil)
         guard let adapter else { return y }
-        return y + adapter(x)
+        return y + adapter(x, context)
     }
 
     /// Attaches a new LoRA adapter (`A` random, `B` zero) under this layer's path. Its

@@ -26,13 +26,13 @@ public final class LoRA {
         b = path["lora_B"].parameter("weight", shape: [outFeatures, rank], initializer: .zeros)
         self.rank = rank
         self.alpha = alpha
-        self.dropout = Dropout(path["lora_dropout"], probability: dropout)
+        self.dropout = Dropout(probability: dropout)
     }
 
     /// `[..., in]` → `[..., out]`: the low-rank update alone. The scale multiplies the
     /// `[..., rank]` intermediate, the narrowest place to apply it.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        dropout(x).linear(weight: a.value, bias: nil).scaled(scale).linear(weight: b.value, bias: nil)
+    public func callAsFunction(_ x: Tensor, _ context: ForwardContext) -> Tensor {
+        dropout(x, context).linear(weight: a.value, bias: nil).scaled(scale).linear(weight: b.value, bias: nil)
     }
 
     /// `s · B·A`, `[out, in]`: what merging adds to the base weight.
@@ -48,5 +48,31 @@ public final class LoRA {
             }
         }
         return delta
+    }
+}
+
+extension Linear {
+    /// Every dense layer of the module tree under `module` (stored properties, arrays and
+    /// optionals, followed down), each once, in the order the tree declares them: what LoRA
+    /// transforms. The tree is walked by reflection, so no module registers itself anywhere.
+    public static func all(in module: Any) -> [Linear] {
+        var seen = Set<ObjectIdentifier>(), found: [Linear] = []
+        func visit(_ value: Any) {
+            if let linear = value as? Linear {
+                if seen.insert(ObjectIdentifier(linear)).inserted { found.append(linear) }
+                return
+            }
+            if value is ParameterStore || value is Parameter || value is Tensor { return }
+            let mirror = Mirror(reflecting: value)
+            if mirror.displayStyle == .class, !seen.insert(ObjectIdentifier(value as AnyObject)).inserted { return }
+            for child in mirror.children { visit(child.value) }
+        }
+        visit(module)
+        return found
+    }
+
+    /// The LoRA adapters attached in the module tree under `module`, with their layers.
+    public static func adapters(in module: Any) -> [(layer: Linear, adapter: LoRA)] {
+        all(in: module).compactMap { layer in layer.adapter.map { (layer, $0) } }
     }
 }

@@ -1,16 +1,13 @@
 import Tensor
 
-/// Every parameter of a model, in creation order, plus the state layers share: train vs eval
-/// mode and the seeded generator dropout draws from.
+/// Every parameter of a model, in creation order, named by its path in the checkpoint's key tree,
+/// each with its `trainable` flag. What a forward pass reads besides weights (training or not,
+/// dropout's generator) is its ``ForwardContext``, never the store.
 public final class ParameterStore {
     public private(set) var parameters: [Parameter] = []
     private var index: [String: Parameter] = [:]
-    /// Every dense layer built on this store, in creation order: where LoRA adapters attach.
-    public private(set) var linears: [Linear] = []
 
-    /// Training mode turns dropout on.
-    public var training = false
-    /// The generator behind dropout and random initialisation.
+    /// The generator behind random initialisation.
     public var generator: SeededGenerator
     /// When true, new parameters start as zeros and remember their initializer, so that weights
     /// about to be loaded from a checkpoint cost no random draws; ``initializePending()`` then
@@ -40,17 +37,10 @@ public final class ParameterStore {
         index[parameter.name] = parameter
     }
 
-    func register(_ linear: Linear) { linears.append(linear) }
-
     /// Drops parameters (a merged adapter's).
     func remove(_ names: Set<String>) {
         parameters.removeAll { names.contains($0.name) }
         for name in names { index[name] = nil }
-    }
-
-    /// The LoRA adapters attached to this store's dense layers, with their layers.
-    public var adapters: [(layer: Linear, adapter: LoRA)] {
-        linears.compactMap { layer in layer.adapter.map { (layer, $0) } }
     }
 
     /// Whether a parameter belongs to a LoRA adapter (`….lora_A.weight`, `….lora_B.weight`).

@@ -17,8 +17,8 @@ extension Activation {
 
     /// `self(dense(x))`. Exact GELU takes the dense layer's bias into its own pass
     /// (``Tensor/gelu(addingBias:)``) instead of the product writing it first.
-    public func callAsFunction(_ dense: Linear, _ x: Tensor) -> Tensor {
-        guard self == .gelu else { return self(dense(x)) }
-        return dense.product(x).gelu(addingBias: dense.bias?.value)
+    public func callAsFunction(_ dense: Linear, _ x: Tensor, _ context: ForwardContext) -> Tensor {
+        guard self == .gelu else { return self(dense(x, context)) }
+        return dense.product(x, context).gelu(addingBias: dense.bias?.value)
     }
 }

@@ -107,14 +107,8 @@ public struct EncoderConfig: Sendable, Equatable {
 
     /// Builds a randomly initialised model of this family under `path` (`store.root["roberta"]`
     /// under a task head); `pooler` is ignored by families without one.
-    public func makeModel(path: WeightPath, layers: Int? = nil, pooler: Bool = true) -> any EncoderModel {
-        family.makeModel(path: path, layers: layers, pooler: pooler)
-    }
-
-    /// Builds the model and fills it from `weights`, whose keys may carry ``baseModelPrefix`` + ".";
-    /// the pooler is built when the checkpoint has one.
-    public func loadModel(weights: any WeightSource, layers: Int? = nil) throws -> any EncoderModel {
-        try family.loadModel(weights: weights, layers: layers)
+    public func makeModel(path: WeightPath, layers: Int? = nil, pooler: Bool = true) -> EncoderModel {
+        EncoderModel(config: self, path: path, layers: layers, pooler: pooler)
     }
 }
 

@@ -3,12 +3,13 @@ import Foundation
 import Layers
 
 /// Everything BertKit knows of one encoder family, implemented by the family's config type in the
-/// family's own folder (`Models/Bert/BertFamily.swift`) and registered once in
-/// ``EncoderConfig/families``: the `model_type` values and class names it reads, how it builds and
-/// loads its model, and the head transformers puts on it.
+/// family's own folder (`Models/Bert/BertModel.swift`) and registered once in
+/// ``EncoderConfig/families``: the `model_type` values and class names it reads, the parts it
+/// builds (embeddings, layers, pooler) and the head transformers puts on it. ``EncoderModel``
+/// runs and loads every family the same way.
 ///
-/// Adding a family means adding its folder (config, layers, model, conformance) and one entry in
-/// ``EncoderConfig/families``; nothing else switches over families.
+/// Adding a family means adding its folder (config, embeddings, layer, conformance) and one entry
+/// in ``EncoderConfig/families``; nothing else switches over families.
 public protocol EncoderFamilyConfig: Sendable, Equatable {
     /// The `model_type` values this config type reads (`roberta` and `xlm-roberta` for RoBERTa).
     static var modelTypes: [String] { get }
@@ -36,11 +37,9 @@ public protocol EncoderFamilyConfig: Sendable, Equatable {
     /// Writes `config.json`.
     func write(to url: URL) throws(CheckpointError)
 
-    /// Builds a randomly initialised model under `path`; `pooler` is ignored by families without one.
-    func makeModel(path: WeightPath, layers: Int?, pooler: Bool) -> any EncoderModel
-    /// Builds the model and fills it from `weights`, whose keys may carry the family's
-    /// ``EncoderFamilyTraits/baseModelPrefix`` + "."; the pooler is built when the checkpoint has one.
-    func loadModel(weights: any WeightSource, layers: Int?) throws -> any EncoderModel
+    /// Builds, under `path` and with the checkpoint's own names, the embeddings, the first `layers`
+    /// layers and (when `pooler`, which is false for families without one) the pooler.
+    func makeParts(path: WeightPath, layers: Int, pooler: Bool) -> EncoderParts
 }
 
 /// What one family's configuration tells the layers above the model.
@@ -55,13 +54,20 @@ public struct EncoderFamilyTraits: Sendable, Equatable {
     public var hiddenSize: Int
     /// The number of encoder layers (layer applications for ALBERT).
     public var numHiddenLayers: Int
+    /// `vocab_size`: input ids must be below it.
+    public var vocabularySize: Int
+    /// `type_vocab_size`; nil for a family that reads no token types (DistilBERT).
+    public var typeVocabularySize: Int?
     /// The most tokens a sequence may have: `max_position_embeddings`, less RoBERTa's padding offset.
     public var maxSequenceLength: Int
     public var initializerRange: Double
     /// The dropout transformers' classification heads use for this family.
     public var classifierDropout: Double
+    /// The pooler's weight key, by which a checkpoint shows it has one; nil for families whose
+    /// base class has no pooler (DistilBERT, ELECTRA).
+    public var poolerWeight: String?
     /// Whether the family's base class can have a pooler (BERT, ALBERT, RoBERTa).
-    public var supportsPooler: Bool
+    public var supportsPooler: Bool { poolerWeight != nil }
     /// How `pooler` pooling maps onto this family's `…ForSequenceClassification` head.
     public var poolerHead: EncoderConfig.PoolerHead
     /// The names of the attention query and value projections (`query`, `value`; DistilBERT's
@@ -69,18 +75,21 @@ public struct EncoderFamilyTraits: Sendable, Equatable {
     public var queryValueProjections: [String]
 
     public init(modelType: String, baseModelPrefix: String, classPrefix: String, hiddenSize: Int, numHiddenLayers: Int,
-                maxSequenceLength: Int, initializerRange: Double, classifierDropout: Double, supportsPooler: Bool,
-                poolerHead: EncoderConfig.PoolerHead, queryValueProjections: [String] = ["query", "value"]) {
+                vocabularySize: Int, typeVocabularySize: Int?, maxSequenceLength: Int, initializerRange: Double,
+                classifierDropout: Double, poolerWeight: String?, poolerHead: EncoderConfig.PoolerHead,
+                queryValueProjections: [String] = ["query", "value"]) {
         self.queryValueProjections = queryValueProjections
         self.modelType = modelType
         self.baseModelPrefix = baseModelPrefix
         self.classPrefix = classPrefix
         self.hiddenSize = hiddenSize
         self.numHiddenLayers = numHiddenLayers
+        self.vocabularySize = vocabularySize
+        self.typeVocabularySize = typeVocabularySize
         self.maxSequenceLength = maxSequenceLength
         self.initializerRange = initializerRange
         self.classifierDropout = classifierDropout
-        self.supportsPooler = supportsPooler
+        self.poolerWeight = poolerWeight
         self.poolerHead = poolerHead
     }
 }

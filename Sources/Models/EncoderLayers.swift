@@ -1,3 +1,4 @@
+import Layers
 import Tensor
 
 /// Runs an encoder's layers over its embeddings: the loop every family shares.
@@ -13,18 +14,15 @@ import Tensor
 ///
 /// - Parameters:
 ///   - embedded: the embeddings output, `[batch, seq, hidden]`.
-///   - count: how many layers to run.
-///   - training: whether dropout is active (the store's training mode).
-///   - layer: runs layer `l` on hidden states under a mask; returns its output and attention
-///     probabilities (one per layer application). In inference it may run on several threads at
-///     once, on different sequences.
+///   - layers: the layers to run, in order. In inference they may run on several threads at once,
+///     on different sequences.
+///   - context: training or not, and which extra outputs to collect.
 func runLayers(
-    _ embedded: Tensor, input: EncoderInput, count: Int, training: Bool, outputHiddenStates: Bool, outputAttentions: Bool,
-    layer: (_ l: Int, _ hidden: Tensor, _ mask: AttentionMask) -> (output: Tensor, probabilities: [Tensor])
+    _ embedded: Tensor, input: EncoderInput, layers: [any EncoderLayer], context: ForwardContext
 ) -> (lastHiddenState: Tensor, hiddenStates: [Tensor]?, attentions: [Tensor]?) {
     let (batch, seq) = (input.batchSize, input.sequenceLength)
     let mask = input.attentionMask.ids
-    let packs = input.skipsPadding && !outputAttentions && mask.contains(0)
+    let packs = input.skipsPadding && !context.outputsAttentions && mask.contains(0)
     var rows: [Int] = [], lengths = [Int](repeating: 0, count: batch)
     if packs {
         for (i, m) in mask.enumerated() where m != 0 {
@@ -41,15 +39,11 @@ func runLayers(
     // Each share is a range of sequences; its activations are a range of rows along axis 0
     // (sequences when padded, tokens when packed).
     let costs = packs ? lengths : [Int](repeating: seq, count: batch)
-    let shares = training || GradMode.isEnabled || Threads.isSplit ? [0..<batch] : LayerShares.split(costs, parts: Threads.count)
+    let shares = context.training || context.recordsGradients || Threads.isSplit
+        ? [0..<batch] : LayerShares.split(costs, parts: Threads.count)
     // A padded batch with no padding needs no mask.
     let additive = packs ? nil : mask.contains(0) ? input.additiveMask : nil
-    // Nobody reads the probabilities of attention in inference unless asked for them.
-    let discards = !outputAttentions && !training && !GradMode.isEnabled
     func run(_ share: Range<Int>) -> LayerOutputs {
-        Kernels.$discardsAttentionProbabilities.withValue(discards) { runShare(share) }
-    }
-    func runShare(_ share: Range<Int>) -> LayerOutputs {
         let single = shares.count == 1
         let layout: AttentionMask, start: Tensor
         if !packs {
@@ -60,10 +54,10 @@ func runLayers(
             layout = .packed(lengths: Array(lengths[share]))
             start = single ? hidden : hidden.sliced(axis: 0, first..<first + tokens)
         }
-        var outputs = LayerOutputs(last: start, hiddenStates: outputHiddenStates ? [] : nil,
-                                   attentions: outputAttentions ? [] : nil)
-        for l in 0..<count {
-            let (output, probabilities) = layer(l, outputs.last, layout)
+        var outputs = LayerOutputs(last: start, hiddenStates: context.outputsHiddenStates ? [] : nil,
+                                   attentions: context.outputsAttentions ? [] : nil)
+        for layer in layers {
+            let (output, probabilities) = layer(outputs.last, mask: layout, context)
             outputs.last = output
             outputs.hiddenStates?.append(output)
             outputs.attentions?.append(contentsOf: probabilities)
@@ -86,7 +80,7 @@ func runLayers(
 }
 
 /// Where one thread leaves its share's outputs.
-private final class ShareSlot: @unchecked Sendable {
+private final class ShareSlot {
     var outputs: LayerOutputs?
 }
 

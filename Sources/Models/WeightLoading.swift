@@ -47,23 +47,6 @@ extension ParameterStore {
 }
 
 extension ParameterStore {
-    /// A model built by `build` in a fresh store whose parameters wait for the checkpoint (no
-    /// random draws), then filled from `weights` by name: keys with the first of `keyPrefixes`
-    /// that fits (see ``load(from:under:keyPrefixes:)``). Every family's `load` goes through here.
-    static func loading<Model>(
-        _ weights: any WeightSource, keyPrefixes: [String], build: (WeightPath) -> Model
-    ) throws(CheckpointError) -> Model {
-        let store = ParameterStore()
-        store.defersInitialization = true
-        store.allocateOnlyWhatMatches(weights, under: "", keyPrefixes: keyPrefixes)
-        let model = build(store.root)
-        try store.load(from: weights, keyPrefixes: keyPrefixes)
-        store.initializePending()
-        return model
-    }
-}
-
-extension ParameterStore {
     /// Before a model is built for loading from `source`: parameters named `under…` are allocated
     /// only when the checkpoint holds them with the same shape (under one of `keyPrefixes`); the
     /// rest are created empty and ``load(from:under:keyPrefixes:)`` reports them, naming the key.

@@ -56,9 +56,8 @@ struct FinetuneBench: ParsableCommand {
             let input = EncoderInput(sequences: batch.map(\.ids), typeIds: batch.map(\.typeIds))
             let targets = Targets.classes(IDTensor(shape: [batchSize], ids: range.map { Int32(ids[chosen[$0]]) }))
             let seconds = try Bench.time {
-                model.store.training = true
-                let loss = model.loss(logits: try model.logits(input), targets: targets)
-                model.store.training = false
+                let context = ForwardContext.training(RandomStream(seed: UInt64(step)))
+                let loss = model.loss(logits: try model.logits(input, context: context), targets: targets)
                 losses.append(Double(loss.item))
                 loss.backward()
                 // As the trainer does: clipping applied by AdamW as it reads each gradient.

@@ -27,9 +27,9 @@ struct ForwardBench: ParsableCommand {
     func run() throws {
         try bench.apply()
         guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
-        let model = try BertModel.load(bench.model)
+        let model = try EncoderModel.load(bench.model)
         let tokenizer = try Tokenizer.load(bench.model)
-        let config = model.config
+        guard let config = model.config.family as? BertConfig else { throw ValidationError("bench forward runs a BERT model") }
         guard length >= 2 && length <= config.maxPositionEmbeddings else {
             throw ValidationError("--length must be in 2…\(config.maxPositionEmbeddings)")
         }
@@ -47,7 +47,7 @@ struct ForwardBench: ParsableCommand {
 
         var checksum: Float = 0
         let seconds = try Bench.timings(repeats: repeats) {
-            let pooled = try withNoGrad { Pooling.mean(try model(input).lastHiddenState, mask: mask) }
+            let pooled = try withNoGrad { Pooling.mean(try model(input, context: .inference).lastHiddenState, mask: mask) }
             checksum = pooled.scalars.prefix(8).reduce(0, +)
         }
         // The ceiling: the best rate any product reached on the largest shapes, the plain backend

@@ -28,7 +28,7 @@ struct MergeCommand: ParsableCommand {
             throw ValidationError("--output \(output) holds a finished model (\(TransferModel.settingsFileName)); pass --overwrite to replace it")
         }
         let (transfer, maxLength) = try TransferModel.load(base: model, revision: revision, adapter: adapterURL)
-        let adapters = transfer.store.adapters.count
+        let adapters = transfer.adapters.count
         transfer.mergeAdapters()
         let tokenizerFolder = try LoRAAdapter.tokenizerFolder(adapter: adapterURL, base: model, revision: revision)
         try transfer.save(to: outputURL, tokenizerFrom: tokenizerFolder, maxLength: maxLength)

@@ -27,7 +27,7 @@ final class ParameterTests: XCTestCase {
 
         let x = Tensor.random([5, 6], seed: 2)
         BackwardCounter.shared.reset()
-        upper(lower(x).relu()).sum().backward()
+        upper(lower(x, ForwardContext()).relu(), ForwardContext()).sum().backward()
         XCTAssertNil(lower.weight.grad)
         XCTAssertNil(lower.bias?.grad)
         XCTAssertNotNil(upper.weight.grad)
@@ -40,7 +40,7 @@ final class ParameterTests: XCTestCase {
         let layer = Linear(store.root["l"], inFeatures: 3, outFeatures: 3)
         store.setTrainable(false)
         store.setTrainable(true, under: "l.weight")
-        layer(Tensor.random([2, 3], seed: 3)).sum().backward()
+        layer(Tensor.random([2, 3], seed: 3), ForwardContext()).sum().backward()
         XCTAssertNotNil(layer.weight.grad)
         XCTAssertNil(layer.bias?.grad)
     }

@@ -1,11 +1,12 @@
 import Checkpoints
 import Foundation
+import Layers
 import Models
 import Tensor
 import TestSupport
 import XCTest
 
-/// BertModel against transformers' outputs (fixtures from scripts/fixtures/bert_fixtures.py).
+/// BERT against transformers' outputs (fixtures from scripts/fixtures/bert_fixtures.py).
 final class BertModelTests: XCTestCase {
     static let fixtures = TestPaths.packageRoot.appending(path: "Tests/ModelsTests/Fixtures")
 
@@ -22,9 +23,9 @@ final class BertModelTests: XCTestCase {
     }
 
     func testTinyBertMatchesTransformers() throws {
-        let model = try BertModel.load(folder: Self.fixtures.appending(path: "tiny-bert"))
+        let model = try EncoderModel.load(folder: Self.fixtures.appending(path: "tiny-bert"))
         let file = try expected("tiny-bert/expected.safetensors")
-        let output = try withNoGrad { try model(try input(from: file), outputHiddenStates: true, outputAttentions: true) }
+        let output = try model(try input(from: file), context: ForwardContext(outputsHiddenStates: true, outputsAttentions: true))
         assertClose(output.lastHiddenState.scalars, try file.floats("last_hidden_state"), tolerance: 1e-5, "last_hidden_state")
         assertClose(output.poolerOutput!.scalars, try file.floats("pooler_output"), tolerance: 1e-5, "pooler_output")
         XCTAssertEqual(output.hiddenStates?.count, 3)
@@ -39,11 +40,11 @@ final class BertModelTests: XCTestCase {
     func testKeysUnderBertPrefixLoadAndHeadsAreReportedUnexpected() throws {
         let folder = Self.fixtures.appending(path: "tiny-bert-seqcls")
         let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
-        let model = BertModel(config: config)
+        let model = EncoderModel(config)
         let report = try model.store.load(from: try SafeTensorsCheckpoint(contentsOf: folder), keyPrefixes: ["", "bert."])
         XCTAssertEqual(report.prefix, "bert.")
         XCTAssertEqual(report.unexpectedKeys, ["classifier.bias", "classifier.weight"])
-        let reference = try BertModel.load(folder: Self.fixtures.appending(path: "tiny-bert"))
+        let reference = try EncoderModel.load(folder: Self.fixtures.appending(path: "tiny-bert"))
         let file = try expected("tiny-bert/expected.safetensors")
         let a = try withNoGrad { try model(try input(from: file)).lastHiddenState.scalars }
         let b = try withNoGrad { try reference(try input(from: file)).lastHiddenState.scalars }
@@ -51,8 +52,8 @@ final class BertModelTests: XCTestCase {
     }
 
     func testExtractLayersKeepsOnlyTheLowerLayers() throws {
-        let model = try BertModel.load(folder: Self.fixtures.appending(path: "tiny-bert"), layers: 1)
-        XCTAssertEqual(model.encoder.layers.count, 1)
+        let model = try EncoderModel.load(folder: Self.fixtures.appending(path: "tiny-bert"), layers: 1)
+        XCTAssertEqual(model.layers.count, 1)
         XCTAssertNil(model.store["encoder.layer.1.output.dense.weight"])
         let file = try expected("tiny-bert/expected.safetensors")
         let output = try withNoGrad { try model(try input(from: file)) }
@@ -64,14 +65,14 @@ final class BertModelTests: XCTestCase {
         let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
         var bigger = config
         bigger.numHiddenLayers = 3
-        let model = BertModel(config: bigger)
+        let model = EncoderModel(bigger)
         XCTAssertThrowsError(try model.store.load(from: try SafeTensorsCheckpoint(contentsOf: folder))) { error in
             XCTAssertTrue("\(error)".contains("encoder.layer.2.attention.self.query.weight"), "\(error)")
         }
     }
 
     func testTooLongInputAndBadIdsAreErrors() throws {
-        let model = try BertModel.load(folder: Self.fixtures.appending(path: "tiny-bert"))
+        let model = try EncoderModel.load(folder: Self.fixtures.appending(path: "tiny-bert"))
         let long = EncoderInput(inputIds: IDTensor(Array(repeating: 5, count: 65)))
         XCTAssertThrowsError(try model(long)) { error in
             XCTAssertEqual(error as? ModelError, .sequenceTooLong(length: 65, maximum: 64))
@@ -85,7 +86,7 @@ final class BertModelTests: XCTestCase {
     /// all-MiniLM-L6-v2 from the PyPI package, against transformers and sentence-transformers.
     func testMiniLMMatchesTransformersAndSentenceTransformers() throws {
         let folder = try TestPaths.demoModel()
-        let model = try BertModel.load(folder: folder)
+        let model = try EncoderModel.load(folder: folder)
         let file = try expected("minilm-expected.safetensors")
         let batch = try input(from: file)
         let output = try withNoGrad { try model(batch) }
@@ -110,8 +111,8 @@ final class PyTorchCheckpointModelTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.copyItem(at: bin.appending(path: "pytorch_model.bin"), to: folder.appending(path: "pytorch_model.bin"))
         try FileManager.default.copyItem(at: BertModelTests.fixtures.appending(path: "tiny-bert/config.json"), to: folder.appending(path: "config.json"))
-        let fromBin = try BertModel.load(folder: folder)
-        let fromSafetensors = try BertModel.load(folder: BertModelTests.fixtures.appending(path: "tiny-bert"))
+        let fromBin = try EncoderModel.load(folder: folder)
+        let fromSafetensors = try EncoderModel.load(folder: BertModelTests.fixtures.appending(path: "tiny-bert"))
         let input = EncoderInput(inputIds: IDTensor([2, 17, 45, 98, 3]))
         let a = try withNoGrad { try fromBin(input) }, b = try withNoGrad { try fromSafetensors(input) }
         XCTAssertEqual(a.lastHiddenState.scalars, b.lastHiddenState.scalars)

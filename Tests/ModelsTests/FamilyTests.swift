@@ -13,7 +13,7 @@ final class FamilyTests: XCTestCase {
 
     struct Case: Sendable {
         var folder: String
-        /// The class AutoModel picks.
+        /// The family's config type.
         var type: String
         var checkpointPrefix: String
         var hasPooler: Bool
@@ -24,17 +24,17 @@ final class FamilyTests: XCTestCase {
     }
 
     static let cases: [Case] = [
-        Case(folder: "albert", type: "AlbertModel", checkpointPrefix: "albert.", hasPooler: true,
+        Case(folder: "albert", type: "AlbertConfig", checkpointPrefix: "albert.", hasPooler: true,
              requiredKey: "encoder.albert_layer_groups.0.albert_layers.0.ffn_output.weight"),
-        Case(folder: "albert-groups", type: "AlbertModel", checkpointPrefix: "albert.", hasPooler: true,
+        Case(folder: "albert-groups", type: "AlbertConfig", checkpointPrefix: "albert.", hasPooler: true,
              hiddenStateStride: 2, requiredKey: "encoder.albert_layer_groups.1.albert_layers.1.attention.LayerNorm.bias"),
-        Case(folder: "distilbert", type: "DistilBertModel", checkpointPrefix: "distilbert.", hasPooler: false,
+        Case(folder: "distilbert", type: "DistilBertConfig", checkpointPrefix: "distilbert.", hasPooler: false,
              requiredKey: "transformer.layer.1.sa_layer_norm.weight"),
-        Case(folder: "roberta", type: "RobertaModel", checkpointPrefix: "roberta.", hasPooler: true,
+        Case(folder: "roberta", type: "RobertaConfig", checkpointPrefix: "roberta.", hasPooler: true,
              requiredKey: "embeddings.position_embeddings.weight"),
-        Case(folder: "xlm-roberta", type: "RobertaModel", checkpointPrefix: "roberta.", hasPooler: true,
+        Case(folder: "xlm-roberta", type: "RobertaConfig", checkpointPrefix: "roberta.", hasPooler: true,
              requiredKey: "pooler.dense.bias"),
-        Case(folder: "electra", type: "ElectraModel", checkpointPrefix: "electra.", hasPooler: false,
+        Case(folder: "electra", type: "ElectraConfig", checkpointPrefix: "electra.", hasPooler: false,
              requiredKey: "embeddings_project.weight"),
     ]
 
@@ -79,10 +79,10 @@ final class FamilyTests: XCTestCase {
     func testEachFamilyMatchesTransformers() throws {
         for c in Self.cases {
             let model = try AutoModel.load(folder: folder(c.folder))
-            XCTAssertEqual(String(describing: type(of: model)), c.type, c.folder)
+            XCTAssertEqual(String(describing: type(of: model.config.family)), c.type, c.folder)
             XCTAssertEqual(model.hasPooler, c.hasPooler, c.folder)
             let file = try expected(c.folder)
-            let output = try withNoGrad { try model(try input(from: file), outputHiddenStates: true, outputAttentions: true, upToLayer: nil) }
+            let output = try model(try input(from: file), context: ForwardContext(outputsHiddenStates: true, outputsAttentions: true))
             assertClose(output.lastHiddenState.scalars, try file.floats("last_hidden_state"), tolerance: 1e-4, "\(c.folder) last_hidden_state")
             XCTAssertEqual(output.lastHiddenState.shape, try file.tensorInfo("last_hidden_state").shape, c.folder)
             if c.hasPooler {
@@ -118,13 +118,13 @@ final class FamilyTests: XCTestCase {
     /// The encoder on `batch` with and without ``EncoderInput/skipsPadding``: every hidden state
     /// equal at real positions and zero at padding, the same pooler output, and the same
     /// parameter gradients for a mean-pooled loss.
-    func assertSkippingPaddingChangesNothing(_ model: any EncoderModel, _ batch: EncoderInput, _ name: String) throws {
+    func assertSkippingPaddingChangesNothing(_ model: EncoderModel, _ batch: EncoderInput, _ name: String) throws {
         var packedBatch = batch
         packedBatch.skipsPadding = true
         let weights = Tensor.random([batch.batchSize, model.hiddenSize], seed: 3)
         func run(_ input: EncoderInput) throws -> (output: EncoderOutput, gradients: [[Float]]) {
             model.store.zeroGrad()
-            let output = try model(input, outputHiddenStates: true, outputAttentions: false, upToLayer: nil)
+            let output = try model(input, context: ForwardContext(recordsGradients: true, outputsHiddenStates: true))
             (output.lastHiddenState.maskedMean(mask: batch.maskTensor) * weights).sum().backward()
             return (output, model.store.parameters.map { $0.grad?.scalars ?? [] })
         }
@@ -162,7 +162,7 @@ final class FamilyTests: XCTestCase {
                     let before = Threads.count
                     Threads.set(threads)
                     defer { Threads.set(before) }
-                    return try withNoGrad { try model(batch, outputHiddenStates: true, outputAttentions: attentions, upToLayer: nil) }
+                    return try model(batch, context: ForwardContext(outputsHiddenStates: true, outputsAttentions: attentions))
                 }
                 let one = try run(threads: 1), split = try run(threads: 2)
                 let label = "\(name) \(attentions ? "padded" : "packed")"
@@ -193,23 +193,6 @@ final class FamilyTests: XCTestCase {
         XCTAssertEqual(LayerShares.split([], parts: 2), [0..<0])
     }
 
-    func testFamilyLoadFunctionsGiveTheSameModelAsAutoModel() throws {
-        let file = try expected("albert")
-        let batch = try input(from: file)
-        let loaded: [any EncoderModel] = [
-            try AlbertModel.load(folder: folder("albert")), try DistilBertModel.load(folder: folder("distilbert")),
-            try RobertaModel.load(folder: folder("roberta")), try RobertaModel.load(folder: folder("xlm-roberta")),
-            try ElectraModel.load(folder: folder("electra")),
-        ]
-        for (model, name) in zip(loaded, ["albert", "distilbert", "roberta", "xlm-roberta", "electra"]) {
-            let auto = try AutoModel.load(folder: folder(name))
-            let ids = name.contains("roberta") ? try input(from: expected(name)) : batch
-            let a = try withNoGrad { try model(ids).lastHiddenState.scalars }
-            let b = try withNoGrad { try auto(ids).lastHiddenState.scalars }
-            XCTAssertEqual(a, b, name)
-        }
-    }
-
     // MARK: Parameter counts
 
     func testParameterCountsEqualTransformers() throws {
@@ -234,26 +217,28 @@ final class FamilyTests: XCTestCase {
         let config = try AlbertConfig(json: JSONConfig(data: Data(json.utf8), file: nil))
         let store = ParameterStore()
         store.defersInitialization = true  // only counting: no random draws
-        let model = AlbertModel(config: config, path: store.root)
+        let model = EncoderModel(config: .albert(config), path: store.root)
         let reference = try JSONConfig(contentsOf: folder("albert-base-v2").appending(path: "parameter-count.json"))
         XCTAssertEqual(model.store.totalCount, try reference.int("parameters"))
         XCTAssertEqual(model.layerCount, 12)
-        XCTAssertEqual(model.encoder.albertLayerGroups.count, 1)
+        XCTAssertEqual(Set(model.layers.map(ObjectIdentifier.init)).count, 1, "every layer runs the one group")
     }
 
     // MARK: AutoModel
 
     func testAutoModelPicksEachClass() throws {
-        let expectedTypes: [(String, any EncoderModel.Type, String)] = [
-            ("tiny-bert", BertModel.self, "bert"), ("albert", AlbertModel.self, "albert"),
-            ("distilbert", DistilBertModel.self, "distilbert"), ("roberta", RobertaModel.self, "roberta"),
-            ("xlm-roberta", RobertaModel.self, "xlm-roberta"), ("electra", ElectraModel.self, "electra"),
+        let expectedTypes: [(String, any EncoderFamilyConfig.Type, String, any EncoderLayer.Type)] = [
+            ("tiny-bert", BertConfig.self, "bert", BertLayer.self), ("albert", AlbertConfig.self, "albert", AlbertLayerGroup.self),
+            ("distilbert", DistilBertConfig.self, "distilbert", DistilBertTransformerBlock.self),
+            ("roberta", RobertaConfig.self, "roberta", BertLayer.self), ("xlm-roberta", RobertaConfig.self, "xlm-roberta", BertLayer.self),
+            ("electra", ElectraConfig.self, "electra", BertLayer.self),
         ]
-        for (name, type, modelType) in expectedTypes {
+        for (name, type, modelType, layerType) in expectedTypes {
             let config = try EncoderConfig(contentsOf: folder(name).appending(path: "config.json"))
             XCTAssertEqual(config.modelType, modelType)
             let model = try AutoModel.load(folder: folder(name))
-            XCTAssertTrue(Swift.type(of: model) == type, "\(name): \(Swift.type(of: model))")
+            XCTAssertTrue(Swift.type(of: model.config.family) == type, "\(name): \(Swift.type(of: model.config.family))")
+            XCTAssertTrue(Swift.type(of: model.layers[0]) == layerType, "\(name): \(Swift.type(of: model.layers[0]))")
         }
         XCTAssertEqual(AutoModel.supportedModelTypes, ["bert", "albert", "distilbert", "roberta", "xlm-roberta", "electra"])
     }
@@ -355,11 +340,11 @@ final class FamilyTests: XCTestCase {
     }
 
     func testAlbertExtractLayersKeepsTheSharedGroup() throws {
-        let one = try AlbertModel.load(folder: folder("albert"), layers: 1)
-        let all = try AlbertModel.load(folder: folder("albert"))
+        let one = try EncoderModel.load(folder: folder("albert"), layers: 1)
+        let all = try EncoderModel.load(folder: folder("albert"))
         XCTAssertEqual(one.store.totalCount, all.store.totalCount, "both layers run the one shared group")
-        let grouped = try AlbertModel.load(folder: folder("albert-groups"), layers: 2)
-        XCTAssertEqual(grouped.encoder.albertLayerGroups.count, 1, "layers 0 and 1 of 4 run group 0 of 2")
+        let grouped = try EncoderModel.load(folder: folder("albert-groups"), layers: 2)
+        XCTAssertEqual(Set(grouped.layers.map(ObjectIdentifier.init)).count, 1, "layers 0 and 1 of 4 run group 0 of 2")
         XCTAssertNil(grouped.store["encoder.albert_layer_groups.1.albert_layers.0.ffn.weight"])
         let file = try expected("albert-groups")
         let output = try withNoGrad { try grouped(try input(from: file)) }
@@ -378,9 +363,10 @@ final class FamilyTests: XCTestCase {
     }
 
     func testRobertaPositionsStartAfterPaddingAndSkipIt() throws {
-        let model = try RobertaModel.load(folder: folder("roberta"))
+        let model = try EncoderModel.load(folder: folder("roberta"))
         let ids = IDTensor(shape: [2, 5], ids: [0, 17, 2, 1, 1, 0, 1, 45, 2, 1])
-        XCTAssertEqual(model.embeddings.positionIds(ids).ids, [2, 3, 4, 1, 1, 2, 1, 3, 4, 1])
+        let embeddings = try XCTUnwrap(model.embeddings as? BertEmbeddings)
+        XCTAssertEqual(embeddings.positionIds(ids).ids, [2, 3, 4, 1, 1, 2, 1, 3, 4, 1])
         XCTAssertEqual(model.config.maxSequenceLength, 40 - 2)
         XCTAssertEqual(model.maxPositionEmbeddings, 38)
         let long = EncoderInput(inputIds: IDTensor(Array(repeating: 5, count: 39)))
@@ -395,7 +381,7 @@ final class FamilyTests: XCTestCase {
     }
 
     func testDistilBertIgnoresTokenTypes() throws {
-        let model = try DistilBertModel.load(folder: folder("distilbert"))
+        let model = try EncoderModel.load(folder: folder("distilbert"))
         let plain = EncoderInput(inputIds: IDTensor([2, 17, 45, 3, 61, 3]))
         let typed = EncoderInput(inputIds: IDTensor([2, 17, 45, 3, 61, 3]), tokenTypeIds: IDTensor([0, 0, 0, 0, 1, 1]))
         XCTAssertEqual(try withNoGrad { try model(plain).lastHiddenState.scalars },
@@ -405,23 +391,25 @@ final class FamilyTests: XCTestCase {
     func testDistilBertSinusoidalPositionsMatchTransformers() throws {
         var config = try DistilBertConfig(contentsOf: folder("distilbert").appending(path: "config.json"))
         config.sinusoidalPosEmbds = true
-        let model = DistilBertModel(config: config)
-        assertClose(model.embeddings.positionEmbeddings.weight.value.scalars,
+        func positions(_ model: EncoderModel) -> [Float] {
+            (model.embeddings as! BertEmbeddings).positionEmbeddings.weight.value.scalars
+        }
+        let model = EncoderModel(config)
+        assertClose(positions(model),
                     try expected("distilbert").floats("sinusoidal_position_embeddings"), tolerance: 1e-6)
         let store = ParameterStore()
         store.defersInitialization = true
-        let deferred = DistilBertModel(config: config, path: store.root)
+        let deferred = EncoderModel(config: .distilBert(config), path: store.root)
         store.initializePending()
-        XCTAssertEqual(deferred.embeddings.positionEmbeddings.weight.value.scalars,
-                       model.embeddings.positionEmbeddings.weight.value.scalars, "not redrawn at random")
+        XCTAssertEqual(positions(deferred), positions(model), "not redrawn at random")
     }
 
     func testElectraProjectsOnlyWhenEmbeddingSizeDiffers() throws {
         var config = try ElectraConfig(contentsOf: folder("electra").appending(path: "config.json"))
-        XCTAssertNotNil(ElectraModel(config: config).embeddingsProject)
+        XCTAssertTrue(EncoderModel(config).embeddings is ProjectedEmbeddings)
         config.embeddingSize = config.hiddenSize
-        let same = ElectraModel(config: config)
-        XCTAssertNil(same.embeddingsProject)
+        let same = EncoderModel(config)
+        XCTAssertTrue(same.embeddings is BertEmbeddings)
         XCTAssertNil(same.store["embeddings_project.weight"])
     }
 

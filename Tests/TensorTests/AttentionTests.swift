@@ -78,16 +78,14 @@ final class AttentionTests: XCTestCase {
         let layout = AttentionMask.packed(lengths: [s, s])
         var g = SeededGenerator(seed: 0)
         let kept = withNoGrad { Tensor.attention(qkv: qkv, layout: layout, heads: heads, generator: &g) }
-        let discarded = Kernels.$discardsAttentionProbabilities.withValue(true) {
-            withNoGrad { Tensor.attention(qkv: qkv, layout: layout, heads: heads, generator: &g) }
+        let discarded = withNoGrad {
+            Tensor.attention(qkv: qkv, layout: layout, heads: heads, generator: &g, discardsProbabilities: true)
         }
         XCTAssertEqual(kept.context.scalars, discarded.context.scalars)
         XCTAssertEqual(kept.probabilities.count, b * heads * s * s)
         XCTAssertEqual(discarded.probabilities.count, Kernels.fusedAttention(headDim: d) ? 0 : b * heads * s * s)
         let trained = Tensor.random([b * s, 3 * heads * d], seed: 41, requiresGrad: true)
-        let recorded = Kernels.$discardsAttentionProbabilities.withValue(true) {
-            Tensor.attention(qkv: trained, layout: layout, heads: heads, generator: &g)
-        }
+        let recorded = Tensor.attention(qkv: trained, layout: layout, heads: heads, generator: &g, discardsProbabilities: true)
         XCTAssertEqual(recorded.probabilities.count, b * heads * s * s, "the backward pass needs them")
     }
 

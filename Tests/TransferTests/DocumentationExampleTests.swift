@@ -9,7 +9,7 @@ final class DocumentationExampleTests: XCTestCase {
     func testHelloMyDogIsCute() throws {
         let folder = try TestPaths.demoModel().path
         let tokenizer = try Tokenizer.load(folder)
-        let model = try BertModel.load(folder)
+        let model = try EncoderModel.load(folder)
         let ids = tokenizer.encode("Hello, my dog is cute", addSpecialTokens: true)
         let lastHiddenStates = try model(ids).lastHiddenState
         XCTAssertEqual(lastHiddenStates.shape, [1, 8, 384])
@@ -21,12 +21,12 @@ final class DocumentationExampleTests: XCTestCase {
     func testBatchOfTextsSkippingPadding() throws {
         let folder = try TestPaths.demoModel().path
         let tokenizer = try Tokenizer.load(folder)
-        let model = try BertModel.load(folder)
+        let model = try EncoderModel.load(folder)
         let texts = ["A cat sits.", "A dog runs across the park after a red ball."]
         let encodings = tokenizer.encodeBatch(texts)
         var input = EncoderInput(encodings: encodings, padId: tokenizer.padTokenId ?? 0)
         input.skipsPadding = true
-        let hidden = try withNoGrad { try model(input).lastHiddenState }
+        let hidden = try model(input, context: .inference).lastHiddenState
         XCTAssertEqual(hidden.shape, [2, encodings[1].count, 384])
         let alone = try model(encodings[0]).lastHiddenState
         let first = Array(hidden.scalars[0..<(encodings[0].count * 384)])

@@ -30,12 +30,12 @@ final class LoRATransferTests: XCTestCase {
         XCTAssertEqual(TransferMode.lora.description, "lora")
         XCTAssertEqual(TransferMode.lora.defaultLearningRate, 1e-3, "measured: docs/accuracy.md, LoRA")
         let model = try TransferModel.pretrained(try TinyTask.folder().path, head: head(), mode: .lora)
-        XCTAssertEqual(model.store.adapters.map(\.layer.name), [
+        XCTAssertEqual(model.adapters.map(\.layer.name), [
             "bert.encoder.layer.0.attention.self.query", "bert.encoder.layer.0.attention.self.value",
             "bert.encoder.layer.1.attention.self.query", "bert.encoder.layer.1.attention.self.value",
         ])
         let trainable = Set(model.store.parameters.filter(\.trainable).map(\.name))
-        for (_, adapter) in model.store.adapters { XCTAssertTrue(trainable.contains(adapter.a.name) && trainable.contains(adapter.b.name)) }
+        for (_, adapter) in model.adapters { XCTAssertTrue(trainable.contains(adapter.a.name) && trainable.contains(adapter.b.name)) }
         XCTAssertTrue(trainable.contains("classifier.weight"))
         XCTAssertTrue(trainable.contains("bert.pooler.dense.weight"), "the pooler is part of a pooler head")
         XCTAssertFalse(trainable.contains("bert.encoder.layer.0.attention.self.query.weight"))
@@ -59,7 +59,7 @@ final class LoRATransferTests: XCTestCase {
         let folder = try TinyTask.folder().path
         let model = try TransferModel.pretrained(folder, head: head(.mean), mode: .lora,
                                                  lora: LoRASettings(rank: 2, alpha: 4, targets: ["key", "output.dense"]))
-        XCTAssertEqual(model.store.adapters.count, 2 * 3, "key, attention.output.dense and output.dense in each layer")
+        XCTAssertEqual(model.adapters.count, 2 * 3, "key, attention.output.dense and output.dense in each layer")
         XCTAssertThrowsError(try TransferModel.pretrained(folder, head: head(), mode: .lora, lora: LoRASettings(targets: ["q_lin"]))) {
             XCTAssertTrue("\($0)".contains("\"q_lin\" names no dense layer"), "\($0)")
         }
@@ -81,8 +81,8 @@ final class LoRATransferTests: XCTestCase {
         let model = try TransferModel.pretrained(try TinyTask.folder().path, head: head(), mode: .lora)
         let tokenizer = try Tokenizer.load(directory: TinyTask.folder())
         let data = try PreparedData.sequences(TinyTask.dataset(count: 8, seed: 1), head: model.head, tokenizer: tokenizer, maxLength: 16)
-        model.store.training = true
-        let loss = model.loss(logits: try model.logits(EncoderInput(encodings: data.encodings)),
+        let training = ForwardContext.training(RandomStream(seed: 0))
+        let loss = model.loss(logits: try model.logits(EncoderInput(encodings: data.encodings), context: training),
                               targets: .classes(IDTensor(shape: [8], ids: [1, 0, 1, 0, 1, 0, 1, 0])))
         loss.backward()
         for p in model.store.parameters {
@@ -107,7 +107,7 @@ final class LoRATransferTests: XCTestCase {
         guard case .classification(let m) = result.devMetrics else { return XCTFail("no metrics") }
         print("LoRA on the tiny task: dev accuracy \(m.accuracy)")
         XCTAssertGreaterThanOrEqual(m.accuracy, 0.85, "the tiny task is learnable with adapters and a linear head")
-        XCTAssertTrue(model.store.adapters.contains { $0.adapter.b.value.scalars.contains { $0 != 0 } }, "B trained")
+        XCTAssertTrue(model.adapters.contains { $0.adapter.b.value.scalars.contains { $0 != 0 } }, "B trained")
         let expected = try logits(model, texts)
 
         let adapterDir = tempDir("adapter")
@@ -129,11 +129,11 @@ final class LoRATransferTests: XCTestCase {
 
         let (reloaded, maxLength) = try TransferModel.load(base: folder.path, adapter: adapterDir)
         XCTAssertEqual(maxLength, 16)
-        XCTAssertEqual(reloaded.store.adapters.count, 4)
+        XCTAssertEqual(reloaded.adapters.count, 4)
         assertClose(try logits(reloaded, texts), expected, tolerance: 1e-6)
 
         reloaded.mergeAdapters()
-        XCTAssertTrue(reloaded.store.adapters.isEmpty)
+        XCTAssertTrue(reloaded.adapters.isEmpty)
         let mergedDir = tempDir("merged")
         try reloaded.save(to: mergedDir, tokenizerFrom: folder, maxLength: 16)
         let (merged, _) = try TransferModel.load(mergedDir)
@@ -147,7 +147,7 @@ final class LoRATransferTests: XCTestCase {
         let fixture = TestPaths.packageRoot.appending(path: "Tests/TransferTests/Fixtures/peft-lora")
         let base = fixture.appending(path: "base")
         let (model, _) = try TransferModel.load(base: base.path, adapter: fixture.appending(path: "adapter"))
-        XCTAssertEqual(model.store.adapters.count, 2 * 5, "query, value, attention.output.dense, intermediate.dense, output.dense")
+        XCTAssertEqual(model.adapters.count, 2 * 5, "query, value, attention.output.dense, intermediate.dense, output.dense")
         XCTAssertEqual(model.head.labels, labels)
         let expected = try JSONValue.parse(Data(contentsOf: fixture.appending(path: "expected.json"))).objectValue!
         let sentences = expected["sentences"]!.arrayValue!.map { $0.stringValue! }

@@ -1,121 +1,101 @@
-// Mirrors transformers' AlbertModel: factorized embeddings, the shared-layer encoder and an optional
-// pooler (`pooler`, a Linear, + tanh on the first token).
+// Mirrors transformers' AlbertModel: BERT's embeddings at `embedding_size`, mapped to `hidden_size`
+// by `encoder.embedding_hidden_mapping_in`, then `num_hidden_layers` applications of
+// `num_hidden_groups` shared layer groups (`encoder.albert_layer_groups.G.albert_layers.I`), and an
+// optional `pooler` (a Linear, + tanh on the first token); `base_model_prefix` "albert".
 import Checkpoints
-import Foundation
 import Layers
 import Tensor
 
-/// An ALBERT encoder whose parameters carry the checkpoint's own key names.
-///
-/// Embeddings are `embedding_size` wide (BERT's embeddings at that width: word, position and token
-/// type, LayerNorm, dropout) and mapped to `hidden_size` by `encoder.embedding_hidden_mapping_in`.
-/// The `num_hidden_layers` layer applications share the parameters of `num_hidden_groups` groups, so
-/// the model is much smaller than a BERT of the same shape.
-///
-/// ```swift
-/// let model = try AlbertModel.load("albert/albert-base-v2")
-/// let output = try model(EncoderInput(inputIds: IDTensor([2, 10975, 3])))
-/// output.lastHiddenState.shape  // [1, 3, 768]
-/// ```
-public final class AlbertModel {
-    public let config: AlbertConfig
-    /// Every parameter, named as in the checkpoint (with `path`'s prefix, if any).
-    public let store: ParameterStore
-    /// Where this model sits in its store's weight tree ("" alone, "albert." under a task head).
-    public let prefix: String
-    /// `embeddings`: transformers' AlbertEmbeddings, which is BERT's embeddings at `embedding_size`.
-    public let embeddings: BertEmbeddings
-    public let encoder: AlbertTransformer
-    /// `pooler`: dense on the first token, followed by tanh.
-    public let pooler: Linear?
+extension AlbertConfig: BertBasedFamilyConfig {
+    public static let modelTypes = ["albert"]
+    public static let classNameStems = ["Albert": "albert"]
 
-    /// The key prefix of this family's weights under a task head (`AlbertForSequenceClassification`).
-    public static let checkpointPrefix = "albert."
-
-    /// Builds a randomly initialised model (transformers' initializer) under `path`.
-    ///
-    /// - Parameters:
-    ///   - layers: run only the first `layers` layer applications (extract layers); all when nil.
-    ///     The groups they run are kept whole, since their parameters are shared.
-    ///   - pooler: whether to build the pooler.
-    public init(config: AlbertConfig, path: WeightPath, layers: Int? = nil, pooler: Bool = true) {
-        self.config = config
-        store = path.store
-        prefix = path.segments.isEmpty ? "" : path.name + "."
-        var embeddingConfig = config.base
-        embeddingConfig.hiddenSize = config.embeddingSize
-        embeddings = BertEmbeddings(path["embeddings"], config: embeddingConfig)
-        let count = keptLayerCount(layers, of: config.numHiddenLayers)
-        encoder = AlbertTransformer(path["encoder"], config: config, count: count)
-        self.pooler = pooler
-            ? Linear(path["pooler"], inFeatures: config.hiddenSize, outFeatures: config.hiddenSize, std: Float(config.initializerRange))
-            : nil
+    public var traits: EncoderFamilyTraits {
+        EncoderFamilyTraits(
+            modelType: base.modelType, baseModelPrefix: "albert", classPrefix: "Albert", hiddenSize: base.hiddenSize,
+            numHiddenLayers: base.numHiddenLayers, vocabularySize: base.vocabSize, typeVocabularySize: base.typeVocabSize,
+            maxSequenceLength: base.maxPositionEmbeddings, initializerRange: base.initializerRange,
+            classifierDropout: classifierDropoutProb ?? base.hiddenDropoutProb, poolerWeight: "pooler.weight",
+            poolerHead: .encoderPooler)
     }
 
-    /// Builds a randomly initialised model in a store of its own.
-    public convenience init(config: AlbertConfig, layers: Int? = nil, pooler: Bool = true, seed: UInt64 = 0) {
-        self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers, pooler: pooler)
-    }
-
-    /// Builds the model `config` describes and fills it from `weights` (keys with or without
-    /// `albert.`); the pooler is built when the checkpoint has one.
-    public static func load(config: AlbertConfig, weights: any WeightSource, layers: Int?) throws -> AlbertModel {
-        let prefixes = ["", checkpointPrefix]
-        let hasPooler = weights.contains("pooler.weight", underAnyOf: prefixes)
-        return try ParameterStore.loading(weights, keyPrefixes: prefixes) {
-            AlbertModel(config: config, path: $0, layers: layers, pooler: hasPooler)
-        }
-    }
-
-    /// Runs the encoder.
-    ///
-    /// Hidden states are the mapped embeddings and the output of each layer application (one per
-    /// `num_hidden_layers`); attentions come one per inner layer run.
-    ///
-    /// - Throws: ``ModelError`` when a sequence is longer than `max_position_embeddings`, or an id
-    ///   is outside the vocabulary.
-    public func callAsFunction(
-        _ input: EncoderInput, outputHiddenStates: Bool = false, outputAttentions: Bool = false, upToLayer: Int? = nil
-    ) throws(ModelError) -> EncoderOutput {
-        try input.validate(vocabularySize: config.vocabSize, typeVocabularySize: config.typeVocabSize,
-                           maximumLength: config.maxPositionEmbeddings)
-        let last = upToLayer ?? encoder.layerCount
-        guard last >= 0 && last <= encoder.layerCount else {
-            throw .noSuchLayer(requested: last, available: encoder.layerCount)
-        }
-        let encoder = encoder
-        let (hidden, hiddenStates, attentions) = runLayers(
-            encoder.embeddingHiddenMappingIn(embeddings(input)), input: input, count: last, training: store.training,
-            outputHiddenStates: outputHiddenStates, outputAttentions: outputAttentions
-        ) { l, hidden, mask in
-            encoder.group(forLayer: l)(hidden, mask: mask)
-        }
-        let pooled = last == encoder.layerCount
-            ? pooler.map { $0(hidden.sliced(axis: 1, 0..<1).reshaped([hidden.shape[0], hidden.shape[2]])).tanh() } : nil
-        return EncoderOutput(lastHiddenState: hidden, poolerOutput: pooled, hiddenStates: hiddenStates, attentions: attentions)
+    /// Builds the groups the first `layers` applications run (each whole: its parameters are shared).
+    /// Freezing the lowest N layers freezes the groups they run, and so every layer that runs them.
+    public func makeParts(path: WeightPath, layers: Int, pooler: Bool) -> EncoderParts {
+        let std = Float(base.initializerRange)
+        let embeddings = ProjectedEmbeddings(
+            BertEmbeddings(path["embeddings"], config: base, width: embeddingSize),
+            projection: Linear(path["encoder"]["embedding_hidden_mapping_in"], inFeatures: embeddingSize, outFeatures: base.hiddenSize, std: std))
+        let groupCount = layers == 0 ? 0 : min(groupIndex(ofLayer: layers - 1) + 1, numHiddenGroups)
+        let groups = (0..<groupCount).map { AlbertLayerGroup(path["encoder"]["albert_layer_groups"][$0], config: self) }
+        let fixed = [("embeddings.", "AlbertEmbeddings"), ("encoder.embedding_hidden_mapping_in.", "Linear")]
+        return EncoderParts(
+            embeddings: embeddings,
+            layers: (0..<layers).map { groups[groupIndex(ofLayer: $0)] },
+            pooler: pooler ? Linear(path["pooler"], inFeatures: base.hiddenSize, outFeatures: base.hiddenSize, std: std) : nil,
+            blocks: fixed + groups.indices.map { ("encoder.albert_layer_groups.\($0).", "AlbertLayerGroup") }
+                + (pooler ? [("pooler.", "Linear + Tanh")] : []),
+            lowestLayers: { n in
+                fixed.map(\.0) + Set((0..<n).map(groupIndex(ofLayer:))).sorted().map { "encoder.albert_layer_groups.\($0)." }
+            })
     }
 }
 
-extension AlbertModel: PretrainedEncoder {
-    public var hiddenSize: Int { config.hiddenSize }
-    /// The number of layer applications kept; their parameters are shared within each group.
-    public var layerCount: Int { encoder.layerCount }
-    public var maxPositionEmbeddings: Int { config.maxPositionEmbeddings }
-    public var hasPooler: Bool { pooler != nil }
-    /// Embeddings, the mapping to `hidden_size`, each group kept (once, however many layers share
-    /// it) and the pooler.
-    public var blocks: [(prefix: String, type: String)] {
-        [(prefix + "embeddings.", "AlbertEmbeddings"), (prefix + "encoder.embedding_hidden_mapping_in.", "Linear")]
-            + encoder.albertLayerGroups.indices.map { (prefix + "encoder.albert_layer_groups.\($0).", "AlbertLayerGroup") }
-            + (pooler == nil ? [] : [(prefix + "pooler.", "Linear + Tanh")])
+extension EncoderConfig {
+    /// An ALBERT configuration.
+    public static func albert(_ config: AlbertConfig) -> EncoderConfig { EncoderConfig(config) }
+}
+
+/// `albert_layer_groups.{g}`: `inner_group_num` layers applied one after the other. A group's
+/// parameters are shared by every layer application that runs it.
+public final class AlbertLayerGroup: EncoderLayer {
+    public let albertLayers: [AlbertLayer]
+
+    public init(_ path: WeightPath, config: AlbertConfig) {
+        albertLayers = (0..<config.innerGroupNum).map { AlbertLayer(path["albert_layers"][$0], config: config) }
     }
 
-    /// The embeddings, their mapping to `hidden_size`, and the layer groups that the lowest
-    /// `layers` layer applications run. Layers share their group's parameters, so freezing one
-    /// layer of a group freezes every layer that runs it.
-    public func prefixes(ofLowestLayers layers: Int) -> [String] {
-        let groups = Set((0..<min(layers, encoder.layerCount)).map { config.groupIndex(ofLayer: $0) })
-        return [prefix + "embeddings.", prefix + "encoder.embedding_hidden_mapping_in."]
-            + groups.sorted().map { prefix + "encoder.albert_layer_groups.\($0)." }
+    /// Runs the inner layers; returns the output and each inner layer's attention probabilities.
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask, _ context: ForwardContext) -> (output: Tensor, probabilities: [Tensor]) {
+        var hidden = x, probabilities: [Tensor] = []
+        for layer in albertLayers {
+            let (output, p) = layer(hidden, mask: mask, context)
+            hidden = output
+            probabilities.append(p)
+        }
+        return (hidden, probabilities)
+    }
+}
+
+/// One transformer block: `attention` (query, key, value, then `dense`, dropout and `LayerNorm`
+/// over the residual sum, in one module), then `ffn` → `hidden_act` → `ffn_output` and
+/// `full_layer_layer_norm` over the residual sum (transformers applies no dropout after `ffn_output`).
+public final class AlbertLayer {
+    public let selfAttention: SelfAttention
+    public let dense: Linear
+    public let layerNorm: LayerNorm
+    public let ffn: Linear
+    public let ffnOutput: Linear
+    public let fullLayerLayerNorm: LayerNorm
+    public let activation: Activation
+    let outputDropout: Dropout
+
+    public init(_ path: WeightPath, config: AlbertConfig) {
+        let (h, std, eps) = (config.hiddenSize, Float(config.initializerRange), Float(config.layerNormEps))
+        fullLayerLayerNorm = LayerNorm(path["full_layer_layer_norm"], size: h, eps: eps)
+        selfAttention = SelfAttention(path["attention"], hidden: h, heads: config.numAttentionHeads,
+                                      dropout: config.attentionProbsDropoutProb, std: config.initializerRange)
+        dense = Linear(path["attention"]["dense"], inFeatures: h, outFeatures: h, std: std)
+        layerNorm = LayerNorm(path["attention"]["LayerNorm"], size: h, eps: eps)
+        outputDropout = Dropout(probability: Float(config.hiddenDropoutProb))
+        ffn = Linear(path["ffn"], inFeatures: h, outFeatures: config.intermediateSize, std: std)
+        ffnOutput = Linear(path["ffn_output"], inFeatures: config.intermediateSize, outFeatures: h, std: std)
+        activation = config.hiddenAct
+    }
+
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask, _ context: ForwardContext) -> (output: Tensor, probabilities: Tensor) {
+        let (heads, probabilities) = selfAttention(x, mask: mask, context)
+        let attended = layerNorm(dense, heads, dropout: outputDropout, residual: x, context)
+        return (fullLayerLayerNorm(ffnOutput, activation(ffn, attended, context), residual: attended, context), probabilities)
     }
 }

@@ -1,62 +1,51 @@
-// Mirrors transformers' BertLayer, BertIntermediate, BertOutput and BertEncoder.
+// Mirrors transformers' BertLayer: BertAttention (self-attention + BertSelfOutput), BertIntermediate
+// and BertOutput. RoBERTa and ELECTRA use it as it is.
 import Checkpoints
 import Layers
 import Tensor
 
-/// `intermediate`: dense to `intermediate_size`, then `hidden_act`.
-public final class BertIntermediate {
-    public let dense: Linear
-    public let activation: Activation
-
-    public init(_ path: WeightPath, config: BertConfig) {
-        dense = Linear(path["dense"], inFeatures: config.hiddenSize, outFeatures: config.intermediateSize,
-                       std: Float(config.initializerRange))
-        activation = config.hiddenAct
-    }
-
-    public func callAsFunction(_ x: Tensor) -> Tensor { activation(dense, x) }
-}
-
 /// One transformer block: attention, then the feed-forward block, each with residual + LayerNorm.
-public final class BertLayer {
-    public let attention: BertAttention
-    public let intermediate: BertIntermediate
+public final class BertLayer: EncoderLayer {
+    /// `attention.self`.
+    public let selfAttention: SelfAttention
+    /// `attention.output`: dense, dropout, LayerNorm over the residual sum.
+    public let attentionOutput: BertResidualOutput
+    /// `intermediate.dense`, then `hidden_act`.
+    public let intermediate: Linear
+    public let activation: Activation
+    /// `output`: dense, dropout, LayerNorm over the residual sum.
     public let output: BertResidualOutput
 
     public init(_ path: WeightPath, config: BertConfig) {
-        attention = BertAttention(path["attention"], config: config)
-        intermediate = BertIntermediate(path["intermediate"], config: config)
+        let (h, std) = (config.hiddenSize, config.initializerRange)
+        selfAttention = SelfAttention(path["attention"]["self"], hidden: h, heads: config.numAttentionHeads,
+                                      dropout: config.attentionProbsDropoutProb, std: std)
+        attentionOutput = BertResidualOutput(path["attention"]["output"], inFeatures: h, config: config)
+        intermediate = Linear(path["intermediate"]["dense"], inFeatures: h, outFeatures: config.intermediateSize, std: Float(std))
+        activation = config.hiddenAct
         output = BertResidualOutput(path["output"], inFeatures: config.intermediateSize, config: config)
     }
 
-    public func callAsFunction(_ x: Tensor, mask: AttentionMask) -> (output: Tensor, probabilities: Tensor) {
-        let (attended, probabilities) = attention(x, mask: mask)
-        return (output(intermediate(attended), residual: attended), probabilities)
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask, _ context: ForwardContext) -> (output: Tensor, probabilities: [Tensor]) {
+        let (heads, probabilities) = selfAttention(x, mask: mask, context)
+        let attended = attentionOutput(heads, residual: x, context)
+        return (output(activation(intermediate, attended, context), residual: attended, context), [probabilities])
     }
 }
 
-/// `encoder`: the stack of layers (`encoder.layer.N`).
-public final class BertEncoder {
-    public let layers: [BertLayer]
-
-    /// Builds the first `count` layers of the configuration's `num_hidden_layers`.
-    public init(_ path: WeightPath, config: BertConfig, count: Int) {
-        layers = (0..<count).map { BertLayer(path["layer"][$0], config: config) }
-    }
-}
-
-/// `pooler`: dense + tanh on the first token.
-public final class BertPooler {
+/// `attention.output` and `output`: dense, dropout, then LayerNorm over the residual sum.
+public final class BertResidualOutput {
     public let dense: Linear
+    public let layerNorm: LayerNorm
+    let dropout: Dropout
 
-    public init(_ path: WeightPath, config: BertConfig) {
-        dense = Linear(path["dense"], inFeatures: config.hiddenSize, outFeatures: config.hiddenSize,
-                       std: Float(config.initializerRange))
+    public init(_ path: WeightPath, inFeatures: Int, config: BertConfig) {
+        dense = Linear(path["dense"], inFeatures: inFeatures, outFeatures: config.hiddenSize, std: Float(config.initializerRange))
+        layerNorm = LayerNorm(path["LayerNorm"], size: config.hiddenSize, eps: Float(config.layerNormEps))
+        dropout = Dropout(probability: Float(config.hiddenDropoutProb))
     }
 
-    /// `[batch, seq, hidden]` → `[batch, hidden]`.
-    public func callAsFunction(_ hidden: Tensor) -> Tensor {
-        let first = hidden.sliced(axis: 1, 0..<1).reshaped([hidden.shape[0], hidden.shape[2]])
-        return dense(first).tanh()
+    public func callAsFunction(_ x: Tensor, residual: Tensor, _ context: ForwardContext) -> Tensor {
+        layerNorm(dense, x, dropout: dropout, residual: residual, context)
     }
 }

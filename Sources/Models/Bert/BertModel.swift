@@ -1,80 +1,50 @@
-// Mirrors transformers' BertModel: embeddings, encoder (encoder.layer.N) and an optional pooler.
+// Mirrors transformers' BertModel: `embeddings`, `encoder.layer.N` and an optional `pooler.dense`
+// (+ tanh on the first token); `base_model_prefix` "bert".
 import Checkpoints
-import Foundation
 import Layers
-import Tensor
 
-/// A BERT encoder whose parameters carry the checkpoint's own key names.
-///
-/// ```swift
-/// let model = try BertModel.load("sentence-transformers/all-MiniLM-L6-v2")
-/// let output = try model(EncoderInput(inputIds: IDTensor([101, 7592, 102])))
-/// output.lastHiddenState.shape  // [1, 3, 384]
-/// ```
-public final class BertModel {
-    public let config: BertConfig
-    /// Every parameter, named as in the checkpoint (with `path`'s prefix, if any).
-    public let store: ParameterStore
-    /// Where this model sits in its store's weight tree ("" alone, "bert." under a task head).
-    public let prefix: String
-    public let embeddings: BertEmbeddings
-    public let encoder: BertEncoder
-    public let pooler: BertPooler?
+extension BertConfig: EncoderFamilyConfig {
+    public static let modelTypes = ["bert"]
+    public static let classNameStems = ["Bert": "bert"]
 
-    /// Builds a randomly initialised model (BERT's initializer) under `path`.
-    ///
-    /// - Parameters:
-    ///   - layers: keep only the first `layers` encoder layers (extract layers); all when nil.
-    ///   - pooler: whether to build the pooler (dense + tanh on CLS).
-    public init(config: BertConfig, path: WeightPath, layers: Int? = nil, pooler: Bool = true) {
-        self.config = config
-        store = path.store
-        prefix = path.segments.isEmpty ? "" : path.name + "."
-        embeddings = BertEmbeddings(path["embeddings"], config: config)
-        encoder = BertEncoder(path["encoder"], config: config, count: keptLayerCount(layers, of: config.numHiddenLayers))
-        self.pooler = pooler ? BertPooler(path["pooler"], config: config) : nil
+    public var traits: EncoderFamilyTraits {
+        EncoderFamilyTraits(
+            modelType: modelType, baseModelPrefix: "bert", classPrefix: "Bert", hiddenSize: hiddenSize,
+            numHiddenLayers: numHiddenLayers, vocabularySize: vocabSize, typeVocabularySize: typeVocabSize,
+            maxSequenceLength: maxPositionEmbeddings, initializerRange: initializerRange,
+            classifierDropout: classifierDropout ?? hiddenDropoutProb, poolerWeight: "pooler.dense.weight",
+            poolerHead: .encoderPooler)
     }
 
-    /// Builds a randomly initialised model in a store of its own.
-    public convenience init(config: BertConfig, layers: Int? = nil, pooler: Bool = true, seed: UInt64 = 0) {
-        self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers, pooler: pooler)
+    public func keepingLayers(_ layers: Int) -> BertConfig {
+        var c = self
+        c.numHiddenLayers = layers
+        return c
     }
 
-    /// Builds the model `config` describes and fills it from `weights` (keys with or without
-    /// `bert.`); the pooler is built when the checkpoint has one.
-    public static func load(config: BertConfig, weights: any WeightSource, layers: Int?) throws -> BertModel {
-        let prefixes = ["", "bert."]
-        let hasPooler = weights.contains("pooler.dense.weight", underAnyOf: prefixes)
-        return try ParameterStore.loading(weights, keyPrefixes: prefixes) {
-            BertModel(config: config, path: $0, layers: layers, pooler: hasPooler)
-        }
+    public func labeled(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> BertConfig {
+        labeledBase(architecture: architecture, labels: labels, problemType: problemType, otherFields: otherFields)
     }
 
-    /// The number of hidden states: the embeddings output plus one per layer.
-    public var hiddenStateCount: Int { encoder.layers.count + 1 }
-
-    /// Runs the encoder.
-    ///
-    /// - Throws: ``ModelError`` when a sequence is longer than `max_position_embeddings`, or an id
-    ///   is outside the vocabulary.
-    public func callAsFunction(
-        _ input: EncoderInput, outputHiddenStates: Bool = false, outputAttentions: Bool = false, upToLayer: Int? = nil
-    ) throws(ModelError) -> EncoderOutput {
-        try input.validate(vocabularySize: config.vocabSize, typeVocabularySize: config.typeVocabSize,
-                           maximumLength: config.maxPositionEmbeddings)
-        let last = upToLayer ?? encoder.layers.count
-        guard last >= 0 && last <= encoder.layers.count else {
-            throw .noSuchLayer(requested: last, available: encoder.layers.count)
-        }
-        let layers = encoder.layers
-        let (hidden, hiddenStates, attentions) = runLayers(
-            embeddings(input), input: input, count: last, training: store.training, outputHiddenStates: outputHiddenStates,
-            outputAttentions: outputAttentions
-        ) { l, hidden, mask in
-            let (output, probabilities) = layers[l](hidden, mask: mask)
-            return (output, [probabilities])
-        }
-        let pooled = last == encoder.layers.count ? pooler?(hidden) : nil
-        return EncoderOutput(lastHiddenState: hidden, poolerOutput: pooled, hiddenStates: hiddenStates, attentions: attentions)
+    public func makeParts(path: WeightPath, layers: Int, pooler: Bool) -> EncoderParts {
+        bertParts(path: path, layers: layers, pooler: pooler, embeddings: BertEmbeddings(path["embeddings"], config: self),
+                  names: ("BertEmbeddings", "BertLayer", "BertPooler"))
     }
+
+    /// BERT's layers (`encoder.layer.N`) and pooler (`pooler.dense`) after `embeddings`: the parts of
+    /// BERT, RoBERTa and ELECTRA, with the summary's type names.
+    func bertParts(path: WeightPath, layers: Int, pooler: Bool, embeddings: any EncoderEmbeddings,
+                   names: (embeddings: String, layer: String, pooler: String), extraBlocks: [(String, String)] = []) -> EncoderParts {
+        EncoderParts(
+            embeddings: embeddings,
+            layers: (0..<layers).map { BertLayer(path["encoder"]["layer"][$0], config: self) },
+            pooler: pooler ? Linear(path["pooler"]["dense"], inFeatures: hiddenSize, outFeatures: hiddenSize, std: Float(initializerRange)) : nil,
+            blocks: [("embeddings.", names.embeddings)] + extraBlocks + (0..<layers).map { ("encoder.layer.\($0).", names.layer) }
+                + (pooler ? [("pooler.", names.pooler)] : []))
+    }
+}
+
+extension EncoderConfig {
+    /// A BERT configuration.
+    public static func bert(_ config: BertConfig) -> EncoderConfig { EncoderConfig(config) }
 }

@@ -1,87 +1,111 @@
-// Mirrors transformers' DistilBertModel: embeddings (no token types) and `transformer.layer.N`; no pooler.
+// Mirrors transformers' DistilBertModel: `embeddings` (word + position, no token types) and
+// `transformer.layer.N` (TransformerBlock); no pooler; `base_model_prefix` "distilbert".
 import Checkpoints
 import Foundation
 import Layers
 import Tensor
 
-/// A DistilBERT encoder whose parameters carry the checkpoint's own key names.
-///
-/// Token type ids are ignored, as transformers' DistilBertModel takes none. There is no pooler:
+/// Token type ids are not read, as transformers' DistilBertModel takes none.
 /// `DistilBertForSequenceClassification` reads the first token through `pre_classifier` + ReLU.
-///
-/// ```swift
-/// let model = try DistilBertModel.load("distilbert/distilbert-base-uncased")
-/// let output = try model(EncoderInput(inputIds: IDTensor([101, 7592, 102])))
-/// output.lastHiddenState.shape  // [1, 3, 768]
-/// ```
-public final class DistilBertModel {
-    public let config: DistilBertConfig
-    /// Every parameter, named as in the checkpoint (with `path`'s prefix, if any).
-    public let store: ParameterStore
-    /// Where this model sits in its store's weight tree ("" alone, "distilbert." under a task head).
-    public let prefix: String
-    public let embeddings: DistilBertEmbeddings
-    public let transformer: DistilBertTransformer
+extension DistilBertConfig: EncoderFamilyConfig {
+    public static let modelTypes = ["distilbert"]
+    public static let classNameStems = ["DistilBert": "distilbert"]
 
-    /// The key prefix of this family's weights under a task head (`DistilBertForSequenceClassification`).
-    public static let checkpointPrefix = "distilbert."
-
-    /// Builds a randomly initialised model (transformers' initializer) under `path`.
-    ///
-    /// - Parameter layers: keep only the first `layers` blocks (extract layers); all when nil.
-    public init(config: DistilBertConfig, path: WeightPath, layers: Int? = nil) {
-        self.config = config
-        store = path.store
-        prefix = path.segments.isEmpty ? "" : path.name + "."
-        embeddings = DistilBertEmbeddings(path["embeddings"], config: config)
-        transformer = DistilBertTransformer(path["transformer"], config: config,
-                                            count: keptLayerCount(layers, of: config.nLayers))
+    public var traits: EncoderFamilyTraits {
+        EncoderFamilyTraits(
+            modelType: modelType, baseModelPrefix: "distilbert", classPrefix: "DistilBert", hiddenSize: dim,
+            numHiddenLayers: nLayers, vocabularySize: vocabSize, typeVocabularySize: nil,
+            maxSequenceLength: maxPositionEmbeddings, initializerRange: initializerRange,
+            classifierDropout: seqClassifDropout, poolerWeight: nil, poolerHead: .preClassifier,
+            queryValueProjections: ["q_lin", "v_lin"])
     }
 
-    /// Builds a randomly initialised model in a store of its own.
-    public convenience init(config: DistilBertConfig, layers: Int? = nil, seed: UInt64 = 0) {
-        self.init(config: config, path: ParameterStore(seed: seed).root, layers: layers)
+    public func keepingLayers(_ layers: Int) -> DistilBertConfig {
+        var c = self
+        c.nLayers = layers
+        return c
     }
 
-    /// Builds the model `config` describes and fills it from `weights` (keys with or without
-    /// `distilbert.`).
-    public static func load(config: DistilBertConfig, weights: any WeightSource, layers: Int?) throws -> DistilBertModel {
-        try ParameterStore.loading(weights, keyPrefixes: ["", checkpointPrefix]) {
-            DistilBertModel(config: config, path: $0, layers: layers)
+    /// DistilBertConfig models no label fields, so they go to ``otherFields`` as transformers writes them.
+    public func labeled(architecture: String, labels: [String], problemType: String?, otherFields: [String: JSONValue?]) -> DistilBertConfig {
+        var c = self
+        c.architectures = [architecture]
+        c.otherFields["id2label"] = .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), .string($0.element)) }))
+        c.otherFields["label2id"] = .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, .int($0.offset)) }))
+        c.otherFields["problem_type"] = problemType.map { .string($0) } ?? .null
+        for (key, value) in otherFields { c.otherFields[key] = value }
+        return c
+    }
+
+    public func makeParts(path: WeightPath, layers: Int, pooler: Bool) -> EncoderParts {
+        let embeddings = BertEmbeddings(
+            path["embeddings"], vocabularySize: vocabSize, width: dim, maxPositions: maxPositionEmbeddings, typeVocabularySize: nil,
+            layerNormEps: Self.layerNormEps, dropout: dropout, std: initializerRange)
+        if sinusoidalPosEmbds {
+            // transformers fills the table at initialisation and saves it with the weights; a
+            // checkpoint loaded afterwards overwrites it with the same values.
+            let table = Self.sinusoidalTable(positions: maxPositionEmbeddings, dim: dim)
+            embeddings.positionEmbeddings.weight.value.withUnsafeMutableBufferPointer { buffer in
+                for i in buffer.indices { buffer[i] = table[i] }
+            }
+            path.store.markLoaded(embeddings.positionEmbeddings.weight.name)
         }
+        return EncoderParts(
+            embeddings: embeddings,
+            layers: (0..<layers).map { DistilBertTransformerBlock(path["transformer"]["layer"][$0], config: self) },
+            pooler: nil,
+            blocks: [("embeddings.", "Embeddings")] + (0..<layers).map { ("transformer.layer.\($0).", "TransformerBlock") })
     }
 
-    /// Runs the encoder; `input.tokenTypeIds` is not read.
-    ///
-    /// - Throws: ``ModelError`` when a sequence is longer than `max_position_embeddings`, or an id
-    ///   is outside the vocabulary.
-    public func callAsFunction(
-        _ input: EncoderInput, outputHiddenStates: Bool = false, outputAttentions: Bool = false, upToLayer: Int? = nil
-    ) throws(ModelError) -> EncoderOutput {
-        try input.validate(vocabularySize: config.vocabSize, typeVocabularySize: nil,
-                           maximumLength: config.maxPositionEmbeddings)
-        let count = transformer.layers.count
-        let last = upToLayer ?? count
-        guard last >= 0 && last <= count else { throw .noSuchLayer(requested: last, available: count) }
-        let layers = transformer.layers
-        let (hidden, hiddenStates, attentions) = runLayers(
-            embeddings(input.inputIds), input: input, count: last, training: store.training, outputHiddenStates: outputHiddenStates,
-            outputAttentions: outputAttentions
-        ) { l, hidden, mask in
-            let (output, probabilities) = layers[l](hidden, mask: mask)
-            return (output, [probabilities])
+    /// transformers' `create_sinusoidal_embeddings`, `[positions, dim]` row-major: for position p and
+    /// column j, angle = p / 10000^(2·⌊j/2⌋/dim); even columns hold sin(angle), odd ones cos(angle).
+    public static func sinusoidalTable(positions: Int, dim: Int) -> [Float] {
+        var table = [Float](repeating: 0, count: positions * dim)
+        for p in 0..<positions {
+            for j in 0..<dim {
+                let angle = Double(p) / pow(10000, Double(2 * (j / 2)) / Double(dim))
+                table[p * dim + j] = Float(j % 2 == 0 ? sin(angle) : cos(angle))
+            }
         }
-        return EncoderOutput(lastHiddenState: hidden, poolerOutput: nil, hiddenStates: hiddenStates, attentions: attentions)
+        return table
     }
 }
 
-extension DistilBertModel: PretrainedEncoder {
-    public var hiddenSize: Int { config.dim }
-    public var layerCount: Int { transformer.layers.count }
-    public var maxPositionEmbeddings: Int { config.maxPositionEmbeddings }
-    public var hasPooler: Bool { false }
-    public var blocks: [(prefix: String, type: String)] {
-        [(prefix + "embeddings.", "Embeddings")]
-            + transformer.layers.indices.map { (prefix + "transformer.layer.\($0).", "TransformerBlock") }
+extension EncoderConfig {
+    /// A DistilBERT configuration.
+    public static func distilBert(_ config: DistilBertConfig) -> EncoderConfig { EncoderConfig(config) }
+}
+
+/// `transformer.layer.{i}` (transformers' TransformerBlock): `attention` (`q_lin`, `k_lin`, `v_lin`,
+/// then `out_lin`), `sa_layer_norm` over the residual sum, `ffn` (`lin1` → activation → `lin2` →
+/// dropout), `output_layer_norm` over its residual sum.
+public final class DistilBertTransformerBlock: EncoderLayer {
+    public let selfAttention: SelfAttention
+    public let outLin: Linear
+    public let saLayerNorm: LayerNorm
+    public let lin1: Linear
+    public let lin2: Linear
+    public let activation: Activation
+    public let outputLayerNorm: LayerNorm
+    let dropout: Dropout
+
+    public init(_ path: WeightPath, config: DistilBertConfig) {
+        let (d, std, eps) = (config.dim, config.initializerRange, Float(DistilBertConfig.layerNormEps))
+        selfAttention = SelfAttention(path["attention"], names: ["q_lin", "k_lin", "v_lin"], hidden: d, heads: config.nHeads,
+                                      dropout: config.attentionDropout, std: std)
+        outLin = Linear(path["attention"]["out_lin"], inFeatures: d, outFeatures: d, std: Float(std))
+        saLayerNorm = LayerNorm(path["sa_layer_norm"], size: d, eps: eps)
+        lin1 = Linear(path["ffn"]["lin1"], inFeatures: d, outFeatures: config.hiddenDim, std: Float(std))
+        lin2 = Linear(path["ffn"]["lin2"], inFeatures: config.hiddenDim, outFeatures: d, std: Float(std))
+        activation = config.activation
+        dropout = Dropout(probability: Float(config.dropout))
+        outputLayerNorm = LayerNorm(path["output_layer_norm"], size: d, eps: eps)
+    }
+
+    public func callAsFunction(_ x: Tensor, mask: AttentionMask, _ context: ForwardContext) -> (output: Tensor, probabilities: [Tensor]) {
+        let (heads, probabilities) = selfAttention(x, mask: mask, context)
+        let normed = saLayerNorm(outLin, heads, residual: x, context)
+        let output = outputLayerNorm(lin2, activation(lin1, normed, context), dropout: dropout, residual: normed, context)
+        return (output, [probabilities])
     }
 }

@@ -77,11 +77,6 @@ extension Kernels {
 
     static let fusedAttentionAllowed = ProcessInfo.processInfo.environment["BERTKIT_ATTENTION"]?.lowercased() != "gemm"
 
-    /// True where the encoder's layers run for inference and no one asked for the attention
-    /// probabilities: attention that records no gradient then returns an empty tensor for them,
-    /// and the fused kernel never writes them out (150 MB per 32×128 MiniLM batch).
-    @TaskLocal public static var discardsAttentionProbabilities = false
-
     /// Where one attention call reads q, k and v: three column blocks of width `hidden` in rows of
     /// `ld` floats (separate tensors: ld = hidden; one fused QKV tensor: ld = 3·hidden).
     struct AttentionOperands {
@@ -224,12 +219,14 @@ extension Tensor {
     ///     for a packed one.
     ///   - layout: padded with a key mask, or packed sequences (see ``AttentionMask``).
     ///   - dropout: probability applied to the attention weights in training (with `generator`).
+    ///   - discardsProbabilities: no one reads the probabilities: without a recorded gradient they
+    ///     come back empty, and the fused kernel never writes them (150 MB per 32×128 MiniLM batch).
     /// - Returns: the context, shaped as `query`, and the attention probabilities before dropout:
     ///   `[batch, heads, seq, seq]` when padded, each sequence's `[heads, L, L]` one after another
     ///   (flat) when packed.
     public static func attention(
         query: Tensor, key: Tensor, value: Tensor, layout: AttentionMask, heads: Int,
-        dropout: Float = 0, training: Bool = false, generator: inout SeededGenerator
+        dropout: Float = 0, training: Bool = false, generator: inout SeededGenerator, discardsProbabilities: Bool = false
     ) -> (context: Tensor, probabilities: Tensor) {
         precondition(key.shape == query.shape && value.shape == query.shape,
                      "attention: q \(query.shape), k \(key.shape), v \(value.shape)")
@@ -237,7 +234,7 @@ extension Tensor {
         let (plan, mask, probabilityShape) = Kernels.attentionPlan(layout, shape: query.shape, hidden: hidden, heads: heads)
         let x = Kernels.AttentionOperands(q: query.storage.pointer, k: key.storage.pointer, v: value.storage.pointer, ld: hidden)
         let context = Tensor.uninitialized(query.shape)
-        let keeps = !Kernels.discardsAttentionProbabilities || Tensor.needsGrad([query, key, value])
+        let keeps = !discardsProbabilities || Tensor.needsGrad([query, key, value])
         let state = Kernels.attentionForward(plan, x, mask: mask, probabilityShape: probabilityShape, dropout: dropout,
                                              training: training, keepsProbabilities: keeps, generator: &generator,
                                              context: context.storage.pointer)
@@ -257,7 +254,7 @@ extension Tensor {
     /// Otherwise as ``attention(query:key:value:layout:heads:dropout:training:generator:)``.
     public static func attention(
         qkv: Tensor, layout: AttentionMask, heads: Int,
-        dropout: Float = 0, training: Bool = false, generator: inout SeededGenerator
+        dropout: Float = 0, training: Bool = false, generator: inout SeededGenerator, discardsProbabilities: Bool = false
     ) -> (context: Tensor, probabilities: Tensor) {
         let width = qkv.shape.last ?? 0
         precondition(width % 3 == 0, "fused qkv needs a last axis of 3·hidden, got \(qkv.shape)")
@@ -268,7 +265,7 @@ extension Tensor {
             return Kernels.AttentionOperands(q: base, k: base + hidden, v: base + 2 * hidden, ld: width)
         }
         let context = Tensor.uninitialized(Array(qkv.shape.dropLast()) + [hidden])
-        let keeps = !Kernels.discardsAttentionProbabilities || Tensor.needsGrad([qkv])
+        let keeps = !discardsProbabilities || Tensor.needsGrad([qkv])
         let state = Kernels.attentionForward(plan, operands(), mask: mask, probabilityShape: probabilityShape, dropout: dropout,
                                              training: training, keepsProbabilities: keeps, generator: &generator,
                                              context: context.storage.pointer)

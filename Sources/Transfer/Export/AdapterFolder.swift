@@ -50,7 +50,7 @@ extension TransferModel {
     ///   - baseModel: the base model's id or folder, written as `base_model_name_or_path`.
     ///   - tokenizerFrom: a folder whose tokenizer files are copied alongside.
     public func saveAdapter(to folder: URL, baseModel: String, tokenizerFrom: URL?, maxLength: Int) throws {
-        guard let lora, !store.adapters.isEmpty else {
+        guard let lora, !adapters.isEmpty else {
             throw TransferError.invalidSetting("the model has no LoRA adapters to save (mode \(mode))")
         }
         if let name = firstNonFiniteParameter() {
@@ -146,7 +146,7 @@ extension TransferModel {
                 loaded.insert(p.name)
             }
         }
-        loaded.formUnion(try adapter.fill(model.store, encoderPrefix: model.encoderPrefix, ignoringOtherKeys: false))
+        loaded.formUnion(try adapter.fill(model.store, encoderPrefix: model.encoderPrefix, adapters: model.adapters, ignoringOtherKeys: false))
         // A head neither file holds would predict from random weights.
         for p in model.store.parameters where !p.name.hasPrefix(model.encoderPrefix) && !loaded.contains(p.name) {
             throw TransferError.invalidModelFolder(adapter.weightsURL, "missing key \"\(peftKeyPrefix + p.name)\": the head's weights "
@@ -155,7 +155,6 @@ extension TransferModel {
         if let name = model.firstNonFiniteParameter() {
             throw TransferError.invalidModelFolder(adapter.weightsURL, "weight \(name) holds NaN or infinity")
         }
-        model.store.training = false
         return (model, maxLength)
     }
 
@@ -207,7 +206,7 @@ extension TransferModel {
 ///
 /// ```swift
 /// let adapter = try LoRAAdapter(folder: URL(fileURLWithPath: "out/sst2-lora"))
-/// try adapter.attach(to: encoder.store, encoderPrefix: encoder.prefix, ignoringOtherKeys: true)
+/// try adapter.attach(to: encoder, defaultTargets: ["query", "value"], ignoringOtherKeys: true)
 /// ```
 public struct LoRAAdapter {
     public let folder: URL
@@ -246,11 +245,11 @@ public struct LoRAAdapter {
         return hasTokenizer ? adapter : try ModelLocation.resolve(base, revision: revision)
     }
 
-    /// Attaches the adapters to the dense layers of `store` under `encoderPrefix` and fills them
-    /// (``fill(_:encoderPrefix:ignoringOtherKeys:)``).
-    public func attach(to store: ParameterStore, encoderPrefix: String, defaultTargets: [String], ignoringOtherKeys: Bool) throws {
-        try settings.attach(to: store, under: encoderPrefix, defaultTargets: defaultTargets)
-        try fill(store, encoderPrefix: encoderPrefix, ignoringOtherKeys: ignoringOtherKeys)
+    /// Attaches the adapters to the encoder's dense layers and fills them
+    /// (``fill(_:encoderPrefix:adapters:ignoringOtherKeys:)``).
+    public func attach(to encoder: EncoderModel, defaultTargets: [String], ignoringOtherKeys: Bool) throws {
+        try settings.attach(to: encoder, under: encoder.prefix, defaultTargets: defaultTargets)
+        try fill(encoder.store, encoderPrefix: encoder.prefix, adapters: Linear.adapters(in: encoder), ignoringOtherKeys: ignoringOtherKeys)
     }
 
     /// Fills parameters from the adapter file's `base_model.model.…` keys. The key's name is looked
@@ -258,11 +257,14 @@ public struct LoRAAdapter {
     /// `base_model.model.encoder.…`), and with its first segment replaced by `encoderPrefix` (a
     /// sequence-classification adapter, `….bert.encoder.…`, on a bare encoder).
     ///
-    /// - Parameter ignoringOtherKeys: skip keys outside the adapters that name no parameter (a
-    ///   classifier, when only the encoder is loaded); otherwise they are an error.
+    /// - Parameters:
+    ///   - adapters: the attached adapters, each of which the file must fill.
+    ///   - ignoringOtherKeys: skip keys outside the adapters that name no parameter (a classifier,
+    ///     when only the encoder is loaded); otherwise they are an error.
     /// - Returns: the names of the parameters filled.
     @discardableResult
-    public func fill(_ store: ParameterStore, encoderPrefix: String, ignoringOtherKeys: Bool) throws -> Set<String> {
+    public func fill(_ store: ParameterStore, encoderPrefix: String, adapters: [(layer: Linear, adapter: LoRA)],
+                     ignoringOtherKeys: Bool) throws -> Set<String> {
         let prefix = TransferModel.peftKeyPrefix
         var loaded = Set<String>()
         for key in weights.floatKeys.sorted() {
@@ -286,7 +288,7 @@ public struct LoRAAdapter {
             parameter.value.withUnsafeMutableBufferPointer { buffer in for i in buffer.indices { buffer[i] = values[i] } }
             loaded.insert(parameter.name)
         }
-        for (_, adapter) in store.adapters {
+        for (_, adapter) in adapters {
             for p in [adapter.a, adapter.b] where !loaded.contains(p.name) {
                 throw TransferError.invalidModelFolder(weightsURL, "missing key \"\(prefix + p.name)\"")
             }

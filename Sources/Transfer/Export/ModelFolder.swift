@@ -87,7 +87,7 @@ extension TransferModel {
         if let name = firstNonFiniteParameter() {
             throw TransferError.training("refusing to save \(folder.path): weight \(name) holds NaN or infinity")
         }
-        guard store.adapters.isEmpty else {
+        guard adapters.isEmpty else {
             throw TransferError.invalidSetting("the model has LoRA adapters: save them with saveAdapter(to:…), "
                 + "or merge them first (mergeAdapters()) to save a plain model")
         }

@@ -12,24 +12,27 @@ extension TransferModel {
     ///   model already has adapters.
     @discardableResult
     public func attachAdapters(_ settings: LoRASettings) throws(TransferError) -> [String] {
-        guard store.adapters.isEmpty else { throw .invalidSetting("the model already has LoRA adapters") }
-        let layers = try settings.attach(to: store, under: encoderPrefix, defaultTargets: LoRASettings.defaultTargets(for: config))
+        guard adapters.isEmpty else { throw .invalidSetting("the model already has LoRA adapters") }
+        let layers = try settings.attach(to: encoder, under: encoderPrefix, defaultTargets: LoRASettings.defaultTargets(for: config))
         lora = settings
         applyTrainability()
         return layers.map { $0.name }
     }
 
+    /// The LoRA adapters attached to the encoder's dense layers, with their layers.
+    public var adapters: [(layer: Linear, adapter: LoRA)] { Linear.adapters(in: encoder) }
+
     /// Merges every adapter into its layer's weight (W += s·B·A) and drops the adapters: the
     /// model is then a plain fine-tuned model with the same outputs, saved as `finetune`.
     public func mergeAdapters() {
-        for (layer, _) in store.adapters { layer.mergeAdapter() }
+        for (layer, _) in adapters { layer.mergeAdapter() }
         lora = nil
     }
 
     /// LoRA's trainability: called by ``applyTrainability()`` in `lora` mode.
     func applyLoRATrainability() {
         store.setTrainable(false, under: encoderPrefix)
-        for (_, adapter) in store.adapters {
+        for (_, adapter) in adapters {
             adapter.a.trainable = true
             adapter.b.trainable = true
         }

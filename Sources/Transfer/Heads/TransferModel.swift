@@ -23,7 +23,7 @@ public final class TransferModel {
     public let mode: TransferMode
     public let freeze: FreezeSpec
     public let store: ParameterStore
-    public let encoder: any EncoderModel
+    public let encoder: EncoderModel
     public let preClassifier: Linear?
     public let classifier: Linear
     let dropout: Dropout
@@ -100,7 +100,7 @@ public final class TransferModel {
             preClassifier = nil
         }
         classifier = Linear(outputPath, inFeatures: width, outFeatures: head.outputs, std: std)
-        dropout = Dropout(root, probability: Float(head.dropout ?? kept.classifierDropout))
+        dropout = Dropout(probability: Float(head.dropout ?? kept.classifierDropout))
         applyTrainability()
     }
 
@@ -145,15 +145,13 @@ public final class TransferModel {
     /// The head's input: `[batch, features]` for sequence tasks, `[batch, seq, features]` for tagging.
     /// A frozen encoder runs in eval mode (no dropout) even while the head trains. The encoder
     /// skips padding (``EncoderInput/skipsPadding``): pooling and tagging never read those rows.
-    public func features(_ input: EncoderInput) throws(ModelError) -> Tensor {
+    public func features(_ input: EncoderInput, context: ForwardContext) throws(ModelError) -> Tensor {
         var input = input
         input.skipsPadding = true
-        let training = store.training
-        store.training = training && !encoderIsFrozen
-        defer { store.training = training }
+        var encoding = encoderIsFrozen ? context.evaluating : context
+        encoding.outputsHiddenStates = head.features != .last
         let indices = head.features.indices(layers: config.numHiddenLayers)
-        let needsStates = head.features != .last
-        let output = try encoder(input, outputHiddenStates: needsStates, outputAttentions: false, upToLayer: nil)
+        let output = try encoder(input, context: encoding)
         var hidden: Tensor
         switch head.features {
         case .last: hidden = output.lastHiddenState
@@ -162,22 +160,24 @@ public final class TransferModel {
         default: hidden = output.hiddenStates![indices[0]]
         }
         if head.task == .tagging { return hidden }
-        return head.pooling(hidden, mask: input.maskTensor, poolerOutput: readsEncoderPooler ? output.poolerOutput : nil)
+        return context.run { head.pooling(hidden, mask: input.maskTensor, poolerOutput: readsEncoderPooler ? output.poolerOutput : nil) }
     }
 
     /// Logits from head inputs: dropout, the optional hidden layer, then the output layer.
-    public func logits(features: Tensor) -> Tensor {
-        var x = dropout(features)
-        if let preClassifier {
-            x = preClassifier(x)
-            x = hiddenActivation(x, leakySlope: Float(head.leakySlope))
+    public func logits(features: Tensor, context: ForwardContext) -> Tensor {
+        context.run {
+            var x = dropout(features, context)
+            if let preClassifier {
+                x = preClassifier(x, context)
+                x = hiddenActivation(x, leakySlope: Float(head.leakySlope))
+            }
+            return classifier(x, context)
         }
-        return classifier(x)
     }
 
     /// Logits for a batch: `[batch, outputs]`, or `[batch, seq, outputs]` for tagging.
-    public func logits(_ input: EncoderInput) throws(ModelError) -> Tensor {
-        logits(features: try features(input))
+    public func logits(_ input: EncoderInput, context: ForwardContext) throws(ModelError) -> Tensor {
+        logits(features: try features(input, context: context), context: context)
     }
 
     /// The training loss of `logits` against `targets`.

@@ -40,17 +40,19 @@ public struct LoRASettings: Sendable, Equatable, Codable {
         targets.contains { name == $0 || name.hasSuffix("." + $0) }
     }
 
-    /// Attaches adapters to the dense layers of `store` under `prefix` that ``targets`` names
-    /// (`defaultTargets` when nil). Sets no `trainable` flag but the adapters' own (trainable).
+    /// Attaches adapters to the dense layers of the module tree `module` whose names start with
+    /// `prefix` and that ``targets`` names (`defaultTargets` when nil). Sets no `trainable` flag but
+    /// the adapters' own (trainable).
     ///
     /// - Throws: ``TransferError/invalidSetting(_:)`` when a target names no layer.
     @discardableResult
-    public func attach(to store: ParameterStore, under prefix: String, defaultTargets: [String]) throws(TransferError) -> [Linear] {
+    public func attach(to module: Any, under prefix: String, defaultTargets: [String]) throws(TransferError) -> [Linear] {
         try validate()
         let targets = self.targets ?? defaultTargets
-        let layers = store.linears.filter { $0.name.hasPrefix(prefix) && LoRASettings.matches($0.name, targets: targets) }
+        let candidates = Linear.all(in: module).filter { $0.name.hasPrefix(prefix) }
+        let layers = candidates.filter { LoRASettings.matches($0.name, targets: targets) }
         for target in targets where !layers.contains(where: { LoRASettings.matches($0.name, targets: [target]) }) {
-            let examples = store.linears.filter { $0.name.hasPrefix(prefix) }.prefix(8).map(\.name).joined(separator: ", ")
+            let examples = candidates.prefix(8).map(\.name).joined(separator: ", ")
             throw .invalidSetting("LoRA target \"\(target)\" names no dense layer of the encoder (its layers are named like \(examples))")
         }
         for layer in layers where layer.adapter != nil {

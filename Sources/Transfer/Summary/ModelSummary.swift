@@ -38,18 +38,18 @@ public struct ModelSummary: Sendable, CustomStringConvertible {
     }
 
     /// The encoder's rows: embeddings, each layer (followed by its LoRA adapters), the pooler.
-    static func encoderRows(_ model: any EncoderModel) -> [Row] {
+    static func encoderRows(_ model: EncoderModel) -> [Row] {
         let h = model.hiddenSize
         return model.blocks.flatMap { block in
             [row(model.store, prefix: block.prefix, type: block.type,
                  shape: block.prefix.hasSuffix("pooler.") ? "(None, \(h))" : "(None, None, \(h))")]
-                + adapterRows(model.store, under: block.prefix)
+                + adapterRows(model, under: block.prefix)
         }
     }
 
     /// One row per LoRA adapter under `prefix`: `….attention.self.query.lora (LoRA: r=8, alpha=16)`.
-    static func adapterRows(_ store: ParameterStore, under prefix: String) -> [Row] {
-        store.adapters.filter { $0.layer.name.hasPrefix(prefix) }.map { layer, adapter in
+    static func adapterRows(_ model: EncoderModel, under prefix: String) -> [Row] {
+        Linear.adapters(in: model).filter { $0.layer.name.hasPrefix(prefix) }.map { layer, adapter in
             let params = [adapter.a, adapter.b]
             let alpha = adapter.alpha == adapter.alpha.rounded() ? String(Int(adapter.alpha)) : String(adapter.alpha)
             return Row(name: layer.name + ".lora", type: "LoRA: r=\(adapter.rank), alpha=\(alpha)",
@@ -60,7 +60,7 @@ public struct ModelSummary: Sendable, CustomStringConvertible {
     }
 
     /// The bare encoder, as transformers' `AutoModel` loads it.
-    public init(encoder: any EncoderModel) {
+    public init(encoder: EncoderModel) {
         title = String(describing: type(of: encoder))
         rows = ModelSummary.encoderRows(encoder)
     }

@@ -18,9 +18,6 @@ public struct Evaluator {
     /// Per example, the head's outputs (logits): one row for sequence tasks; for tagging, one row
     /// per word (nil for a word that produced no token or was truncated away).
     func outputs(_ data: PreparedData, cache: FeatureCache? = nil) throws -> [[[Float]?]] {
-        let training = model.store.training
-        model.store.training = false
-        defer { model.store.training = training }
         let n = model.head.outputs
         var result = [[[Float]?]](repeating: [], count: data.count)
         if let cache {
@@ -29,7 +26,7 @@ public struct Evaluator {
                 let indices = Array(start..<min(start + batchSize, data.count))
                 let counts = indices.map { cache.rows[$0].count / cache.width }
                 let features = Tensor(shape: [counts.reduce(0, +), cache.width], scalars: indices.flatMap { cache.rows[$0] })
-                let logits = withNoGrad { model.logits(features: features) }.scalars
+                let logits = model.logits(features: features, context: .inference).scalars
                 var row = 0
                 for (i, count) in zip(indices, counts) {
                     let block = (row..<(row + count)).map { r in Array(logits[(r * n)..<((r + 1) * n)]) }
@@ -48,7 +45,7 @@ public struct Evaluator {
         var computed: [Int] = []
         try model.inferBatches(data, batchSize: batchSize, ranks: ranks) { indices, input in
             computed += indices
-            let logits = try model.logits(input).scalars
+            let logits = try model.logits(input, context: .inference).scalars
             let seq = input.sequenceLength
             for (b, i) in indices.enumerated() {
                 if model.head.task == .tagging {

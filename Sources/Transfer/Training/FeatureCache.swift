@@ -1,3 +1,4 @@
+import Layers
 import Models
 import Tensor
 
@@ -26,7 +27,7 @@ final class FeatureCache {
         rowWords = Array(repeating: [], count: data.count)
         var done = 0
         try model.inferBatches(data, batchSize: batchSize, ranks: ranks) { (indices, input) throws(ModelError) in
-            let values = try model.features(input).scalars
+            let values = try model.features(input, context: .inference).scalars
             let seq = input.sequenceLength
             for (b, i) in indices.enumerated() {
                 if tagging {
@@ -49,7 +50,7 @@ final class FeatureCache {
     }
 
     /// The training loss of a batch, through the head only.
-    func loss(model: TransferModel, indices: [Int]) throws -> Tensor {
+    func loss(model: TransferModel, indices: [Int], context: ForwardContext) throws -> Tensor {
         if tagging {
             guard case .tags(let tags) = data.targets else { throw TransferError.training("tagging data has no tags") }
             var flat: [Float] = [], targets: [Int32] = []
@@ -61,10 +62,11 @@ final class FeatureCache {
                 }
             }
             let features = Tensor(shape: [targets.count, width], scalars: flat)
-            return model.loss(logits: model.logits(features: features), targets: .classes(IDTensor(shape: [targets.count], ids: targets)))
+            return model.loss(logits: model.logits(features: features, context: context),
+                              targets: .classes(IDTensor(shape: [targets.count], ids: targets)))
         }
         let features = Tensor(shape: [indices.count, width], scalars: indices.flatMap { rows[$0] })
         guard let targets = data.batchTargets(indices, length: 0) else { throw TransferError.training("training data has no labels") }
-        return model.loss(logits: model.logits(features: features), targets: targets)
+        return model.loss(logits: model.logits(features: features, context: context), targets: targets)
     }
 }

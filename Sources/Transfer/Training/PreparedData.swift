@@ -167,20 +167,18 @@ extension PreparedData {
 }
 
 extension TransferModel {
-    /// The one batched inference loop over prepared data: eval mode (no dropout) and no gradients,
-    /// batches of `batchSize` sorted by length (only this rank's share of them with several ranks).
+    /// The one batched inference loop over prepared data (its forward passes run in
+    /// ``ForwardContext/inference``): batches of `batchSize` sorted by length (only this rank's
+    /// share of them with several ranks).
     /// `body` gets each batch's example indices and input; `progress` the examples done so far.
     func inferBatches<E: Error>(
         _ data: PreparedData, batchSize: Int, ranks: Communicator = .single, progress: ((Int) -> Void)? = nil,
         _ body: (_ indices: [Int], _ input: EncoderInput) throws(E) -> Void
     ) throws(E) {
-        let training = store.training
-        store.training = false
-        defer { store.training = training }
         var done = 0
         let batches = lengthSortedBatches(data.encodings.map(\.count), size: batchSize, shard: (ranks.rank, ranks.size))
         for indices in batches {
-            try withNoGrad { () throws(E) in try body(indices, data.input(indices)) }
+            try body(indices, data.input(indices))
             done += indices.count
             progress?(done)
         }

@@ -35,11 +35,9 @@ extension Trainer {
             for p in model.store.parameters { if let v = best[p.name] { writer.add(p.name, shape: p.shape, values: v) } }
             try writer.write(to: partial.appending(path: "best.safetensors"))
         }
-        var saved = state
-        saved.generator = model.store.generator.state
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(saved), to: partial.appending(path: "trainer_state.json"))
+        try AtomicFile.write(try encoder.encode(state), to: partial.appending(path: "trainer_state.json"))
 
         try? fm.removeItem(at: old)
         if fm.fileExists(atPath: final.path) { try fm.moveItem(at: final, to: old) }

@@ -34,7 +34,6 @@ public final class Trainer {
         var epoch = 0
         var nextBatch = 0
         var globalStep = 0
-        var generator: UInt64 = 0
         var bestValue: Double?
         var bestStep: Int?
         var evaluationsWithoutImprovement = 0
@@ -109,11 +108,9 @@ public final class Trainer {
             try restore(from: checkpoints, batchesPerEpoch: batchesPerEpoch, stepsPerEpoch: stepsPerEpoch, data: fingerprint)
         } else {
             state = State()
-            state.generator = model.store.generator.state
         }
         state.options = options
         state.data = fingerprint
-        model.store.generator = SeededGenerator(seed: state.generator)
 
         // A frozen encoder gives the same features every epoch: compute them once.
         let featureStart = Date()
@@ -158,11 +155,10 @@ public final class Trainer {
                 // Data-parallel: this rank's share of the global batch; dropout keyed on each example's position.
                 let share = share(lengths: indices.map { train.encodings[$0].count }), mine = Array(indices[share])
                 let weight = lossWeight(mine: mine, all: indices, data: train)
-                model.store.generator = dropoutGenerator(epoch: state.epoch, batch: batch, positions: (batch * options.batchSize + share.lowerBound)..<(batch * options.batchSize + share.upperBound),
-                                                         indices: mine, data: train)
-                model.store.training = true
-                let localLoss = mine.isEmpty ? nil : try cache?.loss(model: model, indices: mine) ?? batchLoss(train, mine)
-                model.store.training = false
+                let first = batch * options.batchSize
+                let context = ForwardContext.training(RandomStream(dropoutGenerator(
+                    epoch: state.epoch, batch: batch, positions: (first + share.lowerBound)..<(first + share.upperBound), indices: mine, data: train)))
+                let localLoss = mine.isEmpty ? nil : try cache?.loss(model: model, indices: mine, context: context) ?? batchLoss(train, mine, context)
                 let lossValue = Float(try communicator.sum([Double(localLoss?.item ?? 0) * Double(weight)])[0])
                 guard lossValue.isFinite else { throw diverged("the loss is \(lossValue.isNaN ? "NaN" : "\(lossValue)")", batch: batch, checkpoints: checkpoints) }
                 lossSum += Double(lossValue); lossCount += 1; examples += indices.count
@@ -211,7 +207,6 @@ public final class Trainer {
             if let checkpoints { try saveCheckpoint(to: checkpoints) }
             if stoppedEarly { break }
         }
-        state.generator = model.store.generator.state
         if !stopped, let best { restoreWeights(best) }
         if !stopped { try checkFiniteOutputs(dev ?? train, checkpoints: checkpoints) }
         var devMetrics: Metrics? = nil
@@ -226,11 +221,8 @@ public final class Trainer {
     /// outputs on the first batch of `data` (the dev data, else the training data), or the run diverged.
     func checkFiniteOutputs(_ data: PreparedData, checkpoints: URL?) throws {
         guard data.count > 0 else { return }
-        let training = model.store.training
-        model.store.training = false
-        defer { model.store.training = training }
         let indices = Array(0..<min(data.count, options.batchSize))
-        let logits = try withNoGrad { () throws(ModelError) in try model.logits(data.input(indices)) }
+        let logits = try model.logits(data.input(indices), context: .inference)
         guard logits.scalars.allSatisfy(\.isFinite) else {
             throw diverged("the final model's outputs on \(indices.count) examples are NaN or infinite", batch: nil, checkpoints: checkpoints)
         }
@@ -258,12 +250,12 @@ public final class Trainer {
     }
 
     /// The loss of one batch through the whole model.
-    func batchLoss(_ data: PreparedData, _ indices: [Int]) throws -> Tensor {
+    func batchLoss(_ data: PreparedData, _ indices: [Int], _ context: ForwardContext) throws -> Tensor {
         let input = data.input(indices)
         guard let targets = data.batchTargets(indices, length: input.sequenceLength) else {
             throw TransferError.training("training data has no labels")
         }
-        return model.loss(logits: try model.logits(input), targets: targets)
+        return model.loss(logits: try model.logits(input, context: context), targets: targets)
     }
 
     /// The data order of an epoch: a permutation that depends only on the seed and the epoch, so a
