@@ -26,14 +26,13 @@ final class DemoModelTests: XCTestCase {
         let embeddings = try weights.floats("embeddings.word_embeddings.weight")
         XCTAssertEqual(embeddings.count, 30522 * 384)
 
-        let config = try BertConfig(contentsOf: folder.appending(path: "config.json"))
-        XCTAssertEqual(config.hiddenSize, 384)
-        XCTAssertEqual(config.numHiddenLayers, 6)
-        for layer in 0..<config.numHiddenLayers {
-            XCTAssertEqual(weights.info("encoder.layer.\(layer).attention.self.query.weight")?.shape,
-                           [config.hiddenSize, config.hiddenSize])
-            XCTAssertEqual(weights.info("encoder.layer.\(layer).intermediate.dense.weight")?.shape,
-                           [config.intermediateSize, config.hiddenSize])
+        let config = try JSONConfig(contentsOf: folder.appending(path: "config.json"))
+        let (hidden, layers, intermediate) = (try config.int("hidden_size"), try config.int("num_hidden_layers"), try config.int("intermediate_size"))
+        XCTAssertEqual(hidden, 384)
+        XCTAssertEqual(layers, 6)
+        for layer in 0..<layers {
+            XCTAssertEqual(weights.info("encoder.layer.\(layer).attention.self.query.weight")?.shape, [hidden, hidden])
+            XCTAssertEqual(weights.info("encoder.layer.\(layer).intermediate.dense.weight")?.shape, [intermediate, hidden])
         }
 
         let sentence = try XCTUnwrap(try SentenceTransformerConfig.load(from: folder))

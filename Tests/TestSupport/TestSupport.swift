@@ -176,3 +176,56 @@ public func forEachInstructionSet(file: StaticString = #filePath, line: UInt = #
     }
     XCTAssertTrue(ran.contains("baseline") && ran.contains(native), "ran \(ran), native \(native)", file: file, line: line)
 }
+
+/// A fresh folder under the system's temporary directory, removed when the value goes away.
+public final class TemporaryFolder {
+    public let url: URL
+
+    public init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appending(path: "bertkit-tests-\(UUID().uuidString)", directoryHint: .isDirectory)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Writes `data` to `name` (which may contain folders) and returns its URL.
+    @discardableResult
+    public func write(_ name: String, _ data: Data) throws -> URL {
+        let file = url.appending(path: name)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: file)
+        return file
+    }
+
+    @discardableResult
+    public func write(_ name: String, _ text: String) throws -> URL {
+        try write(name, Data(text.utf8))
+    }
+
+    public func makeFolder(_ name: String) throws -> URL {
+        let folder = url.appending(path: name, directoryHint: .isDirectory)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+}
+
+/// Runs `body`, expecting it to throw, and returns the error (failing the test if none is thrown).
+public func expectError<T, E: Error>(
+    _ body: () throws(E) -> T, file: StaticString = #filePath, line: UInt = #line
+) -> E? {
+    do {
+        let value = try body()
+        XCTFail("expected an error, got \(value)", file: file, line: line)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// Asserts that `message` contains every one of `parts`.
+public func assertMentions(_ message: String, _ parts: [String], file: StaticString = #filePath, line: UInt = #line) {
+    for part in parts where !message.contains(part) {
+        XCTFail("message does not mention \"\(part)\":\n\(message)", file: file, line: line)
+    }
+}

@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 
 /// Upper bounds on the sizes a `config.json` may declare, checked when it is read.

@@ -1,4 +1,5 @@
 // Mirrors transformers' `ElectraConfig` (models/electra/configuration_electra.py): same fields, same defaults.
+import Checkpoints
 import Foundation
 
 /// The hyperparameters of an ELECTRA model (discriminator or generator), as in its `config.json`.

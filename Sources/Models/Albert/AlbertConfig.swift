@@ -1,4 +1,5 @@
 // Mirrors transformers' `AlbertConfig` (models/albert/configuration_albert.py): same fields, same defaults.
+import Checkpoints
 import Foundation
 
 /// The hyperparameters of an ALBERT model, as in its `config.json`.

@@ -1,4 +1,5 @@
 // Mirrors transformers' `BertConfig` (models/bert/configuration_bert.py): same fields, same defaults.
+import Checkpoints
 import Foundation
 
 /// The hyperparameters of a BERT model, as in its `config.json`.

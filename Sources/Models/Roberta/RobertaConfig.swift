@@ -1,5 +1,6 @@
 // Mirrors transformers' `RobertaConfig` and `XLMRobertaConfig` (models/roberta/configuration_roberta.py,
 // models/xlm_roberta/configuration_xlm_roberta.py): same fields, same defaults.
+import Checkpoints
 import Foundation
 
 /// The hyperparameters of a RoBERTa or XLM-RoBERTa model, as in its `config.json`.

@@ -1,5 +1,6 @@
 // Mirrors transformers' `DistilBertConfig` (models/distilbert/configuration_distilbert.py): same fields,
 // same defaults.
+import Checkpoints
 import Foundation
 
 /// The hyperparameters of a DistilBERT model, as in its `config.json`.

@@ -1,3 +1,7 @@
+import Checkpoints
+import Layers
+import Tensor
+
 /// The activation functions of BertKit's layers, by their transformers names: those a model's
 /// feed-forward layers may use (`hidden_act` in `config.json`), and those of a task head's hidden
 /// layer (``headActivations``).
@@ -48,5 +52,26 @@ extension JSONConfig {
                 "unsupported activation \"\(name)\"; supported: \(Activation.supportedNames.joined(separator: ", "))"))
         }
         return activation
+    }
+}
+
+extension Activation {
+    /// Applies this activation to a tensor; ``leakyRelu`` with `leakySlope`.
+    public func callAsFunction(_ x: Tensor, leakySlope: Float = 0.01) -> Tensor {
+        switch self {
+        case .gelu: return x.gelu()
+        case .geluNew, .geluPyTorchTanh: return x.geluTanh()
+        case .relu: return x.relu()
+        case .tanh: return x.tanh()
+        case .leakyRelu: return x.leakyRelu(slope: leakySlope)
+        case .silu: return x * x.sigmoid()
+        }
+    }
+
+    /// `self(dense(x))`. Exact GELU takes the dense layer's bias into its own pass
+    /// (``Tensor/gelu(addingBias:)``) instead of the product writing it first.
+    public func callAsFunction(_ dense: Linear, _ x: Tensor, _ context: ForwardContext) -> Tensor {
+        guard self == .gelu else { return self(dense(x, context)) }
+        return dense.product(x, context).gelu(addingBias: dense.bias?.value)
     }
 }
