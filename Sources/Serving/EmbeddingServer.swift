@@ -122,7 +122,7 @@ public final class EmbeddingServer: Sendable {
             if model.normalizesByDefault { v = l2Normalized(v) }
             if i > 0 { out += "," }
             out += "{\"object\":\"embedding\",\"index\":\(i),\"embedding\":"
-            if body.base64 { out += "\"" + JSONWriter.base64(v) + "\"" } else { JSONWriter.floats(v, into: &out) }
+            if body.base64 { out += "\"" + Self.base64(v) + "\"" } else { JSONWriter.floats(v, into: &out) }
             out += "}"
         }
         out += "],\"model\":\(JSONWriter.string(body.model ?? model.id)),\"usage\":{\"prompt_tokens\":\(tokens),\"total_tokens\":\(tokens)}}"
@@ -273,6 +273,18 @@ public final class EmbeddingServer: Sendable {
             logger.error("batch failed", metadata: ["error": "\(error)"])
             throw ServeError(status: .internalServerError, message: "the model failed: \(error)", style: style)
         }
+    }
+
+    /// The little-endian float32 bytes in base64, as OpenAI's `encoding_format: "base64"`.
+    static func base64(_ v: [Float]) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(v.count * 4)
+        for x in v {
+            let b = x.bitPattern.littleEndian
+            bytes += [UInt8(truncatingIfNeeded: b), UInt8(truncatingIfNeeded: b >> 8),
+                      UInt8(truncatingIfNeeded: b >> 16), UInt8(truncatingIfNeeded: b >> 24)]
+        }
+        return Data(bytes).base64EncodedString()
     }
 
     static func json(_ s: String) -> Response {
