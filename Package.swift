@@ -54,7 +54,7 @@ let package = Package(
         // JSON text: the one parser (one nesting limit, errors with line and column), value and writer.
         .target(name: "JSON"),
         .target(name: "Checkpoints", dependencies: ["JSON"]),
-        .target(name: "Tokenizers"),
+        .target(name: "Tokenizers", dependencies: ["JSON"]),
         .target(name: "Models", dependencies: ["Layers", "Checkpoints"]),
         .target(name: "Transfer", dependencies: ["Models", "Tokenizers", "CMPI"]),
         .target(name: "BertKit", dependencies: ["Transfer"]),
