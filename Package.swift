@@ -3,7 +3,7 @@
 //
 // Dependencies point one way (see README "Architecture"):
 //   CBLAS, COneDNN, CKernels ← Tensor ← Layers ← Models ← Transfer ← bertkit (CLI); CMPI ← Transfer
-//   Checkpoints and Tokenizers need no tensors; Models and Transfer use them.
+//   JSON ← Checkpoints, Tokenizers: these need no tensors; Models and Transfer use them.
 import PackageDescription
 
 let package = Package(
@@ -51,8 +51,10 @@ let package = Package(
             dependencies: ["CKernels", "COneDNN", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
         .target(name: "Layers", dependencies: ["Tensor", "CKernels"]),
-        .target(name: "Checkpoints"),
-        .target(name: "Tokenizers"),
+        // JSON text: the one parser (one nesting limit, errors with line and column), value and writer.
+        .target(name: "JSON"),
+        .target(name: "Checkpoints", dependencies: ["JSON"]),
+        .target(name: "Tokenizers", dependencies: ["JSON"]),
         .target(name: "Models", dependencies: ["Layers", "Checkpoints"]),
         .target(name: "Transfer", dependencies: ["Models", "Tokenizers", "CMPI"]),
         .target(name: "BertKit", dependencies: ["Transfer"]),
@@ -60,7 +62,7 @@ let package = Package(
         .target(
             name: "Serving",
             dependencies: [
-                "BertKit",
+                "BertKit", "JSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -84,6 +86,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensor", "CKernels"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         // Fixtures are read from the source tree (TestPaths), not bundled as resources.
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Checkpoints", "TestSupport"], exclude: ["Fixtures"]),

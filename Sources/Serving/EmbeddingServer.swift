@@ -112,8 +112,8 @@ public final class EmbeddingServer: Sendable {
     // MARK: Routes
 
     func openAIEmbeddings(_ request: Request) async throws -> Response {
-        let body = try OpenAIEmbeddingRequest(try await jsonBody(request, style: .openAI))
-        let encodings = try encode(body.input, truncate: body.truncate, style: .openAI)
+        let body = try await decode(OpenAIEmbeddingRequest.self, request, style: .openAI)
+        let encodings = try encode(body.input, truncate: body.truncate ?? false, style: .openAI)
         let outputs = try await submit(encodings, kind: .embed, style: .openAI)
         let tokens = encodings.reduce(0) { $0 + $1.count }
         var out = "{\"object\":\"list\",\"data\":["
@@ -122,7 +122,7 @@ public final class EmbeddingServer: Sendable {
             if model.normalizesByDefault { v = l2Normalized(v) }
             if i > 0 { out += "," }
             out += "{\"object\":\"embedding\",\"index\":\(i),\"embedding\":"
-            if body.base64 { out += "\"" + JSONWriter.base64(v) + "\"" } else { JSONWriter.floats(v, into: &out) }
+            if body.encodingFormat == .base64 { out += "\"" + Self.base64(v) + "\"" } else { JSONWriter.floats(v, into: &out) }
             out += "}"
         }
         out += "],\"model\":\(JSONWriter.string(body.model ?? model.id)),\"usage\":{\"prompt_tokens\":\(tokens),\"total_tokens\":\(tokens)}}"
@@ -130,14 +130,14 @@ public final class EmbeddingServer: Sendable {
     }
 
     func embed(_ request: Request) async throws -> Response {
-        let body = try TEIEmbedRequest(try await jsonBody(request, style: .tei))
-        let encodings = try encode(body.inputs, truncate: body.truncate, style: .tei)
+        let body = try await decode(TEIEmbedRequest.self, request, style: .tei)
+        let encodings = try encode(body.inputs, truncate: body.truncate ?? false, style: .tei)
         let outputs = try await submit(encodings, kind: .embed, style: .tei)
         var out = "["
         for (i, output) in outputs.enumerated() {
             guard case .vector(let v) = output else { continue }
             if i > 0 { out += "," }
-            JSONWriter.floats(body.normalize ? l2Normalized(v) : v, into: &out)
+            JSONWriter.floats((body.normalize ?? true) ? l2Normalized(v) : v, into: &out)
         }
         return Self.json(out + "]")
     }
@@ -147,16 +147,17 @@ public final class EmbeddingServer: Sendable {
               let labels = model.labels, let task = model.task else {
             throw ServeError.invalid("this server's model has no classification head; serve a folder written by `bertkit train`", .tei)
         }
-        let body = try TEIPredictRequest(try await jsonBody(request, style: .tei))
-        guard body.sequences.count <= settings.maxInputsPerRequest else {
-            throw ServeError.invalid("at most \(settings.maxInputsPerRequest) inputs per request, got \(body.sequences.count)", .tei)
+        let body = try await decode(TEIPredictRequest.self, request, style: .tei)
+        let sequences = body.inputs.all
+        guard sequences.count <= settings.maxInputsPerRequest else {
+            throw ServeError.invalid("at most \(settings.maxInputsPerRequest) inputs per request, got \(sequences.count)", .tei)
         }
-        var encodings = body.sequences.map { tokenizer.encode($0.0, pair: $0.1) }
+        var encodings = sequences.map { tokenizer.encode($0.0, pair: $0.1) }
         for (i, e) in encodings.enumerated() where e.count > maxLength {
-            guard body.truncate else { throw Self.tooLong(i, e.count, maxLength, .tei) }
+            guard body.truncate ?? false else { throw Self.tooLong(i, e.count, maxLength, .tei) }
             var t = tokenizer
             t.truncation = Truncation(maxLength: maxLength)
-            encodings[i] = t.encode(body.sequences[i].0, pair: body.sequences[i].1)
+            encodings[i] = t.encode(sequences[i].0, pair: sequences[i].1)
         }
         let outputs = try await submit(encodings, kind: .predict, style: .tei)
         let answers = outputs.map { output -> String in
@@ -164,21 +165,22 @@ public final class EmbeddingServer: Sendable {
             let scores: [(String, Float)]
             switch task {
             case .regression: scores = [(labels.first ?? "LABEL_0", p.value ?? 0)]
-            default: scores = zip(labels, body.rawScores ? (p.logits.first ?? nil) ?? [] : p.probabilities).map { ($0, $1) }
+            default: scores = zip(labels, (body.rawScores ?? false) ? (p.logits.first ?? nil) ?? [] : p.probabilities).map { ($0, $1) }
             }
             return "[" + scores.sorted { $0.1 > $1.1 }
                 .map { "{\"score\":\(JSONWriter.number($0.1)),\"label\":\(JSONWriter.string($0.0))}" }
                 .joined(separator: ",") + "]"
         }
-        return Self.json(body.isBatch ? "[" + answers.joined(separator: ",") + "]" : answers[0])
+        return Self.json(body.inputs.isBatch ? "[" + answers.joined(separator: ",") + "]" : answers[0])
     }
 
     func tokenize(_ request: Request) async throws -> Response {
-        let body = try TEITokenizeRequest(try await jsonBody(request, style: .tei))
-        guard body.texts.count <= settings.maxInputsPerRequest else {
-            throw ServeError.invalid("at most \(settings.maxInputsPerRequest) inputs per request, got \(body.texts.count)", .tei)
+        let body = try await decode(TEITokenizeRequest.self, request, style: .tei)
+        guard case .texts(let texts) = body.inputs else { throw ServeError.invalid("'inputs' must be a string or an array of strings", .tei) }
+        guard texts.count <= settings.maxInputsPerRequest else {
+            throw ServeError.invalid("at most \(settings.maxInputsPerRequest) inputs per request, got \(texts.count)", .tei)
         }
-        let encodings = model.tokenizer.encodeBatch(body.texts, addSpecialTokens: body.addSpecialTokens)
+        let encodings = model.tokenizer.encodeBatch(texts, addSpecialTokens: body.addSpecialTokens ?? true)
         let out = encodings.map { e in
             "[" + (0..<e.count).map { i in
                 let special = e.specialTokensMask[i] == 1
@@ -212,8 +214,8 @@ public final class EmbeddingServer: Sendable {
 
     // MARK: Helpers
 
-    /// The body as a JSON object, after the size check (413).
-    func jsonBody(_ request: Request, style: ErrorStyle) async throws -> [String: Any] {
+    /// The body decoded, after the size check (413).
+    func decode<Body: Decodable>(_ type: Body.Type, _ request: Request, style: ErrorStyle) async throws -> Body {
         let limit = settings.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw ServeError(status: .contentTooLarge, message: "the body is over \(limit) bytes", style: style)
@@ -221,7 +223,7 @@ public final class EmbeddingServer: Sendable {
         let buffer: ByteBuffer
         do { buffer = try await request.body.collect(upTo: limit) }
         catch is NIOTooManyBytesError { throw ServeError(status: .contentTooLarge, message: "the body is over \(limit) bytes", style: style) }
-        return try jsonObject(buffer, style: style)
+        return try decodeBody(Body.self, from: buffer, style: style)
     }
 
     /// Tokenizes texts (or checks token ids), refusing or truncating what is over the max length.
@@ -273,6 +275,18 @@ public final class EmbeddingServer: Sendable {
             logger.error("batch failed", metadata: ["error": "\(error)"])
             throw ServeError(status: .internalServerError, message: "the model failed: \(error)", style: style)
         }
+    }
+
+    /// The little-endian float32 bytes in base64, as OpenAI's `encoding_format: "base64"`.
+    static func base64(_ v: [Float]) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(v.count * 4)
+        for x in v {
+            let b = x.bitPattern.littleEndian
+            bytes += [UInt8(truncatingIfNeeded: b), UInt8(truncatingIfNeeded: b >> 8),
+                      UInt8(truncatingIfNeeded: b >> 16), UInt8(truncatingIfNeeded: b >> 24)]
+        }
+        return Data(bytes).base64EncodedString()
     }
 
     static func json(_ s: String) -> Response {

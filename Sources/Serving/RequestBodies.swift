@@ -1,8 +1,93 @@
 import Foundation
 import Hummingbird
+import JSON
 
-/// The texts (or token ids) of a request.
-enum Inputs {
+/// `POST /v1/embeddings` (OpenAI).
+struct OpenAIEmbeddingRequest: Decodable {
+    var input: Inputs
+    var model: String?
+    var encodingFormat: EncodingFormat?
+    /// An extension of OpenAI's API: truncate long inputs instead of refusing them.
+    var truncate: Bool?
+
+    enum EncodingFormat: String, Decodable {
+        case float, base64
+
+        init(from decoder: any Decoder) throws {
+            guard let format = (try? decoder.singleValueContainer().decode(String.self)).flatMap(Self.init(rawValue:)) else {
+                throw InvalidBody("'encoding_format' must be \"float\" or \"base64\"")
+            }
+            self = format
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case input, model, truncate
+        case encodingFormat = "encoding_format"
+    }
+}
+
+/// `POST /embed` (TEI).
+struct TEIEmbedRequest: Decodable {
+    var inputs: Inputs
+    var normalize: Bool?
+    var truncate: Bool?
+}
+
+/// `POST /predict` (TEI).
+struct TEIPredictRequest: Decodable {
+    var inputs: Sequences
+    var rawScores: Bool?
+    var truncate: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case inputs, truncate
+        case rawScores = "raw_scores"
+    }
+}
+
+/// `POST /tokenize` (TEI).
+struct TEITokenizeRequest: Decodable {
+    var inputs: Inputs
+    var addSpecialTokens: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case inputs
+        case addSpecialTokens = "add_special_tokens"
+    }
+}
+
+/// Content of the wrong shape, said in one line that names the field.
+struct InvalidBody: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// Decodes a body: malformed JSON is a 400; well-formed JSON of the wrong shape is ``ServeError/invalid(_:_:)``.
+func decodeBody<Body: Decodable>(_ type: Body.Type, from body: ByteBuffer, style: ErrorStyle) throws(ServeError) -> Body {
+    let bytes = Array(body.readableBytesView)
+    // The one parser reads the text first: its error names the line and column, and JSONDecoder
+    // never sees nesting deeper than JSONValue.maxDepth (FoundationEssentials' scanner traps on 513
+    // opening brackets, where the text ends at its own limit).
+    do throws(JSONSyntaxError) { _ = try JSONValue.parse(bytes) }
+    catch { throw .badRequest("the body is not valid JSON: \(error)", style) }
+    do {
+        return try JSONDecoder().decode(Body.self, from: Data(bytes))
+    } catch let error as InvalidBody {
+        throw .invalid(error.message, style)
+    } catch DecodingError.keyNotFound(let key, _) {
+        throw .invalid("'\(key.stringValue)' is required", style)
+    } catch DecodingError.typeMismatch(let type, let context) {
+        guard let field = context.codingPath.first?.stringValue else { throw .invalid("the body must be a JSON object", style) }
+        throw .invalid("'\(field)' must be \(type == Bool.self ? "true or false" : "a string")", style)
+    } catch {
+        throw .badRequest("the body is not valid JSON", style)
+    }
+}
+
+/// The texts (or token ids) of a request (OpenAI's `input`, TEI's `inputs`): a string, an array of
+/// strings, an array of token ids, or an array of arrays of token ids.
+enum Inputs: Decodable {
     case texts([String])
     /// Token ids of the model's own vocabulary, used as given (special tokens included, as
     /// `/tokenize` returns them).
@@ -14,169 +99,105 @@ enum Inputs {
         case .tokens(let t): return t.count
         }
     }
-}
 
-/// `POST /v1/embeddings` (OpenAI).
-struct OpenAIEmbeddingRequest {
-    var input: Inputs
-    var model: String?
-    var base64: Bool
-    /// An extension of OpenAI's API: truncate long inputs instead of refusing them.
-    var truncate: Bool
-
-    init(_ json: [String: Any]) throws(ServeError) {
-        guard let raw = json["input"] else { throw .invalid("'input' is required", .openAI) }
-        input = try parseInputs(raw, field: "input", style: .openAI, allowTokens: true)
-        if let m = json["model"], !(m is NSNull) {
-            guard let m = m as? String else { throw .invalid("'model' must be a string", .openAI) }
-            model = m
+    init(from decoder: any Decoder) throws {
+        let field = decoder.codingPath.last?.stringValue ?? "input"
+        let mustBe = InvalidBody("'\(field)' must be a string or an array of strings or token ids")
+        let value = try decoder.singleValueContainer()
+        if let text = try? value.decode(String.self) {
+            guard !text.isEmpty else { throw InvalidBody("'\(field)' is an empty string") }
+            self = .texts([text])
+            return
         }
-        switch json["encoding_format"] {
-        case nil, is NSNull: base64 = false
-        case let f as String where f == "float": base64 = false
-        case let f as String where f == "base64": base64 = true
-        default: throw .invalid("'encoding_format' must be \"float\" or \"base64\"", .openAI)
-        }
-        truncate = try optionalBool(json, "truncate", style: .openAI) ?? false
-    }
-}
-
-/// `POST /embed` (TEI).
-struct TEIEmbedRequest {
-    var inputs: Inputs
-    var normalize: Bool
-    var truncate: Bool
-
-    init(_ json: [String: Any]) throws(ServeError) {
-        guard let raw = json["inputs"] else { throw .invalid("'inputs' is required", .tei) }
-        inputs = try parseInputs(raw, field: "inputs", style: .tei, allowTokens: true)
-        normalize = try optionalBool(json, "normalize", style: .tei) ?? true
-        truncate = try optionalBool(json, "truncate", style: .tei) ?? false
-    }
-}
-
-/// `POST /predict` (TEI): a text, a pair `[a, b]`, or a batch of those (`[[a], [b, c], …]`).
-struct TEIPredictRequest {
-    /// Each sequence: one text, or a text pair.
-    var sequences: [(String, String?)]
-    var isBatch: Bool
-    var rawScores: Bool
-    var truncate: Bool
-
-    init(_ json: [String: Any]) throws(ServeError) {
-        guard let raw = json["inputs"] else { throw .invalid("'inputs' is required", .tei) }
-        func sequence(_ a: [Any]) throws(ServeError) -> (String, String?) {
-            let s = a.compactMap { $0 as? String }
-            guard s.count == a.count, (1...2).contains(s.count) else {
-                throw .invalid("a sequence is a string, or an array of one or two strings", .tei)
-            }
-            return (s[0], s.count == 2 ? s[1] : nil)
-        }
-        switch raw {
-        case let s as String:
-            sequences = [(s, nil)]
-            isBatch = false
-        case let a as [Any] where !a.isEmpty && a.allSatisfy({ $0 is String }):
-            sequences = [try sequence(a)]
-            isBatch = false
-        case let a as [Any] where !a.isEmpty:
-            var all: [(String, String?)] = []
-            for item in a {
-                if let s = item as? String { all.append((s, nil)); continue }
-                guard let inner = item as? [Any] else { throw .invalid("'inputs' must hold strings or arrays of strings", .tei) }
-                all.append(try sequence(inner))
-            }
-            sequences = all
-            isBatch = true
-        case let a as [Any] where a.isEmpty:
-            throw .invalid("'inputs' is empty", .tei)
-        default:
-            throw .invalid("'inputs' must be a string or an array", .tei)
-        }
-        if sequences.contains(where: { $0.0.isEmpty }) { throw .invalid("'inputs' holds an empty text", .tei) }
-        rawScores = try optionalBool(json, "raw_scores", style: .tei) ?? false
-        truncate = try optionalBool(json, "truncate", style: .tei) ?? false
-    }
-}
-
-/// `POST /tokenize` (TEI).
-struct TEITokenizeRequest {
-    var texts: [String]
-    var addSpecialTokens: Bool
-
-    init(_ json: [String: Any]) throws(ServeError) {
-        guard let raw = json["inputs"] else { throw .invalid("'inputs' is required", .tei) }
-        guard case .texts(let texts) = try parseInputs(raw, field: "inputs", style: .tei, allowTokens: false) else {
-            throw .invalid("'inputs' must be a string or an array of strings", .tei)
-        }
-        self.texts = texts
-        addSpecialTokens = try optionalBool(json, "add_special_tokens", style: .tei) ?? true
-    }
-}
-
-/// The body as a JSON object; a syntax error is a 400.
-func jsonObject(_ body: ByteBuffer, style: ErrorStyle) throws(ServeError) -> [String: Any] {
-    let data = Data(body.readableBytesView)
-    let parsed: Any
-    do { parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
-    catch { throw .badRequest("the body is not valid JSON", style) }
-    guard let object = parsed as? [String: Any] else { throw .invalid("the body must be a JSON object", style) }
-    return object
-}
-
-/// A string, an array of strings, an array of token ids, or an array of arrays of token ids.
-func parseInputs(_ raw: Any, field: String, style: ErrorStyle, allowTokens: Bool) throws(ServeError) -> Inputs {
-    switch raw {
-    case let s as String:
-        guard !s.isEmpty else { throw .invalid("'\(field)' is an empty string", style) }
-        return .texts([s])
-    case let a as [Any]:
-        guard !a.isEmpty else { throw .invalid("'\(field)' is empty", style) }
-        if a.allSatisfy({ $0 is String }) {
-            let texts = a.map { $0 as! String }
-            if let i = texts.firstIndex(where: \.isEmpty) { throw .invalid("'\(field)[\(i)]' is an empty string", style) }
-            return .texts(texts)
-        }
-        if allowTokens, let ids = tokenIDs(a) {
-            return .tokens([ids])
-        }
-        if allowTokens, a.allSatisfy({ $0 is [Any] }) {
-            var all: [[Int32]] = []
-            for (i, item) in a.enumerated() {
-                guard let ids = tokenIDs(item as! [Any]), !ids.isEmpty else {
-                    throw .invalid("'\(field)[\(i)]' must be a non-empty array of token ids", style)
+        guard let items = try? value.decode([InputItem].self) else { throw mustBe }
+        guard !items.isEmpty else { throw InvalidBody("'\(field)' is empty") }
+        let texts = items.compactMap(\.text), ids = items.compactMap(\.id)
+        if texts.count == items.count {
+            if let i = texts.firstIndex(where: \.isEmpty) { throw InvalidBody("'\(field)[\(i)]' is an empty string") }
+            self = .texts(texts)
+        } else if ids.count == items.count {
+            self = .tokens([ids])
+        } else if items.allSatisfy(\.isArray) {
+            self = .tokens(try items.enumerated().map { i, item in
+                guard case .ids(let ids) = item, !ids.isEmpty else {
+                    throw InvalidBody("'\(field)[\(i)]' must be a non-empty array of token ids")
                 }
-                all.append(ids)
-            }
-            return .tokens(all)
+                return ids
+            })
+        } else {
+            throw mustBe
         }
-        throw .invalid("'\(field)' must be a string or an array of strings\(allowTokens ? " or token ids" : "")", style)
-    default:
-        throw .invalid("'\(field)' must be a string or an array of strings\(allowTokens ? " or token ids" : "")", style)
     }
 }
 
-/// Integers in 0...Int32.max (not booleans, not fractions), or nil.
-private func tokenIDs(_ a: [Any]) -> [Int32]? {
-    var ids: [Int32] = []
-    ids.reserveCapacity(a.count)
-    for x in a {
-        guard let n = x as? NSNumber, !isJSONBoolean(n), let i = x as? Int, (0...Int(Int32.max)).contains(i) else { return nil }
-        ids.append(Int32(i))
+/// TEI's `/predict` inputs: a text, a pair `[a, b]`, or a batch of those (`[[a], [b, c], …]`).
+struct Sequences: Decodable {
+    /// Each sequence: one text, or a text pair.
+    var all: [(String, String?)]
+    var isBatch: Bool
+
+    init(from decoder: any Decoder) throws {
+        func sequence(_ texts: [String]) throws -> (String, String?) {
+            guard (1...2).contains(texts.count) else { throw InvalidBody("a sequence is a string, or an array of one or two strings") }
+            return (texts[0], texts.count == 2 ? texts[1] : nil)
+        }
+        let value = try decoder.singleValueContainer()
+        if let text = try? value.decode(String.self) {
+            (all, isBatch) = ([(text, nil)], false)
+        } else if let items = try? value.decode([InputItem].self) {
+            guard !items.isEmpty else { throw InvalidBody("'inputs' is empty") }
+            let texts = items.compactMap(\.text)
+            if texts.count == items.count {
+                (all, isBatch) = ([try sequence(texts)], false)
+            } else {
+                all = try items.map { item in
+                    switch item {
+                    case .text(let text): return (text, nil)
+                    case .texts(let texts): return try sequence(texts)
+                    default: throw InvalidBody("'inputs' must hold strings or arrays of strings")
+                    }
+                }
+                isBatch = true
+            }
+        } else {
+            throw InvalidBody("'inputs' must be a string or an array")
+        }
+        if all.contains(where: { $0.0.isEmpty }) { throw InvalidBody("'inputs' holds an empty text") }
     }
-    return ids
 }
 
-/// Foundation parses JSON `true`/`false` as an NSNumber subclass whose type name says Boolean
-/// (`__NSCFBoolean`), and `1` as a plain NSNumber; both bridge to `Bool` and `Int`.
-private func isJSONBoolean(_ n: NSNumber) -> Bool {
-    "\(type(of: n))".lowercased().contains("bool")
-}
+/// An element of an array of inputs.
+private enum InputItem: Decodable {
+    case text(String)
+    /// A token id: an integer in 0...Int32.max (JSON's `true` and `1.5` are not).
+    case id(Int32)
+    case texts([String])
+    case ids([Int32])
+    case otherArray
+    case other
 
-private func optionalBool(_ json: [String: Any], _ key: String, style: ErrorStyle) throws(ServeError) -> Bool? {
-    switch json[key] {
-    case nil, is NSNull: return nil
-    case let n as NSNumber where isJSONBoolean(n): return n.boolValue
-    default: throw .invalid("'\(key)' must be true or false", style)
+    var text: String? { if case .text(let s) = self { s } else { nil } }
+    var id: Int32? { if case .id(let id) = self { id } else { nil } }
+
+    var isArray: Bool {
+        switch self {
+        case .texts, .ids, .otherArray: return true
+        case .text, .id, .other: return false
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let value = try decoder.singleValueContainer()
+        if let text = try? value.decode(String.self) {
+            self = .text(text)
+        } else if let id = try? value.decode(Int32.self) {
+            self = id >= 0 ? .id(id) : .other
+        } else if let texts = try? value.decode([String].self) {
+            self = .texts(texts)
+        } else if let ids = try? value.decode([Int32].self), ids.allSatisfy({ $0 >= 0 }) {
+            self = .ids(ids)
+        } else {
+            self = (try? decoder.unkeyedContainer()) != nil ? .otherArray : .other
+        }
     }
 }

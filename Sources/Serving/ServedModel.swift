@@ -95,9 +95,8 @@ public final class ServedModel: @unchecked Sendable {
     static func isTrained(_ folder: URL) -> Bool {
         if FileManager.default.fileExists(atPath: folder.appending(path: TransferModel.settingsFileName).path) { return true }
         guard let data = try? Data(contentsOf: folder.appending(path: "config.json")),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let architectures = json["architectures"] as? [String] else { return false }
-        return architectures.contains { $0.hasSuffix("ForSequenceClassification") }
+              let architectures = (try? JSONValue.parse(data))?.objectValue?["architectures"]?.arrayValue else { return false }
+        return architectures.contains { $0.stringValue?.hasSuffix("ForSequenceClassification") == true }
     }
 
     public var canPredict: Bool { classifier != nil && task != .tagging }

@@ -71,10 +71,10 @@ struct EmbedCommand: ParsableCommand {
             var text = ""
             if let pooling, pooling.pooling == nil {
                 for (tokens, vectors) in try embedder.embedTokens(lines) {
-                    text += "{\"tokens\":[\(tokens.map(JSONText.string).joined(separator: ","))],\"hidden\":[\(vectors.map(JSONText.floats).joined(separator: ","))]}\n"
+                    text += "{\"tokens\":[\(tokens.map(JSONWriter.string).joined(separator: ","))],\"hidden\":[\(vectors.map(JSONWriter.floats).joined(separator: ","))]}\n"
                 }
             } else {
-                for vector in try embedder.embed(lines) { text += "{\"embedding\":\(JSONText.floats(vector))}\n" }
+                for vector in try embedder.embed(lines) { text += "{\"embedding\":\(JSONWriter.floats(vector))}\n" }
             }
             return text
         }

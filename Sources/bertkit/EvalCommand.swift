@@ -83,8 +83,8 @@ struct PredictCommand: ParsableCommand {
                 let words = lines.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
                 let data = PreparedData.unlabelledWords(words, tokenizer: tokenizer, maxLength: maxLength)
                 for (w, p) in zip(words, try evaluator.predict(data)) {
-                    var line = "{\"words\":[\(w.map(JSONText.string).joined(separator: ","))],\"tags\":[\(p.labels.map(JSONText.string).joined(separator: ","))]"
-                    if logits { line += ",\"logits\":[\(p.logits.map { $0.map(JSONText.floats) ?? "null" }.joined(separator: ","))]" }
+                    var line = "{\"words\":[\(w.map(JSONWriter.string).joined(separator: ","))],\"tags\":[\(p.labels.map(JSONWriter.string).joined(separator: ","))]"
+                    if logits { line += ",\"logits\":[\(p.logits.map { $0.map(JSONWriter.floats) ?? "null" }.joined(separator: ","))]" }
                     try out.append(line + "}\n")
                 }
             } else {
@@ -92,14 +92,14 @@ struct PredictCommand: ParsableCommand {
                 for p in try evaluator.predict(data) {
                     var line: String
                     switch head.task {
-                    case .regression: line = "{\"value\":\(JSONText.number(p.value!))"
-                    case .multiLabel: line = "{\"labels\":[\(p.labels.map(JSONText.string).joined(separator: ","))]"
-                    default: line = "{\"label\":\(JSONText.string(p.labels[0]))"
+                    case .regression: line = "{\"value\":\(JSONWriter.number(p.value!))"
+                    case .multiLabel: line = "{\"labels\":[\(p.labels.map(JSONWriter.string).joined(separator: ","))]"
+                    default: line = "{\"label\":\(JSONWriter.string(p.labels[0]))"
                     }
                     if !p.probabilities.isEmpty {
-                        line += ",\"probabilities\":{" + zip(head.labels, p.probabilities).map { "\(JSONText.string($0.0)):\(JSONText.number($0.1))" }.joined(separator: ",") + "}"
+                        line += ",\"probabilities\":{" + zip(head.labels, p.probabilities).map { "\(JSONWriter.string($0.0)):\(JSONWriter.number($0.1))" }.joined(separator: ",") + "}"
                     }
-                    if logits { line += ",\"logits\":\(JSONText.floats(p.logits[0]!))" }
+                    if logits { line += ",\"logits\":\(JSONWriter.floats(p.logits[0]!))" }
                     try out.append(line + "}\n")
                 }
             }

@@ -92,23 +92,6 @@ func writeStandardError(_ text: String) {
     }
 }
 
-/// JSON text for values the commands print.
-enum JSONText {
-    /// A JSON string literal, by Checkpoints' one escaper.
-    static func string(_ s: String) -> String { JSONValue.quoted(s) }
-
-    /// A number, or `null` for NaN and infinities (which JSON cannot hold).
-    static func number(_ value: Float) -> String { value.isFinite ? "\(value)" : "null" }
-
-    static func floats(_ values: some Sequence<Float>) -> String {
-        "[" + values.map(number).joined(separator: ",") + "]"
-    }
-
-    static func ints<T: BinaryInteger>(_ values: some Sequence<T>) -> String {
-        "[" + values.map { "\($0)" }.joined(separator: ",") + "]"
-    }
-}
-
 /// Progress on stderr: a redrawn bar on a terminal; otherwise (a log file) a line at every tenth.
 final class ProgressBar {
     let total: Int

@@ -38,9 +38,9 @@ struct TokenizeCommand: ParsableCommand {
                 } else {
                     encoding = tokenizer.encode(line)
                 }
-                try out.append("{\"ids\":\(JSONText.ints(encoding.ids)),\"tokens\":[\(encoding.tokens.map(JSONText.string).joined(separator: ","))],"
+                try out.append("{\"ids\":\(JSONWriter.ints(encoding.ids)),\"tokens\":[\(encoding.tokens.map(JSONWriter.string).joined(separator: ","))],"
                     + "\"offsets\":[\(encoding.offsets.map { "[\($0.lowerBound),\($0.upperBound)]" }.joined(separator: ","))],"
-                    + "\"type_ids\":\(JSONText.ints(encoding.typeIds))}\n")
+                    + "\"type_ids\":\(JSONWriter.ints(encoding.typeIds))}\n")
             }
             try out.flush()
         }

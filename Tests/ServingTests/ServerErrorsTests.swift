@@ -69,6 +69,10 @@ final class ServerErrorsTests: XCTestCase {
             assertTEIError(try await client.post("/predict", #"{"inputs": [["a", "b", "c"]]}"#), .unprocessableContent)
             assertTEIError(try await client.post("/predict", #"{"inputs": 1}"#), .unprocessableContent)
             assertTEIError(try await client.post("/tokenize", #"{"inputs": [1, 2]}"#), .unprocessableContent)
+            // JSONDecoder alone traps on this body (nesting that ends with the text at its limit).
+            assertTEIError(try await client.post("/embed", String(repeating: "[", count: 513)), .badRequest)
+            assertTEIError(try await client.post("/embed", #"{"inputs": "good", "truncate": 1}"#), .unprocessableContent)
+            assertStatus(try await client.post("/embed", #"{"inputs": [[2, 5]], "normalize": false, "truncate": null}"#), .ok)
         }
     }
 

@@ -87,10 +87,10 @@ final class LoadingTests: XCTestCase {
     func testMalformedJSONNamesLineAndColumn() throws {
         let error = try loadError("{\n  \"version\": \"1.0\",\n  \"model\": {\"type\": \"WordPiece\" \"vocab\": {}}\n}\n")
         guard case .malformedJSON(_, let reason) = error else { return XCTFail("\(String(describing: error))") }
-        XCTAssertEqual(reason, "syntax error at line 3, column 33")
+        XCTAssertEqual(reason, "line 3, column 33: expected ',' or '}' in an object")
         for (json, column) in [("[1, 2,]", 7), ("{\"a\" 1}", 6), ("\"\\x\"", 3), ("[01]", 3), ("{} x", 4)] {
             guard case .malformedJSON(_, let reason)? = try loadError(json) else { return XCTFail(json) }
-            XCTAssertEqual(reason, "syntax error at line 1, column \(column)", json)
+            XCTAssertTrue(reason.hasPrefix("line 1, column \(column): "), "\(json): \(reason)")
         }
     }
 
@@ -99,7 +99,8 @@ final class LoadingTests: XCTestCase {
         let crash = TestPaths.packageRoot.appending(path: "Tests/TokenizersTests/Fixtures/fuzz/tokenizer-deep-nesting.json")
         let error = try loadError(String(decoding: try Data(contentsOf: crash), as: UTF8.self))
         guard case .malformedJSON(_, let reason) = error else { return XCTFail("\(String(describing: error))") }
-        XCTAssertTrue(reason.hasPrefix("nested deeper than 128 levels at line 1"), reason)
+        XCTAssertTrue(reason.hasPrefix("line 1, column "), reason)
+        XCTAssertTrue(reason.hasSuffix("nesting deeper than 128 levels"), reason)
         XCTAssertNotNil(try loadError(String(repeating: "[", count: 100_000)))
         // Deep but within the limit still parses.
         let nested = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)

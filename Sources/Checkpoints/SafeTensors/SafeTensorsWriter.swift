@@ -43,7 +43,7 @@ public struct SafeTensorsWriter: Sendable {
         var entries: [String] = []
         if let metadata {
             var text = ""
-            JSONValue.writeString("__metadata__", to: &text)
+            JSONWriter.writeString("__metadata__", to: &text)
             text += ":" + JSONValue.object(metadata.mapValues { .string($0) }).serialized(indent: nil)
             entries.append(text)
         }
@@ -51,7 +51,7 @@ public struct SafeTensorsWriter: Sendable {
         for name in keys {
             let (shape, values) = tensors[name]!
             var text = ""
-            JSONValue.writeString(name, to: &text)
+            JSONWriter.writeString(name, to: &text)
             let end = offset + 4 * values.count
             text += ":{\"dtype\":\"F32\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],"
                 + "\"data_offsets\":[\(offset),\(end)]}"

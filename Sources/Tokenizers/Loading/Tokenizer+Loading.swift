@@ -13,7 +13,7 @@ extension Tokenizer {
     /// - Throws: ``TokenizerError`` naming the file (and the JSON path) when it is missing, malformed, or uses a
     ///   component BertKit does not implement.
     public init(contentsOf url: URL) throws(TokenizerError) {
-        let json = try JSONValue(contentsOf: url)
+        let json = try JSONNode(contentsOf: url)
         self = try TokenizerJSON.tokenizer(from: json, specialTokens: nil)
     }
 
@@ -28,9 +28,9 @@ extension Tokenizer {
     public static func load(directory: URL) throws(TokenizerError) -> Tokenizer {
         let tokenizerJSON = directory.appendingPathComponent("tokenizer.json")
         let config = directory.appendingPathComponent("tokenizer_config.json")
-        let configJSON = FileManager.default.fileExists(atPath: config.path) ? try JSONValue(contentsOf: config) : nil
+        let configJSON = FileManager.default.fileExists(atPath: config.path) ? try JSONNode(contentsOf: config) : nil
         if FileManager.default.fileExists(atPath: tokenizerJSON.path) {
-            let json = try JSONValue(contentsOf: tokenizerJSON)
+            let json = try JSONNode(contentsOf: tokenizerJSON)
             var tokenizer = try TokenizerJSON.tokenizer(from: json, specialTokens: nil)
             if let configJSON {
                 // Names given by the model's configuration win over those guessed from tokenizer.json.
@@ -117,7 +117,7 @@ extension Tokenizer {
     }
 
     /// `vocab.txt` with the options of a parsed `tokenizer_config.json`.
-    init(vocabularyFile: URL, configuration: JSONValue?) throws(TokenizerError) {
+    init(vocabularyFile: URL, configuration: JSONNode?) throws(TokenizerError) {
         var lowercase = true
         var stripAccents: Bool?
         var chinese = true
@@ -133,7 +133,7 @@ extension Tokenizer {
     }
 
     /// The special tokens named in `tokenizer_config.json` (`cls_token`, …: a string or `{"content": …}`).
-    static func specialTokenNames(_ config: JSONValue, defaults: SpecialTokens) throws(TokenizerError) -> SpecialTokens {
+    static func specialTokenNames(_ config: JSONNode, defaults: SpecialTokens) throws(TokenizerError) -> SpecialTokens {
         func name(_ key: String) throws(TokenizerError) -> String? {
             guard let value = config[key] else { return nil }
             if case .string(let s) = value.value { return s }

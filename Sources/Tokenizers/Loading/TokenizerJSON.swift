@@ -9,7 +9,7 @@ import Foundation
 /// Each component is chosen by its `type`; a type BertKit does not implement is an error naming the file, the JSON
 /// path and the type, never a silent fallback.
 enum TokenizerJSON {
-    static func tokenizer(from json: JSONValue, specialTokens: SpecialTokens?) throws(TokenizerError) -> Tokenizer {
+    static func tokenizer(from json: JSONNode, specialTokens: SpecialTokens?) throws(TokenizerError) -> Tokenizer {
         let normalizer = try json["normalizer"].map(Self.normalizer)
         let preTokenizer = try json["pre_tokenizer"].map(Self.preTokenizer)
         let model = try Self.model(json.required("model"))
@@ -29,7 +29,7 @@ enum TokenizerJSON {
         let vocabularyCheck = { (token: String) -> Bool in
             model.tokenToId(token) != nil || addedTokens.contains { $0.content == token }
         }
-        let postProcessor = try json["post_processor"].map { (value: JSONValue) throws(TokenizerError) in
+        let postProcessor = try json["post_processor"].map { (value: JSONNode) throws(TokenizerError) in
             try Self.postProcessor(value)
         }
         let decoder = try json["decoder"].map(Self.decoder)
@@ -84,7 +84,7 @@ enum TokenizerJSON {
 
     // MARK: Components
 
-    static func pattern(_ json: JSONValue) throws(TokenizerError) -> PatternMatcher {
+    static func pattern(_ json: JSONNode) throws(TokenizerError) -> PatternMatcher {
         let pattern: Pattern
         if let literal = json["String"] {
             pattern = .string(try literal.string())
@@ -101,7 +101,7 @@ enum TokenizerJSON {
         }
     }
 
-    static func splitBehavior(_ json: JSONValue) throws(TokenizerError) -> SplitBehavior {
+    static func splitBehavior(_ json: JSONNode) throws(TokenizerError) -> SplitBehavior {
         switch try json.string() {
         case "Removed": return .removed
         case "Isolated": return .isolated
@@ -112,13 +112,13 @@ enum TokenizerJSON {
         }
     }
 
-    static func scalar(_ json: JSONValue) throws(TokenizerError) -> Unicode.Scalar {
+    static func scalar(_ json: JSONNode) throws(TokenizerError) -> Unicode.Scalar {
         let text = try json.string()
         guard text.unicodeScalars.count == 1, let s = text.unicodeScalars.first else { throw json.invalid("one character") }
         return s
     }
 
-    static func prependScheme(_ json: JSONValue) throws(TokenizerError) -> MetaspacePreTokenizer.PrependScheme {
+    static func prependScheme(_ json: JSONNode) throws(TokenizerError) -> MetaspacePreTokenizer.PrependScheme {
         if let scheme = json["prepend_scheme"] {
             guard let value = MetaspacePreTokenizer.PrependScheme(rawValue: try scheme.string()) else {
                 throw scheme.invalid("always, first or never")
@@ -129,7 +129,7 @@ enum TokenizerJSON {
         return try json["add_prefix_space"]?.bool() ?? true ? .always : .never
     }
 
-    static func normalizer(_ json: JSONValue) throws(TokenizerError) -> any Normalizer {
+    static func normalizer(_ json: JSONNode) throws(TokenizerError) -> any Normalizer {
         let type = try json.required("type")
         switch try type.string() {
         case "BertNormalizer":
@@ -162,7 +162,7 @@ enum TokenizerJSON {
         }
     }
 
-    static func preTokenizer(_ json: JSONValue) throws(TokenizerError) -> any PreTokenizer {
+    static func preTokenizer(_ json: JSONNode) throws(TokenizerError) -> any PreTokenizer {
         let type = try json.required("type")
         switch try type.string() {
         case "BertPreTokenizer":
@@ -193,7 +193,7 @@ enum TokenizerJSON {
         }
     }
 
-    static func model(_ json: JSONValue) throws(TokenizerError) -> any TokenizerModel {
+    static func model(_ json: JSONNode) throws(TokenizerError) -> any TokenizerModel {
         // Files written by early versions of tokenizers have no model `type`; WordPiece is the one with
         // `max_input_chars_per_word`.
         if json["type"] == nil && json["max_input_chars_per_word"] != nil && json["merges"] == nil {
@@ -221,7 +221,7 @@ enum TokenizerJSON {
         }
     }
 
-    static func wordPiece(_ json: JSONValue) throws(TokenizerError) -> WordPiece {
+    static func wordPiece(_ json: JSONNode) throws(TokenizerError) -> WordPiece {
         let unk = try json["unk_token"]?.string() ?? "[UNK]"
         let vocabulary = try json.required("vocab").vocabulary()
         guard vocabulary[unk] != nil else {
@@ -234,14 +234,14 @@ enum TokenizerJSON {
             source: json.file)
     }
 
-    static func postProcessor(_ json: JSONValue) throws(TokenizerError) -> any PostProcessor {
+    static func postProcessor(_ json: JSONNode) throws(TokenizerError) -> any PostProcessor {
         let type = try json.required("type")
         switch try type.string() {
         case "TemplateProcessing":
             var specials = [String: TemplateProcessing.SpecialToken]()
             for (name, value) in try json["special_tokens"]?.object() ?? [] {
-                let ids = try value.required("ids").array().map { (v: JSONValue) throws(TokenizerError) in try v.int32() }
-                let tokens = try value.required("tokens").array().map { (v: JSONValue) throws(TokenizerError) in try v.string() }
+                let ids = try value.required("ids").array().map { (v: JSONNode) throws(TokenizerError) in try v.int32() }
+                let tokens = try value.required("tokens").array().map { (v: JSONNode) throws(TokenizerError) in try v.string() }
                 guard ids.count == tokens.count else {
                     throw .invalidValue(file: json.file, path: "\(value.path).tokens",
                                         expected: "as many tokens as ids (\(ids.count))", found: "\(tokens.count)")
@@ -249,7 +249,7 @@ enum TokenizerJSON {
                 specials[name] = TemplateProcessing.SpecialToken(ids: ids, tokens: tokens)
             }
             func template(_ key: String) throws(TokenizerError) -> [TemplateProcessing.Piece] {
-                try json.required(key).array().map { (item: JSONValue) throws(TokenizerError) in
+                try json.required(key).array().map { (item: JSONNode) throws(TokenizerError) in
                     if let sequence = item["Sequence"] {
                         let id = try sequence.required("id")
                         let which: TemplateProcessing.Sequence
@@ -300,7 +300,7 @@ enum TokenizerJSON {
         }
     }
 
-    static func decoder(_ json: JSONValue) throws(TokenizerError) -> any TokenDecoder {
+    static func decoder(_ json: JSONNode) throws(TokenizerError) -> any TokenDecoder {
         let type = try json.required("type")
         switch try type.string() {
         case "WordPiece":
@@ -330,7 +330,7 @@ enum TokenizerJSON {
 
     // MARK: Saved truncation and padding
 
-    static func truncation(_ json: JSONValue) throws(TokenizerError) -> Truncation {
+    static func truncation(_ json: JSONNode) throws(TokenizerError) -> Truncation {
         let strategyValue = try json.required("strategy")
         let strategy: Truncation.Strategy
         switch try strategyValue.string() {
@@ -352,7 +352,7 @@ enum TokenizerJSON {
         return Truncation(maxLength: try maxLength.int(), strategy: strategy, direction: direction)
     }
 
-    static func padding(_ json: JSONValue) throws(TokenizerError) -> Padding {
+    static func padding(_ json: JSONNode) throws(TokenizerError) -> Padding {
         let strategy = try json.required("strategy")
         let length: Padding.Length
         if case .string("BatchLongest") = strategy.value {

@@ -148,8 +148,9 @@ extension TransferModel {
     ///   is NaN or infinite.
     public static func load(_ folder: URL) throws -> (model: TransferModel, maxLength: Int) {
         let configURL = folder.appending(path: "config.json")
-        let config = try EncoderConfig(contentsOf: configURL)
-        let configRun = try JSONConfig(contentsOf: configURL).stringIfPresent(runKey)
+        let configJSON = try JSONConfig(contentsOf: configURL)
+        let config = try EncoderConfig(json: configJSON)
+        let configRun = try configJSON.stringIfPresent(runKey)
         let settingsURL = folder.appending(path: settingsFileName)
         let settings: SavedSettings
         if FileManager.default.fileExists(atPath: settingsURL.path) {
@@ -186,17 +187,16 @@ extension TransferModel {
         let data: Data
         do { data = try Data(contentsOf: url) }
         catch { throw TransferError.invalidModelFolder(url, "cannot read: \(error.localizedDescription)") }
-        // The format first, so a newer file is refused for what it is, not for a field it renamed.
-        if case .object(let object)? = try? JSONValue.parse(data), let format = object["format"] {
-            guard let number = format.intValue, (1...SavedSettings.currentFormat).contains(number) else {
-                throw TransferError.invalidModelFolder(url, "format \(format.excerpt) is not one this BertKit reads "
-                    + "(1…\(SavedSettings.currentFormat)); a newer BertKit wrote it, or the file was edited")
-            }
-        }
         let settings: SavedSettings
         do { settings = try JSONDecoder().decode(SavedSettings.self, from: data) }
-        catch let error as DecodingError { throw TransferError.invalidModelFolder(url, "unreadable head settings: \(error.oneLineDescription)") }
-        catch { throw TransferError.invalidModelFolder(url, "unreadable head settings: \(error.localizedDescription)") }
+        catch {
+            // A newer format is refused for what it is, not for a field it renamed: only then is the
+            // text read again, for its format.
+            if let format = (try? JSONValue.parse(data))?.objectValue?["format"] { try checkFormat(format, url) }
+            let reason = (error as? DecodingError)?.oneLineDescription ?? error.localizedDescription
+            throw TransferError.invalidModelFolder(url, "unreadable head settings: \(reason)")
+        }
+        try checkFormat(.int(settings.format), url)
         if settings.maxLength <= 0 {
             throw TransferError.invalidModelFolder(url, "max_length must be positive, found \(settings.maxLength)")
         }
@@ -204,6 +204,14 @@ extension TransferModel {
             throw TransferError.invalidModelFolder(url, "head.leakySlope must be finite, found \(settings.head.leakySlope)")
         }
         return settings
+    }
+
+    /// Refuses a `bertkit.json` format this version does not read.
+    static func checkFormat(_ format: JSONValue, _ url: URL) throws {
+        guard let number = format.intValue, (1...SavedSettings.currentFormat).contains(number) else {
+            throw TransferError.invalidModelFolder(url, "format \(format.excerpt) is not one this BertKit reads "
+                + "(1…\(SavedSettings.currentFormat)); a newer BertKit wrote it, or the file was edited")
+        }
     }
 
     /// From format 2 on: every file must come from the save `bertkit.json` names.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Malformed JSON text, with the 1-based line and column where reading stopped.
 public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -14,7 +18,7 @@ extension JSONValue {
     ///
     /// Also accepts `NaN`, `Infinity` and `-Infinity`, which Python's `json` module writes. Rejects
     /// duplicate object keys (which would make a safetensors header ambiguous) and nesting deeper
-    /// than 512 levels, so hostile input cannot exhaust the stack.
+    /// than ``maxDepth`` levels, so hostile input cannot exhaust the stack.
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         return try parser.parseDocument()
@@ -24,12 +28,14 @@ extension JSONValue {
     public static func parse(_ data: Data) throws(JSONSyntaxError) -> JSONValue {
         try parse([UInt8](data))
     }
+
+    /// The one nesting limit: far deeper than any config, header, tokenizer or request nests, and
+    /// shallow enough for the recursion to fit the smallest thread stack it runs on.
+    public static let maxDepth = 128
 }
 
 /// A recursive-descent JSON parser over UTF-8 bytes, indices always bounds-checked.
 struct JSONParser {
-    static let maxDepth = 512
-
     let bytes: [UInt8]
     var pos = 0
     var depth = 0
@@ -206,7 +212,7 @@ struct JSONParser {
 
     mutating func enter() throws(JSONSyntaxError) {
         depth += 1
-        if depth > Self.maxDepth { throw error("nesting deeper than \(Self.maxDepth) levels") }
+        if depth > JSONValue.maxDepth { throw error("nesting deeper than \(JSONValue.maxDepth) levels") }
     }
 
     mutating func expectWord(_ word: StaticString) throws(JSONSyntaxError) {

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Checkpoints
+@testable import JSON
 
 final class JSONTests: XCTestCase {
     func testParsesValues() throws {
@@ -36,7 +36,7 @@ final class JSONTests: XCTestCase {
             ("\"\\ud800\"", 1, 8, "surrogate"),
             ("{\"k\": 1, \"k\": 2}", 1, 10, "duplicate key \"k\""),
             ("{} {}", 1, 4, "after the end"),
-            (String(repeating: "[", count: 600), 1, 513, "nesting"),
+            (String(repeating: "[", count: 200), 1, 129, "nesting deeper than 128"),
         ]
         for (text, line, column, mentions) in cases {
             do {
@@ -49,6 +49,9 @@ final class JSONTests: XCTestCase {
             }
         }
         XCTAssertThrowsError(try JSONValue.parse([0x22, 0xFF, 0x22]), "invalid UTF-8 in a string")
+        // The one nesting limit: as deep as it allows still parses.
+        let deepest = String(repeating: "[", count: JSONValue.maxDepth) + String(repeating: "]", count: JSONValue.maxDepth)
+        XCTAssertNoThrow(try JSONValue.parse(Array(deepest.utf8)))
     }
 
     /// The pretty layout is Python's json.dumps(indent=2, sort_keys=True), as transformers writes config.json.
@@ -82,13 +85,21 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(JSONValue.string("\u{01}").serialized(), "\"\\u0001\"")
     }
 
-    /// The one escaper (also the command line's and the server's): DEL, C1 controls and the line and
-    /// paragraph separators are escaped too, and every string reads back as itself.
+    /// The one escaper: DEL, C1 controls and the line and paragraph separators are escaped too, and
+    /// every string reads back as itself.
     func testQuotedEscapesEveryControlCharacterAndReadsBack() throws {
-        XCTAssertEqual(JSONValue.quoted("a\u{7F}b\u{85}c\u{2028}d\u{2029}"), "\"a\\u007fb\\u0085c\\u2028d\\u2029\"")
-        XCTAssertEqual(JSONValue.quoted("\u{08}\u{0C}\u{1F}é😀"), "\"\\b\\f\\u001fé😀\"")
+        XCTAssertEqual(JSONWriter.string("a\u{7F}b\u{85}c\u{2028}d\u{2029}"), "\"a\\u007fb\\u0085c\\u2028d\\u2029\"")
+        XCTAssertEqual(JSONWriter.string("\u{08}\u{0C}\u{1F}é😀"), "\"\\b\\f\\u001fé😀\"")
         for text in ["", "plain", "quote \" backslash \\ tab \t", "\u{00}\u{7F}\u{9F}\u{2028}", "日本語 😀"] {
-            XCTAssertEqual(try JSONValue.parse(Array(JSONValue.quoted(text).utf8)), .string(text), text.debugDescription)
+            XCTAssertEqual(try JSONValue.parse(Array(JSONWriter.string(text).utf8)), .string(text), text.debugDescription)
         }
+    }
+
+    /// The pieces the command line and the server write by hand: JSON has no NaN or infinity.
+    func testWriterNumbers() {
+        let values: [Float] = [1, -0.5, .nan, .infinity]
+        XCTAssertEqual(JSONWriter.floats(values), "[1.0,-0.5,null,null]")
+        XCTAssertEqual(JSONWriter.floats(values.prefix(0)), "[]")
+        XCTAssertEqual(JSONWriter.ints([Int32(3), 0, -7]), "[3,0,-7]")
     }
 }
