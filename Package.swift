@@ -52,9 +52,10 @@ let package = Package(
         ),
         .target(name: "Layers", dependencies: ["Tensor", "CKernels"]),
         // JSON text: the one parser (one nesting limit, errors with line and column), value and writer.
-        .target(name: "JSON"),
-        .target(name: "Checkpoints", dependencies: ["JSON"]),
-        .target(name: "Tokenizers", dependencies: ["JSON"]),
+        // Named BertKitJSON, not JSON: target names are global to a consumer's dependency graph.
+        .target(name: "BertKitJSON", path: "Sources/JSON"),
+        .target(name: "Checkpoints", dependencies: ["BertKitJSON"]),
+        .target(name: "Tokenizers", dependencies: ["BertKitJSON"]),
         .target(name: "Models", dependencies: ["Layers", "Checkpoints"]),
         .target(name: "Transfer", dependencies: ["Models", "Tokenizers", "CMPI"]),
         .target(name: "BertKit", dependencies: ["Transfer"]),
@@ -62,7 +63,7 @@ let package = Package(
         .target(
             name: "Serving",
             dependencies: [
-                "BertKit", "JSON",
+                "BertKit", "BertKitJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -86,7 +87,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensor", "CKernels"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONTests", dependencies: ["BertKitJSON"]),
         // Fixtures are read from the source tree (TestPaths), not bundled as resources.
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Checkpoints", "TestSupport"], exclude: ["Fixtures"]),

@@ -1,6 +1,6 @@
 import Foundation
 // JSONValue is part of Checkpoints' API (configs, headers): whoever imports Checkpoints has it.
-@_exported import JSON
+@_exported import BertKitJSON
 
 /// An error in a checkpoint, configuration or model folder that came from outside the program.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import JSON
+import BertKitJSON
 
 /// `POST /v1/embeddings` (OpenAI).
 struct OpenAIEmbeddingRequest: Decodable {

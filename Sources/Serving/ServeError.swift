@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import JSON
+import BertKitJSON
 
 /// The error body a route answers with: OpenAI's shape on `/v1`, TEI's elsewhere.
 public enum ErrorStyle: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import JSON
+@testable import BertKitJSON
 
 final class JSONTests: XCTestCase {
     func testParsesValues() throws {

@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import JSON
+import BertKitJSON
 
 /// A value of a parsed JSON document with its path, so that errors can say where they are.
 struct JSONNode: Sendable {
