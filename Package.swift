@@ -28,6 +28,7 @@ let package = Package(
         // The HTTP/1 parts `bertkit serve` reads to time connections and honour keep-alive (Hummingbird's own).
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -56,21 +57,22 @@ let package = Package(
         .target(name: "BertKitJSON", path: "Sources/JSON"),
         .target(name: "Checkpoints", dependencies: ["BertKitJSON"]),
         .target(name: "Tokenizers", dependencies: ["BertKitJSON"]),
-        .target(name: "Models", dependencies: ["Layers", "Checkpoints"]),
-        .target(name: "Transfer", dependencies: ["Models", "Tokenizers", "CMPI"]),
-        .target(name: "BertKit", dependencies: ["Transfer"]),
+        .target(name: "Models", dependencies: ["Tensor", "Layers", "Checkpoints"]),
+        .target(name: "Transfer", dependencies: ["Tensor", "Layers", "Checkpoints", "Models", "Tokenizers", "CMPI"]),
+        .target(name: "BertKit", dependencies: ["Tensor", "Layers", "Checkpoints", "Tokenizers", "Models", "Transfer"]),
         // The HTTP server behind `bertkit serve`: routes, dynamic batching, metrics, shutdown.
         .target(
             name: "Serving",
             dependencies: [
-                "BertKit", "BertKitJSON",
+                "BertKit", "BertKitJSON", "Tokenizers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -79,26 +81,26 @@ let package = Package(
         .executableTarget(
             name: "BertKitCLI",
             dependencies: [
-                "BertKit", "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BertKit", "Serving", "Tensor", "Checkpoints", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Sources/bertkit"
         ),
         .target(name: "TestSupport", dependencies: ["Tensor", "CKernels"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Tensor", "Layers", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "JSONTests", dependencies: ["BertKitJSON"]),
         // Fixtures are read from the source tree (TestPaths), not bundled as resources.
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Checkpoints", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TransferTests", dependencies: ["BertKit", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Tensor", "Layers", "Checkpoints", "Models", "Tokenizers", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TransferTests", dependencies: ["BertKit", "Tensor", "Checkpoints", "Transfer", "TestSupport"], exclude: ["Fixtures"]),
         // Runs the built `bertkit` as a process: exit codes, stdout format, stderr text.
         .testTarget(name: "CLITests", dependencies: ["Tensor", "Checkpoints", "TestSupport"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [
-                "Serving", "TestSupport",
+                "Serving", "BertKit", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             exclude: ["Fixtures"]
