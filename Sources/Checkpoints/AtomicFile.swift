@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// Writes files so that readers see either the old file or the complete new one, never a part.
 ///
@@ -15,10 +16,16 @@ import Foundation
 /// folder is created if missing. On any failure the temporary file is removed and the destination
 /// is untouched.
 public enum AtomicFile {
-    /// Called at each point where a crash leaves a different state on disk: `"write NAME"` once a
-    /// temporary file is complete, before its rename; `"rename NAME"` after it; `"remove NAME"`
-    /// after ``remove(_:)``. Crash tests kill the process at each one in turn; nil otherwise.
-    nonisolated(unsafe) public static var eventHook: ((String) -> Void)?
+    /// Sets what is called at each point where a crash leaves a different state on disk:
+    /// `"write NAME"` once a temporary file is complete, before its rename; `"rename NAME"` after
+    /// it; `"remove NAME"` after ``remove(_:)``. Crash tests kill the process at each one in turn.
+    @_spi(Testing) public static func onEvent(_ hook: (@Sendable (String) -> Void)?) {
+        eventHook.withLock { $0 = hook }
+    }
+
+    private static let eventHook = Mutex<(@Sendable (String) -> Void)?>(nil)
+
+    private static func event(_ text: String) { eventHook.withLock { $0 }?(text) }
 
     /// Removes the file at `url` if it exists, durably (the folder is flushed).
     public static func remove(_ url: URL) throws(CheckpointError) {
@@ -26,7 +33,7 @@ public enum AtomicFile {
             throw CheckpointError(file: url, .io("cannot remove: \(errorText())"))
         }
         syncFolder(url.deletingLastPathComponent())
-        eventHook?("remove \(url.lastPathComponent)")
+        event("remove \(url.lastPathComponent)")
     }
 
     /// Atomically replaces the file at `url` with `data`.
@@ -63,7 +70,7 @@ public enum AtomicFile {
             guard fsync(fd) == 0 else { throw CheckpointError(file: url, .io("cannot flush to disk: \(errorText())")) }
             closed = true
             guard close(fd) == 0 else { throw CheckpointError(file: url, .io("cannot close: \(errorText())")) }
-            eventHook?("write \(url.lastPathComponent)")
+            event("write \(url.lastPathComponent)")
             guard rename(temporary.path, url.path) == 0 else {
                 throw CheckpointError(file: url, .io("cannot replace the file: \(errorText())"))
             }
@@ -73,7 +80,7 @@ public enum AtomicFile {
             throw error
         }
         syncFolder(folder)
-        eventHook?("rename \(url.lastPathComponent)")
+        event("rename \(url.lastPathComponent)")
     }
 
     /// The names of temporary files in `folder` that a write killed before its rename left behind

@@ -36,21 +36,5 @@ extension LineReader {
     }
 }
 
-/// For the failure tests (Tests/CLITests): with BERTKIT_KILL_RANK_AT_STEP=R:N, rank R kills itself
-/// (SIGKILL, as `kill -9`) after step N, saying when on stderr.
-func armRankKill(_ trainer: Trainer, ranks: Communicator) {
-    guard let spec = ProcessInfo.processInfo.environment["BERTKIT_KILL_RANK_AT_STEP"] else { return }
-    let parts = spec.split(separator: ":").compactMap { Int($0) }
-    guard parts.count == 2, parts[0] == ranks.rank else { return }
-    let previous = trainer.onProgress
-    trainer.onProgress = { p in
-        previous?(p)
-        if p.step == parts[1] {
-            note(String(format: "rank %d: killing itself (SIGKILL) after step %d at %.3f", ranks.rank, p.step, Date().timeIntervalSince1970))
-            kill(getpid(), SIGKILL)
-        }
-    }
-}
-
 /// Ends MPI after a successful command, on every rank (nothing when MPI was never started).
 func finishDataParallel() { Communicator.finish() }

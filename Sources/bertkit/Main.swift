@@ -1,4 +1,5 @@
 import ArgumentParser
+import BertKit
 import Foundation
 
 #if canImport(Glibc)
@@ -18,6 +19,7 @@ extension BertKitCommand {
         // so the output is flushed and the exit is ours to make.
         signal(SIGPIPE, SIG_IGN)
         reserveStandardDescriptors()
+        Communicator.budgetThreads()   // before any command counts its threads
         let command: ParsableCommand
         do {
             command = try parseAsRoot()

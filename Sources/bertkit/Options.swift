@@ -15,9 +15,7 @@ struct ComputeOptions: ParsableArguments {
     var precision: Precision = .fp32
 
     func apply() throws {
-        if CPUInfo.isaLimitIsInvalid {
-            throw ValidationError("BERTKIT_ISA must be baseline, avx2 or avx512, got '\(ProcessInfo.processInfo.environment["BERTKIT_ISA"] ?? "")'")
-        }
+        if let problem = Settings.isaProblem { throw ValidationError(problem) }
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
             Threads.set(threads)

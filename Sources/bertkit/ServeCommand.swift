@@ -45,9 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try compute.apply()
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
-        let keys = apiKey.isEmpty ? (ProcessInfo.processInfo.environment["BERTKIT_API_KEY"].map { [$0] } ?? []) : apiKey
+        let keys = apiKey.isEmpty ? (Settings.apiKey.map { [$0] } ?? []) : apiKey
         if keys.contains(where: \.isEmpty) {
-            throw ValidationError("an API key is empty (--api-key or BERTKIT_API_KEY); give a key, or none to serve without one")
+            throw ValidationError("an API key is empty (--api-key or \(Settings.apiKeyName)); give a key, or none to serve without one")
         }
         let settings = ServeSettings(
             host: host, port: port, apiKeys: APIKeys(keys), maxBodyBytes: maxBodyBytes, maxInputsPerRequest: maxClientBatch,

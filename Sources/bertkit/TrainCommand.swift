@@ -219,14 +219,3 @@ struct TrainCommand: ParsableCommand {
         note("report: \(output)/report.md, report.json, report.svg")
     }
 }
-
-/// For the crash tests (Tests/CLITests): with BERTKIT_CRASH_AT_EVENT=N, the process kills itself
-/// (SIGKILL, as `kill -9`) at the Nth point of the final save where the files on disk change.
-private func armCrashTest() {
-    guard let target = ProcessInfo.processInfo.environment["BERTKIT_CRASH_AT_EVENT"].flatMap(Int.init) else { return }
-    nonisolated(unsafe) var count = 0
-    AtomicFile.eventHook = { _ in
-        count += 1
-        if count == target { kill(getpid(), SIGKILL) }
-    }
-}

@@ -15,7 +15,7 @@ import Foundation
 /// - `openBLAS` (other Linux CPUs, e.g. aarch64): fp32 only; bf16 and int8 run through float.
 /// - `accelerate` (Apple platforms): fp32 only, as openBLAS.
 ///
-/// `BERTKIT_BACKEND=openblas` (or `onednn`) overrides the choice, for comparisons.
+/// ``Settings/backend`` (`openblas` or `onednn`) overrides the choice, for comparisons.
 public enum MatrixBackend: String, Sendable {
     case oneDNN = "onednn", openBLAS = "openblas", accelerate
 
@@ -23,7 +23,7 @@ public enum MatrixBackend: String, Sendable {
         #if canImport(Accelerate)
         return .accelerate
         #else
-        let requested = ProcessInfo.processInfo.environment["BERTKIT_BACKEND"]?.lowercased()
+        let requested = Settings.backend
         bertkit_dnnl_limit_isa(bertkit_isa_limit())
         let dnnl = bertkit_dnnl_available() != 0
         if requested == "openblas" { return .openBLAS }
@@ -125,12 +125,4 @@ public enum MatrixBackend: String, Sendable {
     public var warnings: [String] {
         [fp32Kernel].compactMap { k in k.native ? nil : "warning: fp32 products: \(k.note ?? k.name)" }
     }
-}
-
-extension Kernels {
-    /// Whether inference runs its dense products in fixed tiles of rows (``RowTiles``):
-    /// then a text's embeddings, logits and tags are the same bytes whatever its batch, the other
-    /// texts in it and the thread count. On by default; `BERTKIT_INVARIANT=0` turns it off, to
-    /// measure what it costs. Training's products are not tiled.
-    public static let batchInvariant = ProcessInfo.processInfo.environment["BERTKIT_INVARIANT"] != "0"
 }

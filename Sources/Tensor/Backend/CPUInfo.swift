@@ -24,21 +24,6 @@ public struct CPUInfo: Sendable {
 
     public func has(_ feature: String) -> Bool { features.contains(feature) }
 
-    /// The instruction set `BERTKIT_ISA` holds this process to ("baseline", "avx2" or "avx512"),
-    /// or nil when unset. BertKit's kernels, oneDNN's and ``features`` all stay at or below it, so
-    /// the AVX2 path can run (and be tested) on an AVX-512 CPU. Read once, at first use.
-    public static var isaLimit: String? {
-        switch bertkit_isa_limit() {
-        case 0: return "baseline"
-        case 1: return "avx2"
-        case 2: return "avx512"
-        default: return nil
-        }
-    }
-
-    /// Whether `BERTKIT_ISA` holds a value other than those three (then it limits nothing).
-    public static var isaLimitIsInvalid: Bool { bertkit_isa_limit() == -3 }
-
     /// bf16 products in hardware: AMX tiles or AVX512-BF16 dot products.
     public var hasNativeBF16: Bool { has("amx_bf16") || has("avx512_bf16") }
 

@@ -2,14 +2,11 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// How many cores BertKit uses: for BLAS and for splitting large element-wise kernels.
-///
-/// The default is every core this process may run on (its CPU affinity: `taskset`, a container's
-/// cpuset, `mpirun`'s binding), at most an even share of the host's cores per rank when `mpirun`
-/// started several there; or `BERTKIT_THREADS` when that is set. The command line's
-/// `--threads` calls `Threads.set(_:)`.
+/// How many cores BertKit uses: for BLAS and for splitting large element-wise kernels; by
+/// default ``defaultCount``. The command line's `--threads` calls `Threads.set(_:)`.
 public enum Threads {
     private static let current = Atomic<Int>(0)
+    private static let budget = Atomic<Int>(0)
 
     /// The number of threads in use.
     public static var count: Int {
@@ -20,20 +17,20 @@ public enum Threads {
         return initial
     }
 
-    /// `BERTKIT_THREADS` when set to a positive number, else the cores this process may run on;
-    /// when `mpirun` placed several ranks on this host (`OMPI_COMM_WORLD_LOCAL_SIZE`), no more than
-    /// an even share of the host's cores (ranks bound to a socket share its cores too).
+    /// ``Settings/threads`` when set, else the cores this process may run on (its CPU affinity:
+    /// `taskset`, a container's cpuset, `mpirun`'s binding), no more than ``setBudget(_:)`` allows.
     public static var defaultCount: Int {
-        let environment = ProcessInfo.processInfo.environment
-        if let text = environment["BERTKIT_THREADS"], let n = Int(text), n > 0 {
-            return n
-        }
-        let all = ProcessInfo.processInfo.activeProcessorCount
-        let usable = allowedCores ?? all
-        if let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 1 {
-            return max(1, min(usable, all / local))
-        }
-        return max(1, usable)
+        if let n = Settings.threads { return n }
+        let usable = allowedCores ?? ProcessInfo.processInfo.activeProcessorCount
+        let limit = budget.load(ordering: .relaxed)
+        return max(1, limit > 0 ? min(usable, limit) : usable)
+    }
+
+    /// Caps ``defaultCount`` at `cores`, for a process that shares its host with others it knows
+    /// of (data-parallel ranks). Call it before the first product: a count in use stays.
+    public static func setBudget(_ cores: Int) {
+        precondition(cores > 0, "thread budget must be positive, got \(cores)")
+        budget.store(cores, ordering: .relaxed)
     }
 
     /// The number of cores in this process's CPU affinity mask (`Cpus_allowed` in

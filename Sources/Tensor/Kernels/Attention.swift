@@ -69,13 +69,11 @@ extension Kernels {
 
 extension Kernels {
     /// Whether attention without dropout runs the fused per-head kernel (CKernels' attention.c)
-    /// for heads `headDim` wide: on AVX2 and AVX-512, unless `BERTKIT_ATTENTION=gemm` asks for the strided
-    /// GEMMs (for comparisons). Both compute the same numbers, within float rounding.
+    /// for heads `headDim` wide: on AVX2 and AVX-512, unless ``Settings/fusedAttention`` asks for the strided
+    /// GEMMs. Both compute the same numbers, within float rounding.
     public static func fusedAttention(headDim: Int) -> Bool {
-        fusedAttentionAllowed && bertkit_attention_head_supported(headDim) != 0
+        Settings.fusedAttention && bertkit_attention_head_supported(headDim) != 0
     }
-
-    static let fusedAttentionAllowed = ProcessInfo.processInfo.environment["BERTKIT_ATTENTION"]?.lowercased() != "gemm"
 
     /// Where one attention call reads q, k and v: three column blocks of width `hidden` in rows of
     /// `ld` floats (separate tensors: ld = hidden; one fused QKV tensor: ld = 3·hidden).

@@ -160,7 +160,7 @@ extension Tensor {
         /// y[:, block] (+)= x · Wᵀ in fp32: in fixed tiles of rows when nothing records a gradient
         /// (inference is batch- and thread-invariant, see ``RowTiles``), else split freely.
         func product(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, n: Int, y: UnsafeMutablePointer<Float>) {
-            if !recording && Kernels.batchInvariant {
+            if !recording && Settings.batchInvariant {
                 RowTiles.sgemm(m: rows, n: n, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
                                transB: true, beta: accumulate ? 1 : 0, c: y, ldc: total)
             } else {

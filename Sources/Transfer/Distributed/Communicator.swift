@@ -22,7 +22,7 @@ public final class Communicator: @unchecked Sendable {
     private var hostGroup: Communicator?
     private var peerGroup: Communicator?
     /// The ranks that run on this host, this one among them (MPI_Comm_split_type's shared-memory
-    /// split; `BERTKIT_RANKS_PER_HOST=k` pretends that every k ranks in a row are a host, to test
+    /// split; ``Settings/ranksPerHost`` k pretends that every k ranks in a row are a host, to test
     /// several hosts on one).
     public var host: Communicator { hostGroup ?? self }
     /// The ranks that have this rank's place on their hosts: one per host.
@@ -57,20 +57,28 @@ public final class Communicator: @unchecked Sendable {
     nonisolated(unsafe) private static var started: Communicator?
     private static let lock = NSLock()
 
+    /// Gives ``Threads`` this rank's share of the host's cores when `mpirun` placed several ranks
+    /// here (`OMPI_COMM_WORLD_LOCAL_SIZE`): ranks bound to a socket share its cores too.
+    public static func budgetThreads() {
+        guard let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }),
+              local > 1 else { return }
+        Threads.setBudget(max(1, ProcessInfo.processInfo.activeProcessorCount / local))
+    }
+
     /// The job this process belongs to: MPI_COMM_WORLD under `mpirun` (Open MPI), else ``single``.
-    /// Set `BERTKIT_MPI_LIBRARY` to load another file than `libmpi.so.40`.
+    /// ``Settings/mpiLibrary`` names another file to load than `libmpi.so.40`.
     public static func world() throws -> Communicator {
         lock.lock()
         defer { lock.unlock() }
         if let started { return started }
+        budgetThreads()
         let environment = ProcessInfo.processInfo.environment
         guard let sizeText = environment["OMPI_COMM_WORLD_SIZE"] else {
             started = .single
             return .single
         }
         let rankText = environment["OMPI_COMM_WORLD_RANK"] ?? "?"
-        let library = environment["BERTKIT_MPI_LIBRARY"]
-        guard cmpi_load(library) == 0 else {
+        guard cmpi_load(Settings.mpiLibrary) == 0 else {
             throw DistributedError.unavailable("rank \(rankText) of \(sizeText): " + String(cString: cmpi_error_text())
                 + ". Install Open MPI (scripts/bootstrap-mpi, or apt-get install openmpi-bin libopenmpi-dev)")
         }
@@ -85,8 +93,8 @@ public final class Communicator: @unchecked Sendable {
         atexit { Communicator.abortUnlessFinished() }
         if size > 1 {
             var handle: UnsafeMutableRawPointer?, hostRank: Int32 = 0, hostSize: Int32 = 0
-            if let perHost = environment["BERTKIT_RANKS_PER_HOST"].flatMap({ Int32($0) }), perHost > 0 {
-                try world.check(cmpi_comm_split(nil, rank / perHost, rank, &handle, &hostRank, &hostSize))
+            if let perHost = Settings.ranksPerHost {
+                try world.check(cmpi_comm_split(nil, rank / Int32(perHost), rank, &handle, &hostRank, &hostSize))
             } else {
                 try world.check(cmpi_comm_split_host(&handle, &hostRank, &hostSize))
             }

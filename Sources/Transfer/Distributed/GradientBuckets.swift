@@ -10,7 +10,7 @@ import Tensor
 ///   the ranks' own cores make, inside MPI calls: overlapping it with the backward pass hides
 ///   nothing and adds the cost of driving the non-blocking sums. Then the buckets are summed right
 ///   after the backward pass with the blocking allreduce (measured on 2 cores: 3.87-3.91 s an
-///   epoch against 3.99-4.00 s). `BERTKIT_ALLREDUCE=overlap` or `after` chooses by hand.
+///   epoch against 3.99-4.00 s). ``Settings/allreduceOverlaps`` chooses by hand.
 ///
 /// - Buckets hold about `capacity` floats of parameters, in the order their gradients become ready:
 ///   at first the reverse of creation order, then, after the first step, the order rank 0 saw
@@ -63,17 +63,11 @@ final class GradientBuckets: GradientSum {
         var flagsStart: Int { buffer.count - members.count }
     }
 
-    /// `capacityBytes`: BERTKIT_BUCKET_MB (MiB), else 4 MiB.
+    /// `capacityBytes`: ``Settings/bucketMiB`` (4 MiB by default).
     init(parameters: [Parameter], communicator: Communicator, capacityBytes: Int? = nil) {
         self.parameters = parameters
         self.communicator = communicator
-        let environment = ProcessInfo.processInfo.environment
-        var settings: [Double] = [environment["BERTKIT_BUCKET_MB"].flatMap(Double.init) ?? 4, 0]
-        switch environment["BERTKIT_ALLREDUCE"]?.lowercased() {
-        case "overlap": settings[1] = 1
-        case "after": settings[1] = 0
-        default: settings[1] = communicator.ranksShareHost ? 0 : 1
-        }
+        var settings = [Settings.bucketMiB, (Settings.allreduceOverlaps ?? !communicator.ranksShareHost) ? 1 : 0]
         // Rank 0's settings on every rank (a sum only it adds to): the ranks must start the same sums,
         // of the same sizes, blocking or not alike, even if their environments differ. A failure
         // here shows again at the first sum.

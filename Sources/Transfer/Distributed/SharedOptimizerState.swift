@@ -27,11 +27,11 @@ import Glibc
 /// threads. (ZeRO-1, each rank stepping its part of private copies and then gathering the others'
 /// parts, was measured slower: the allgather moved as many bytes as it saved.)
 ///
-/// The memory is a file in `/dev/shm` (or `BERTKIT_SHM_DIR`), created and filled with
+/// The memory is a file in ``Settings/sharedMemoryFolder`` (`/dev/shm`), created and filled with
 /// `posix_fallocate` by the host's first rank (so a full tmpfs fails here, not with SIGBUS later),
 /// mapped by every rank of the host, and unlinked as soon as all have mapped it: nothing is left
 /// behind when a rank is killed. Without it (no such folder, not enough room, hosts of unequal rank
-/// counts, one rank per host, `BERTKIT_SHARED_STEP=0`) the ranks take the other path, and say why
+/// counts, one rank per host, ``Settings/sharedStep`` off) the ranks take the other path, and say why
 /// on stderr when the memory failed.
 ///
 /// The raw pointers all point into the mapping this object owns, which it unmaps only after
@@ -78,7 +78,7 @@ final class SharedOptimizerState: GradientSum {
         // (the sizes are all equal exactly when Σs² · n = (Σs)², n the number of ranks). Every rank
         // decides alike, even if their environments differ.
         let hostSize = Double(communicator.host.size)
-        let wanted: Double = ProcessInfo.processInfo.environment["BERTKIT_SHARED_STEP"] == "0" ? 0 : 1
+        let wanted: Double = Settings.sharedStep ? 1 : 0
         let sums = try communicator.sum([hostSize, hostSize * hostSize, wanted])
         guard sums[2] == Double(communicator.size), sums[1] * Double(communicator.size) == sums[0] * sums[0],
               communicator.host.size > 1 else { return nil }
@@ -301,8 +301,7 @@ final class SharedOptimizerState: GradientSum {
         var fd: Int32 = -1
         let host = communicator.host
         if host.isLeader {
-            let folder = ProcessInfo.processInfo.environment["BERTKIT_SHM_DIR"] ?? "/dev/shm"
-            let path = "\(folder)/bertkit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let path = "\(Settings.sharedMemoryFolder)/bertkit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
             if fd < 0 {
                 failure = "\(path): \(String(cString: strerror(errno)))"
