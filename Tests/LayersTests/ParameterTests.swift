@@ -1,5 +1,5 @@
 import Layers
-import Tensor
+@_spi(Testing) import Tensor
 import TestSupport
 import XCTest
 
@@ -26,13 +26,13 @@ final class ParameterTests: XCTestCase {
         XCTAssertEqual(store.trainableCount, 6 * 2 + 2)
 
         let x = Tensor.random([5, 6], seed: 2)
-        BackwardCounter.shared.reset()
+        WorkCounters.start()
         upper(lower(x, ForwardContext()).relu(), ForwardContext()).sum().backward()
         XCTAssertNil(lower.weight.grad)
         XCTAssertNil(lower.bias?.grad)
         XCTAssertNotNil(upper.weight.grad)
         XCTAssertNotNil(upper.bias?.grad)
-        XCTAssertEqual(BackwardCounter.shared.snapshot, ["sum": 1, "linear": 1])
+        XCTAssertEqual(WorkCounters.backward, ["sum": 1, "linear": 1])
     }
 
     func testUnfreezingRestoresGradients() {

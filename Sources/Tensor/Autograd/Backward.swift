@@ -26,7 +26,7 @@ extension Tensor {
                 if tensor.creator == nil, tensor.grad != nil { onLeafReady?(tensor) }
                 continue
             }
-            BackwardCounter.shared.record(node.name)
+            WorkCounters.countBackward(node.name)
             node.backward(g)
             // Intermediate results keep neither their gradient nor their op once used.
             tensor.creator = nil

@@ -6,7 +6,6 @@ import CBLAS
 #endif
 import CKernels
 import COneDNN
-import Synchronization
 
 /// The one place that calls the matrix backend (``MatrixBackend``: oneDNN, OpenBLAS or
 /// Accelerate). Row-major single-precision GEMM:
@@ -16,9 +15,6 @@ import Synchronization
 /// into blocks of rows (or columns) of C, many small ones (attention heads) by item. BLAS's own
 /// worker threads would otherwise spin between calls and take the core from element-wise kernels.
 enum BLAS {
-    /// Number of `sgemm` calls since start (or the last reset), for tests that count kernel work.
-    static let gemmCalls = Atomic<Int>(0)
-
     /// Products smaller than this many multiply-adds run on one core.
     static let splitThreshold = 1 << 20
 
@@ -29,7 +25,7 @@ enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        gemmCalls.wrappingAdd(1, ordering: .relaxed)
+        WorkCounters.countProducts()
         forEachBlock(m: m, n: n, k: k) { rows, cols in
             sgemmSerial(transA: transA, transB: transB, m: rows.count, n: cols.count, k: k, alpha: alpha,
                         a: blockOfA(a, rows: rows, transposed: transA, ld: lda), lda: lda,
@@ -113,11 +109,8 @@ enum BLAS {
     }
 }
 
-/// Public counters of kernel work, for tests and benchmarks.
+/// What the kernels run with.
 public enum KernelStats {
-    /// The number of matrix-multiply (GEMM) calls made so far.
-    public static var gemmCalls: Int { BLAS.gemmCalls.load(ordering: .relaxed) }
-
     /// The vector instructions the element-wise C kernels (exp, GELU) run with on this CPU:
     /// "avx512", "avx2" or "baseline" (SSE2 on x86-64, NEON on arm64).
     public static var vectorInstructionSet: String { String(cString: bertkit_kernel_isa()) }

@@ -29,7 +29,7 @@ enum RowTiles {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        BLAS.gemmCalls.wrappingAdd(1, ordering: .relaxed)
+        WorkCounters.countProducts()
         let call = Call(n: n, k: k, b: b, ldb: ldb, transB: transB, beta: beta)
         let whole = m / rows, rest = m - whole * rows
         let threads = Threads.count

@@ -215,7 +215,7 @@ enum LowPrecision {
         accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        BLAS.gemmCalls.wrappingAdd(1, ordering: .relaxed)
+        WorkCounters.countProducts()
         BLAS.forEachBlock(m: m, n: n, k: k) { rows, cols in
             let aBlock = BLAS.blockOfA(a, rows: rows, transposed: transA, ld: lda)
             let bBlock = BLAS.blockOfB(b, cols: cols, transposed: transB, ld: ldb)
@@ -245,7 +245,7 @@ enum LowPrecision {
             precondition(w.cols == k && w.precision == precision, "packed weight \(w.rows)×\(w.cols) for \(k) inputs")
         }
         precondition(precision != .int8 || !accumulate, "int8 products write their output")
-        BLAS.gemmCalls.wrappingAdd(weights.count, ordering: .relaxed)
+        WorkCounters.countProducts(weights.count)
         let total = weights.reduce(0) { $0 + $1.rows }
         let threads = Threads.count
         let parts = threads > 1 && rows * total * k >= BLAS.splitThreshold && !Threads.isInParallelRegion
