@@ -176,7 +176,7 @@ extension TransferModel {
         _ body: (_ indices: [Int], _ input: EncoderInput) throws(E) -> Void
     ) throws(E) {
         var done = 0
-        let batches = lengthSortedBatches(data.encodings.map(\.count), size: batchSize, shard: (ranks.rank, ranks.size))
+        let batches = lengthSortedBatches(data.encodings.map(\.count), size: batchSize, shard: Shard(index: ranks.rank, of: ranks.size))
         for indices in batches {
             try body(indices, data.input(indices))
             done += indices.count
