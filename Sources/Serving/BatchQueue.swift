@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Why ``BatchQueue/submit(_:tokens:group:)`` refused a request.
 public enum BatchQueueError: Error, Equatable, Sendable {
@@ -19,9 +20,7 @@ public enum BatchQueueError: Error, Equatable, Sendable {
 ///
 /// The queue is bounded: when `capacity` items wait, `submit` throws ``BatchQueueError/full`` at
 /// once. ``shutdown()`` stops intake and lets the worker finish everything already queued.
-public final class BatchQueue<Item: Sendable, Output: Sendable>: @unchecked Sendable {
-    // @unchecked: every stored var below is read and written with `condition` locked.
-
+public final class BatchQueue<Item: Sendable, Output: Sendable>: Sendable {
     public struct Limits: Sendable {
         /// A batch stops growing when the next request would take it past this many tokens
         /// (a batch always takes at least one request, however long).
@@ -52,7 +51,7 @@ public final class BatchQueue<Item: Sendable, Output: Sendable>: @unchecked Send
     /// Runs one batch: all items of one group, in request order; returns one output per item.
     public typealias Process = @Sendable (_ items: [Item], _ group: Int) throws -> [Output]
 
-    private struct Pending {
+    private struct Pending: Sendable {
         var items: [Item]
         var tokens: Int
         var group: Int
@@ -60,15 +59,28 @@ public final class BatchQueue<Item: Sendable, Output: Sendable>: @unchecked Send
         var continuation: CheckedContinuation<[Output], any Error>
     }
 
+    private struct State {
+        var pending: [Pending] = []
+        var pendingItems = 0
+        var stopping = false
+        var finished = false
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// What the worker does next.
+    private enum Step: Sendable {
+        case run([Pending], items: Int, queuedAfter: Int)
+        case wait(until: DispatchTime)
+        case exit
+    }
+
     public let limits: Limits
     private let process: Process
     private let onBatch: @Sendable (BatchReport) -> Void
-    private let condition = NSCondition()
-    private var pending: [Pending] = []
-    private var pendingItems = 0
-    private var stopping = false
-    private var finished = false
-    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    private let state = Mutex(State())
+    /// Signalled after every change the worker may wait for (a request, shutdown). It counts, so a
+    /// signal made while the worker runs a batch is not lost; an extra one costs a look at `state`.
+    private let wakeUp = DispatchSemaphore(value: 0)
 
     /// Starts the worker thread.
     ///
@@ -83,11 +95,7 @@ public final class BatchQueue<Item: Sendable, Output: Sendable>: @unchecked Send
     }
 
     /// Items waiting (not counting the batch being run).
-    public var depth: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return pendingItems
-    }
+    public var depth: Int { state.withLock { $0.pendingItems } }
 
     /// Queues one request's items and waits for their outputs (in the same order).
     ///
@@ -98,82 +106,74 @@ public final class BatchQueue<Item: Sendable, Output: Sendable>: @unchecked Send
     public func submit(_ items: [Item], tokens: Int, group: Int = 0) async throws -> [Output] {
         if items.isEmpty { return [] }
         return try await withCheckedThrowingContinuation { continuation in
-            condition.lock()
-            if stopping {
-                condition.unlock()
-                continuation.resume(throwing: BatchQueueError.shuttingDown)
-                return
+            let refusal = state.withLock { state -> BatchQueueError? in
+                if state.stopping { return .shuttingDown }
+                // A request larger than the whole capacity still runs when it would wait alone.
+                if state.pendingItems > 0 && state.pendingItems + items.count > limits.capacity { return .full }
+                state.pending.append(Pending(items: items, tokens: tokens, group: group, arrival: .now, continuation: continuation))
+                state.pendingItems += items.count
+                return nil
             }
-            // A request larger than the whole capacity still runs when it would wait alone.
-            if pendingItems > 0 && pendingItems + items.count > limits.capacity {
-                condition.unlock()
-                continuation.resume(throwing: BatchQueueError.full)
-                return
-            }
-            pending.append(Pending(items: items, tokens: tokens, group: group, arrival: .now, continuation: continuation))
-            pendingItems += items.count
-            condition.signal()
-            condition.unlock()
+            if let refusal { continuation.resume(throwing: refusal) } else { wakeUp.signal() }
         }
     }
 
     /// Stops intake; the worker finishes what is queued, then exits.
     public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
+        state.withLock { $0.stopping = true }
+        wakeUp.signal()
     }
 
     /// Returns when the worker has run everything queued before ``shutdown()`` and exited.
     public func drained() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            condition.lock()
-            if finished {
-                condition.unlock()
-                c.resume()
-            } else {
-                drainWaiters.append(c)
-                condition.unlock()
+            let finished = state.withLock { state in
+                if !state.finished { state.drainWaiters.append(c) }
+                return state.finished
             }
+            if finished { c.resume() }
         }
     }
 
     // MARK: The worker
 
     private func work() {
-        condition.lock()
         while true {
-            while pending.isEmpty && !stopping { condition.wait() }
-            if pending.isEmpty { break }   // stopping, and nothing left
-            // Give other requests of the oldest request's group a short time to join, unless the
-            // budget is already met (or we are draining).
-            let deadline = Date.now.addingTimeInterval(seconds(limits.maxWait - (.now - pending[0].arrival)))
-            while !stopping && groupTokens(pending[0].group) < limits.maxBatchTokens && Date.now < deadline {
-                _ = condition.wait(until: deadline)
+            switch nextStep() {
+            case .run(let batch, let items, let queuedAfter):
+                run(batch, items: items, queuedAfter: queuedAfter)
+            case .wait(let deadline):
+                _ = wakeUp.wait(timeout: deadline)
+            case .exit:
+                let waiters = state.withLock { state in
+                    state.finished = true
+                    return state.drainWaiters
+                }
+                for w in waiters { w.resume() }
+                return
             }
-            let batch = takeBatch()
-            let items = batch.reduce(0) { $0 + $1.items.count }
-            pendingItems -= items
-            let queuedAfter = pendingItems
-            condition.unlock()
-
-            run(batch, items: items, queuedAfter: queuedAfter)
-            condition.lock()
         }
-        finished = true
-        let waiters = drainWaiters
-        drainWaiters = []
-        condition.unlock()
-        for w in waiters { w.resume() }
     }
 
-    private func groupTokens(_ group: Int) -> Int {
-        pending.reduce(0) { $0 + ($1.group == group ? $1.tokens : 0) }
+    /// The oldest request's batch once its group's tokens meet the budget, it has waited
+    /// `maxWait` for others to join, or the queue drains; else how long to wait.
+    private func nextStep() -> Step {
+        state.withLock { state in
+            guard let oldest = state.pending.first else { return state.stopping ? .exit : .wait(until: .distantFuture) }
+            let left = oldest.arrival + limits.maxWait - .now
+            let tokens = state.pending.reduce(0) { $0 + ($1.group == oldest.group ? $1.tokens : 0) }
+            guard state.stopping || tokens >= limits.maxBatchTokens || left <= .zero else {
+                return .wait(until: .now() + seconds(left))
+            }
+            let batch = takeBatch(&state.pending)
+            let items = batch.reduce(0) { $0 + $1.items.count }
+            state.pendingItems -= items
+            return .run(batch, items: items, queuedAfter: state.pendingItems)
+        }
     }
 
     /// The oldest request, then every later request of its group that fits the token budget.
-    private func takeBatch() -> [Pending] {
+    private func takeBatch(_ pending: inout [Pending]) -> [Pending] {
         let group = pending[0].group
         var taken = [pending[0]], rest: [Pending] = []
         var tokens = pending[0].tokens

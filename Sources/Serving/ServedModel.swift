@@ -1,5 +1,6 @@
 import BertKit
 import Foundation
+import Synchronization
 
 /// What one batch item asks for; batches hold one kind only (the ``BatchQueue`` group).
 public enum WorkKind: Int, Sendable {
@@ -18,10 +19,7 @@ public enum WorkOutput: Sendable {
 ///
 /// Only the ``BatchQueue`` worker thread calls ``run(_:kind:)``; the tokenizers and the settings
 /// read by request handlers are immutable values.
-public final class ServedModel: @unchecked Sendable {
-    // @unchecked: the encoder and the classifier (reference types) are used by the single batch
-    // worker thread only; everything else is immutable after init.
-
+public final class ServedModel: Sendable {
     /// The name given on the command line (a Hugging Face id or a folder).
     public let id: String
     /// `model_type` of the encoder (bert, roberta, …).
@@ -43,8 +41,8 @@ public final class ServedModel: @unchecked Sendable {
     public let classifierTokenizer: Tokenizer?
     public let classifierMaxLength: Int?
 
-    private let embedder: SentenceEmbedder?
-    private let classifier: TransferModel?
+    /// The encoder and the classifier (reference types), behind a lock the one worker never waits for.
+    private let models: Mutex<(embedder: SentenceEmbedder, classifier: TransferModel?)>
 
     /// Loads a sentence embedding model (a folder or a cached Hugging Face id) and, when the folder
     /// was written by `bertkit train` (or is a transformers `…ForSequenceClassification` folder),
@@ -55,6 +53,7 @@ public final class ServedModel: @unchecked Sendable {
     public init(model idOrPath: String, revision: String? = nil, adapter: URL? = nil, batchSize: Int = 64) throws {
         id = idOrPath
         let folder = try ModelLocation.resolve(idOrPath, revision: revision)
+        let classifier: TransferModel?
         if let adapter {
             let (transfer, maxLength) = try TransferModel.load(base: idOrPath, revision: revision, adapter: adapter)
             classifier = transfer
@@ -80,7 +79,6 @@ public final class ServedModel: @unchecked Sendable {
         if let adapter { try embedder.attachAdapter(adapter) }
         normalizesByDefault = embedder.normalize
         embedder.normalize = false
-        self.embedder = embedder
         family = try EncoderConfig(contentsOf: folder.appending(path: "config.json")).modelType
         dimension = embedder.model.hiddenSize
         maxLength = embedder.maxLength
@@ -89,6 +87,7 @@ public final class ServedModel: @unchecked Sendable {
         t.padding = nil
         tokenizer = t
         vocabularySize = embedder.model.store.parameters.first { $0.name.hasSuffix("word_embeddings.weight") }?.shape[0] ?? Int(Int32.max)
+        models = Mutex((embedder, classifier))
     }
 
     /// A folder `bertkit train` wrote, or a transformers sequence-classification folder.
@@ -99,20 +98,21 @@ public final class ServedModel: @unchecked Sendable {
         return architectures.contains { $0.stringValue?.hasSuffix("ForSequenceClassification") == true }
     }
 
-    public var canPredict: Bool { classifier != nil && task != .tagging }
+    public var canPredict: Bool { classifierTokenizer != nil && task != .tagging }
 
     /// Runs one batch (the worker thread only). Classification runs it in length-sorted pieces
     /// of at most `maxBatchTokens` padded tokens, as embedding does in pieces of `batchSize`.
     public func run(_ items: [Encoding], kind: WorkKind, maxBatchTokens: Int = 8192) throws -> [WorkOutput] {
-        switch kind {
-        case .embed:
-            guard let embedder else { return [] }
-            return try embedder.embed(encodings: items).map { .vector($0) }
-        case .predict:
-            guard let classifier, let classifierTokenizer else { return [] }
-            let data = PreparedData.unlabelled(encodings: items, padId: classifierTokenizer.padTokenId ?? 0)
-            let longest = items.map(\.count).max() ?? 1
-            return try Evaluator(model: classifier, batchSize: max(maxBatchTokens / max(longest, 1), 1)).predict(data).map { .prediction($0) }
+        try models.withLock { models throws -> [WorkOutput] in
+            switch kind {
+            case .embed:
+                return try models.embedder.embed(encodings: items).map { .vector($0) }
+            case .predict:
+                guard let classifier = models.classifier, let classifierTokenizer else { return [] }
+                let data = PreparedData.unlabelled(encodings: items, padId: classifierTokenizer.padTokenId ?? 0)
+                let longest = items.map(\.count).max() ?? 1
+                return try Evaluator(model: classifier, batchSize: max(maxBatchTokens / max(longest, 1), 1)).predict(data).map { .prediction($0) }
+            }
         }
     }
 }

@@ -3,7 +3,7 @@ import Synchronization
 /// Contiguous Float32 memory owned by one or more tensors (a reshape shares it).
 ///
 /// The pointer never escapes the Tensor target except through `withUnsafe…` accessors.
-final class Storage: @unchecked Sendable {
+final class Storage: @unchecked Sendable {   // a raw buffer: tensors on one thread write it, parallel kernels disjoint parts
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
     private let capacity: Int

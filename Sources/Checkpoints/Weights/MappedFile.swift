@@ -9,7 +9,7 @@ import Foundation
 
 /// A whole file mapped read-only into memory, unmapped when the last reference goes away.
 ///
-/// `@unchecked Sendable`: the mapping is `PROT_READ` and `MAP_PRIVATE`, nothing writes through it,
+/// Shared between threads unchecked: the mapping is `PROT_READ` and `MAP_PRIVATE`, nothing writes through it,
 /// and it is unmapped only in `deinit`, when no other reference can exist. (As with any memory map,
 /// another process truncating the file while it is mapped makes reads fault; checkpoints are not
 /// rewritten in place: ``AtomicFile`` replaces files by rename, which leaves this mapping intact.)

@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import Synchronization
 
 /// What this CPU is and what it can do, from CPUID: never from a table of models, so a CPU newer
 /// than every library on the machine is still described by its features.
@@ -47,21 +48,14 @@ public struct CPUInfo: Sendable {
 public enum PeakFLOPS {
     /// GFLOP/s of `threads` threads each running the FMA loop for about `seconds`.
     public static func measure(threads: Int, seconds: Double = 0.2) -> Double {
-        let rates = RateBox(count: threads)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            rates.set(t, bertkit_fma_peak_gflops(seconds))
+        let total = Mutex(0.0)
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            let rate = bertkit_fma_peak_gflops(seconds)
+            total.withLock { $0 += rate }
         }
-        return rates.total
+        return total.withLock { $0 }
     }
 
     /// The vectors the loop ran with: "avx512", "avx2+fma" or "sse (mul+add)".
     public static var instructionSet: String { String(cString: bertkit_fma_isa()) }
-
-    private final class RateBox: @unchecked Sendable {
-        // Each thread writes only its own slot; read after concurrentPerform returns.
-        private var rates: [Double]
-        init(count: Int) { rates = Array(repeating: 0, count: count) }
-        func set(_ i: Int, _ v: Double) { rates[i] = v }
-        var total: Double { rates.reduce(0, +) }
-    }
 }

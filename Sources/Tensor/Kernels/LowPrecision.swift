@@ -12,8 +12,7 @@ import COneDNN
 import Synchronization
 
 /// A dense layer's weight `[out, in]` converted for one lower precision.
-final class PackedWeight: @unchecked Sendable {
-    // Immutable after init; read by any thread.
+final class PackedWeight: @unchecked Sendable {   // raw buffers, written in init only, then read by any thread
     let precision: Precision
     let rows: Int, cols: Int
     /// bf16 bits (bf16), or int8 values (int8), rows × cols.
@@ -93,11 +92,10 @@ enum LowPrecision {
         let precision: Precision
     }
 
-    private final class Entry: @unchecked Sendable {
+    private struct Entry: Sendable {
         // `storage` is weak so a freed weight's address, reused by another, never matches.
         weak var storage: Storage?
         let packed: PackedWeight
-        init(storage: Storage, packed: PackedWeight) { self.storage = storage; self.packed = packed }
     }
 
     private static let cache = Mutex<[Key: Entry]>([:])
@@ -142,15 +140,14 @@ enum LowPrecision {
 
     // MARK: Joined fp32 weights
 
-    private final class WeakStorage: @unchecked Sendable {
+    private struct WeakStorage: Sendable {
         weak var storage: Storage?
-        init(_ storage: Storage) { self.storage = storage }
     }
 
-    private final class JoinedEntry: @unchecked Sendable {
+    /// The stacked weight as its memory and shape (a Tensor is not Sendable).
+    private struct JoinedEntry: Sendable {
         let parts: [WeakStorage]
-        let joined: Tensor
-        init(parts: [WeakStorage], joined: Tensor) { (self.parts, self.joined) = (parts, joined) }
+        let storage: Storage, shape: [Int]
         func matches(_ weights: [Tensor]) -> Bool {
             parts.count == weights.count && zip(parts, weights).allSatisfy { $0.storage === $1.storage }
         }
@@ -163,12 +160,12 @@ enum LowPrecision {
     /// query, key and value) runs 15–20% faster than one product per weight, each of which reads
     /// the whole input again.
     static func joined(_ weights: [Tensor]) -> Tensor {
-        if let hit = joinedCache.withLock({ $0.first { $0.matches(weights) } }) { return hit.joined }
+        if let hit = joinedCache.withLock({ $0.first { $0.matches(weights) } }) { return Tensor(shape: hit.shape, storage: hit.storage) }
         let joined = Tensor.concat(weights, axis: 0)
         cache.withLock { _ in
             joinedCache.withLock { entries in
                 entries = entries.filter { $0.parts.allSatisfy { $0.storage != nil } }
-                entries.append(JoinedEntry(parts: weights.map { WeakStorage($0.storage) }, joined: joined))
+                entries.append(JoinedEntry(parts: weights.map { WeakStorage(storage: $0.storage) }, storage: joined.storage, shape: joined.shape))
             }
             isEmpty.store(false, ordering: .releasing)
         }
@@ -180,7 +177,7 @@ enum LowPrecision {
     /// Scratch memory of `count` elements of `T`, from the tensor buffer pool: pages a recent pass
     /// already faulted in, instead of fresh ones from the system (which cost a page fault and a
     /// zeroing each, a fifth of a bf16 training step before this).
-    final class Scratch<T>: @unchecked Sendable {
+    final class Scratch<T> {
         private let storage: Storage
         private let floats: Int
         let pointer: UnsafeMutablePointer<T>
@@ -198,7 +195,7 @@ enum LowPrecision {
     }
 
     /// bf16 bits of `count` floats, in pooled scratch memory.
-    final class BF16Buffer: @unchecked Sendable {
+    final class BF16Buffer {
         private let scratch: Scratch<UInt16>
         var pointer: UnsafeMutablePointer<UInt16> { scratch.pointer }
         init(_ source: UnsafePointer<Float>, count: Int) {

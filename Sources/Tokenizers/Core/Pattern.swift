@@ -28,9 +28,8 @@ public enum SplitBehavior: String, Sendable, Hashable, CaseIterable {
 ///
 /// Regular expressions run on ICU (`NSRegularExpression`), whose syntax and Unicode classes are those of the
 /// Oniguruma patterns `tokenizers` files carry (`\p{L}`, `\s`, lookahead, `(?i:…)`, `\A`, `\z`); Swift's `Regex`
-/// was tried and cuts `[^\s\d]+` between CJK ideographs. `NSRegularExpression` is immutable and documented as safe
-/// to share between threads, hence `@unchecked Sendable`.
-final class PatternMatcher: @unchecked Sendable {
+/// was tried and cuts `[^\s\d]+` between CJK ideographs. `NSRegularExpression` is immutable and `Sendable`.
+final class PatternMatcher: Sendable {
     let pattern: Pattern
     private let literal: [Unicode.Scalar]
     private let regex: NSRegularExpression?

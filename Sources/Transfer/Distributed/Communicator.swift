@@ -1,5 +1,6 @@
 import CMPI
 import Foundation
+import Synchronization
 import Tensor
 
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ import Glibc
 /// Open MPI's `libmpi.so.40` is loaded at run time (CMPI), only when the process was launched by
 /// `mpirun` (`OMPI_COMM_WORLD_SIZE` is set): building BertKit, and running it without `mpirun`,
 /// need no MPI at all. The calls are made from one thread (MPI_THREAD_FUNNELED).
-public final class Communicator: @unchecked Sendable {
+public final class Communicator: @unchecked Sendable {   // MPI_THREAD_FUNNELED: used from one thread; its timings are plain vars
     /// This process's rank, 0 ..< size.
     public let rank: Int
     public let size: Int
@@ -54,8 +55,9 @@ public final class Communicator: @unchecked Sendable {
     /// Rank 0 writes checkpoints, models, reports and output files.
     public var isLeader: Bool { rank == 0 }
 
-    nonisolated(unsafe) private static var started: Communicator?
-    private static let lock = NSLock()
+    private static let started = Mutex<Communicator?>(nil)
+    /// Whether MPI_Finalize or MPI_Abort has run (the exit handler reads it without the lock).
+    private static let ended = Atomic<Bool>(false)
 
     /// Gives ``Threads`` this rank's share of the host's cores when `mpirun` placed several ranks
     /// here (`OMPI_COMM_WORLD_LOCAL_SIZE`): ranks bound to a socket share its cores too.
@@ -68,15 +70,19 @@ public final class Communicator: @unchecked Sendable {
     /// The job this process belongs to: MPI_COMM_WORLD under `mpirun` (Open MPI), else ``single``.
     /// ``Settings/mpiLibrary`` names another file to load than `libmpi.so.40`.
     public static func world() throws -> Communicator {
-        lock.lock()
-        defer { lock.unlock() }
-        if let started { return started }
+        try started.withLock { started throws -> Communicator in
+            if let started { return started }
+            let world = try start()
+            started = world
+            return world
+        }
+    }
+
+    /// MPI_COMM_WORLD with its host and peer groups, or ``single`` without `mpirun`.
+    private static func start() throws -> Communicator {
         budgetThreads()
         let environment = ProcessInfo.processInfo.environment
-        guard let sizeText = environment["OMPI_COMM_WORLD_SIZE"] else {
-            started = .single
-            return .single
-        }
+        guard let sizeText = environment["OMPI_COMM_WORLD_SIZE"] else { return .single }
         let rankText = environment["OMPI_COMM_WORLD_RANK"] ?? "?"
         guard cmpi_load(Settings.mpiLibrary) == 0 else {
             throw DistributedError.unavailable("rank \(rankText) of \(sizeText): " + String(cString: cmpi_error_text())
@@ -87,10 +93,9 @@ public final class Communicator: @unchecked Sendable {
             throw DistributedError.failed(rank: Int(rankText) ?? -1, String(cString: cmpi_error_text()))
         }
         let world = Communicator(rank: Int(rank), size: Int(size), usesMPI: true)
-        started = world
         // A rank that exits without MPI_Finalize (an error, a crash in Swift code) ends the whole job
         // at once instead of leaving the others waiting in a collective.
-        atexit { Communicator.abortUnlessFinished() }
+        atexit { if !Communicator.ended.exchange(true, ordering: .relaxed) { _ = cmpi_abort(1) } }
         if size > 1 {
             var handle: UnsafeMutableRawPointer?, hostRank: Int32 = 0, hostSize: Int32 = 0
             if let perHost = Settings.ranksPerHost {
@@ -106,21 +111,10 @@ public final class Communicator: @unchecked Sendable {
         return world
     }
 
-    nonisolated(unsafe) private static var finalized = false
-
     /// Ends MPI after a successful run (every rank must call it); nothing without MPI.
     public static func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let started, started.usesMPI, !finalized else { return }
-        finalized = true
+        guard started.withLock({ $0?.usesMPI == true }), !ended.exchange(true, ordering: .relaxed) else { return }
         _ = cmpi_finalize()
-    }
-
-    private static func abortUnlessFinished() {
-        guard let started, started.usesMPI, !finalized else { return }
-        finalized = true
-        _ = cmpi_abort(1)
     }
 
     func check(_ code: Int32) throws {
