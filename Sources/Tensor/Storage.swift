@@ -103,14 +103,14 @@ public enum MemoryPool {
     /// The most bytes kept idle for reuse (256 MiB unless raised). Training raises it to hold a
     /// step's gradients too (``Trainer`` does this): when they do not fit, every step frees them
     /// and the next faults fresh pages in (measured: 9% of a data-parallel MiniLM step).
-    public static var idleLimitBytes: Int {
-        get { StoragePool.idleLimit.load(ordering: .relaxed) }
-        set { StoragePool.idleLimit.store(max(0, newValue), ordering: .relaxed) }
-    }
+    public static var idleLimitBytes: Int { StoragePool.idleLimit.load(ordering: .relaxed) }
+
+    /// Sets ``idleLimitBytes`` (at least 0).
+    public static func setIdleLimit(_ bytes: Int) { StoragePool.idleLimit.store(max(0, bytes), ordering: .relaxed) }
 
     /// Raises ``idleLimitBytes`` to the pool's default plus `bytes`, when that is more.
     public static func keepIdle(additionally bytes: Int) {
         let wanted = StoragePool.defaultIdleBytes + bytes
-        if wanted > idleLimitBytes { idleLimitBytes = wanted }
+        if wanted > idleLimitBytes { setIdleLimit(wanted) }
     }
 }

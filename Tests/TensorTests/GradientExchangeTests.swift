@@ -34,8 +34,8 @@ final class GradientExchangeTests: XCTestCase {
     /// Training raises the idle limit of the tensor memory pool; it never lowers it.
     func testKeepIdleOnlyRaisesTheLimit() {
         let before = MemoryPool.idleLimitBytes
-        defer { MemoryPool.idleLimitBytes = before }
-        MemoryPool.idleLimitBytes = 256 << 20
+        defer { MemoryPool.setIdleLimit(before) }
+        MemoryPool.setIdleLimit(256 << 20)
         MemoryPool.keepIdle(additionally: 100 << 20)
         XCTAssertEqual(MemoryPool.idleLimitBytes, 356 << 20)
         MemoryPool.keepIdle(additionally: 10 << 20)
