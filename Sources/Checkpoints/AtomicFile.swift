@@ -19,13 +19,8 @@ public enum AtomicFile {
     /// Sets what is called at each point where a crash leaves a different state on disk:
     /// `"write NAME"` once a temporary file is complete, before its rename; `"rename NAME"` after
     /// it; `"remove NAME"` after ``remove(_:)``. Crash tests kill the process at each one in turn.
-    @_spi(Testing) public static func onEvent(_ hook: (@Sendable (String) -> Void)?) {
-        eventHook.withLock { $0 = hook }
-    }
-
+    @_spi(Testing) public static func onEvent(_ hook: (@Sendable (String) -> Void)?) { eventHook.withLock { $0 = hook } }
     private static let eventHook = Mutex<(@Sendable (String) -> Void)?>(nil)
-
-    private static func event(_ text: String) { eventHook.withLock { $0 }?(text) }
 
     /// Removes the file at `url` if it exists, durably (the folder is flushed).
     public static func remove(_ url: URL) throws(CheckpointError) {
@@ -33,7 +28,7 @@ public enum AtomicFile {
             throw CheckpointError(file: url, .io("cannot remove: \(errorText())"))
         }
         syncFolder(url.deletingLastPathComponent())
-        event("remove \(url.lastPathComponent)")
+        eventHook.withLock { $0 }?("remove \(url.lastPathComponent)")
     }
 
     /// Atomically replaces the file at `url` with `data`.
@@ -70,7 +65,7 @@ public enum AtomicFile {
             guard fsync(fd) == 0 else { throw CheckpointError(file: url, .io("cannot flush to disk: \(errorText())")) }
             closed = true
             guard close(fd) == 0 else { throw CheckpointError(file: url, .io("cannot close: \(errorText())")) }
-            event("write \(url.lastPathComponent)")
+            eventHook.withLock { $0 }?("write \(url.lastPathComponent)")
             guard rename(temporary.path, url.path) == 0 else {
                 throw CheckpointError(file: url, .io("cannot replace the file: \(errorText())"))
             }
@@ -80,7 +75,7 @@ public enum AtomicFile {
             throw error
         }
         syncFolder(folder)
-        event("rename \(url.lastPathComponent)")
+        eventHook.withLock { $0 }?("rename \(url.lastPathComponent)")
     }
 
     /// The names of temporary files in `folder` that a write killed before its rename left behind

@@ -16,7 +16,6 @@ public func lengthSortedBatches(_ lengths: [Int], size: Int, shard: Shard = .who
 public struct Shard: Sendable, Equatable {
     public let index: Int, count: Int
     public static let whole = Shard(index: 0, of: 1)
-
     public init(index: Int, of count: Int) {
         precondition(count > 0 && (0..<count).contains(index), "shard \(index) of \(count)")
         (self.index, self.count) = (index, count)

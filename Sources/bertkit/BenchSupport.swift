@@ -103,10 +103,7 @@ struct BenchOptions: ParsableArguments {
     var precision: Precision = .fp32
 
     func apply() throws {
-        if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
-            Threads.set(threads)
-        }
+        try useThreads(threads)
         Precision.setDefault(precision)
         BackendWarnings.printOnce(precision: precision)
     }

@@ -22,10 +22,7 @@ struct EnvCommand: ParsableCommand {
     @Flag(help: "One JSON object instead of text.") var json = false
 
     func run() throws {
-        if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
-            Threads.set(threads)
-        }
+        try useThreads(threads)
         let report = BackendReport(measure: !noMeasure)
         if json {
             var object: [String: String] = [:]

@@ -4,6 +4,13 @@ import Foundation
 
 extension Precision: ExpressibleByArgument {}
 
+/// `--threads` when given (it must be positive), else the default count, fixed now.
+func useThreads(_ threads: Int?) throws {
+    guard let threads else { _ = Threads.count; return }
+    guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
+    Threads.set(threads)
+}
+
 /// Options every command that computes takes.
 struct ComputeOptions: ParsableArguments {
     @Option(help: "Threads for matrix products and element-wise kernels (default: BERTKIT_THREADS, else every core this process may run on; under mpirun, a share of them per rank).")
@@ -16,12 +23,7 @@ struct ComputeOptions: ParsableArguments {
 
     func apply() throws {
         if let problem = Settings.isaProblem { throw ValidationError(problem) }
-        if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
-            Threads.set(threads)
-        } else {
-            _ = Threads.count
-        }
+        try useThreads(threads)
         Precision.setDefault(precision)
         BackendWarnings.printOnce(precision: precision)
     }

@@ -99,14 +99,6 @@ enum BLAS {
         openblas_set_num_threads(Int32(n))
         #endif
     }
-
-    static var threads: Int {
-        #if canImport(Accelerate)
-        return 1
-        #else
-        return Int(openblas_get_num_threads())
-        #endif
-    }
 }
 
 /// What the kernels run with.

@@ -1,23 +1,20 @@
 import CKernels
 import Foundation
 
-/// Every `BERTKIT_` environment variable BertKit reads, read here and in no other Swift file, each
-/// once, at first use. The README's "Settings" table lists them with their defaults; command-line options,
-/// where they exist, win over them.
+/// Every `BERTKIT_` environment variable BertKit reads, each once, at first use, here and in no other
+/// Swift file. The README's "Settings" table gives their defaults; command-line options win over them.
 public enum Settings {
     /// `BERTKIT_THREADS`: threads for products and element-wise kernels, when a positive number.
     public static let threads: Int? = positive("BERTKIT_THREADS")
     /// `BERTKIT_BACKEND`: `openblas` or `onednn` asks for that matrix library (lowercased).
     public static let backend: String? = value("BERTKIT_BACKEND")?.lowercased()
-    /// `BERTKIT_ISA` (`baseline`, `avx2` or `avx512`) holds kernels and reported CPU features at or
-    /// below that instruction set. CKernels reads it itself, as its kernels choose their instruction set
-    /// at first use; this is the message for a value it does not know (nil when fine or unset).
+    /// `BERTKIT_ISA` (`baseline`, `avx2`, `avx512`) caps kernels and CPU features; CKernels reads it itself,
+    /// at its kernels' first use. This is the error for a value it does not know (nil when fine or unset).
     public static var isaProblem: String? {
         bertkit_isa_limit() == -3 ? "BERTKIT_ISA must be baseline, avx2 or avx512, got '\(value("BERTKIT_ISA") ?? "")'" : nil
     }
-    /// Whether inference runs its dense products in fixed tiles of rows (``RowTiles``): then a
-    /// text's embeddings, logits and tags are the same bytes whatever its batch, the other texts in
-    /// it and the thread count. `BERTKIT_INVARIANT=0` turns it off, to measure what it costs.
+    /// Whether inference's dense products run in fixed tiles of rows (``RowTiles``), so a text's outputs are the
+    /// same bytes whatever its batch and the thread count. `BERTKIT_INVARIANT=0` turns it off, to measure the cost.
     public static let batchInvariant = value("BERTKIT_INVARIANT") != "0"
     /// `BERTKIT_ATTENTION=gemm` runs attention as strided products and a separate softmax instead
     /// of the fused kernel (``Kernels/fusedAttention(headDim:)``), for comparisons.
@@ -47,6 +44,5 @@ public enum Settings {
     }()
 
     private static func value(_ name: String) -> String? { ProcessInfo.processInfo.environment[name] }
-
     private static func positive(_ name: String) -> Int? { value(name).flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } }
 }

@@ -21,13 +21,11 @@ import Synchronization
     /// Backward closures run since ``start()``, by op name.
     public static var backward: [String: Int] { backwardCounts.withLock { $0 } }
 
-    @inline(__always)
-    static func countProducts(_ n: Int = 1) {
+    @inline(__always) static func countProducts(_ n: Int = 1) {
         if counting.load(ordering: .relaxed) { productCount.wrappingAdd(n, ordering: .relaxed) }
     }
 
-    @inline(__always)
-    static func countBackward(_ name: String) {
+    @inline(__always) static func countBackward(_ name: String) {
         if counting.load(ordering: .relaxed) { backwardCounts.withLock { $0[name, default: 0] += 1 } }
     }
 }

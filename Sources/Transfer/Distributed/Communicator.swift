@@ -62,8 +62,7 @@ public final class Communicator: @unchecked Sendable {   // MPI_THREAD_FUNNELED:
     /// Gives ``Threads`` this rank's share of the host's cores when `mpirun` placed several ranks
     /// here (`OMPI_COMM_WORLD_LOCAL_SIZE`): ranks bound to a socket share its cores too.
     public static func budgetThreads() {
-        guard let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }),
-              local > 1 else { return }
+        guard let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 1 else { return }
         Threads.setBudget(max(1, ProcessInfo.processInfo.activeProcessorCount / local))
     }
 
@@ -71,10 +70,8 @@ public final class Communicator: @unchecked Sendable {   // MPI_THREAD_FUNNELED:
     /// ``Settings/mpiLibrary`` names another file to load than `libmpi.so.40`.
     public static func world() throws -> Communicator {
         try started.withLock { started throws -> Communicator in
-            if let started { return started }
-            let world = try start()
-            started = world
-            return world
+            if started == nil { started = try start() }
+            return started!
         }
     }
 
