@@ -19,12 +19,13 @@ public final class EncoderModel {
     public let store: ParameterStore
     /// Where the encoder sits in its store's weight tree: "" alone, "bert." under a BERT head.
     public let prefix: String
-    public let embeddings: any EncoderEmbeddings
-    /// One entry per layer application (ALBERT's share their group's module).
-    public let layers: [any EncoderLayer]
-    /// Dense + tanh on the first token, when the model has one.
-    public let pooler: Linear?
+    /// What the family built: embeddings, layers, pooler, the summary's blocks.
     let parts: EncoderParts
+    public var embeddings: any EncoderEmbeddings { parts.embeddings }
+    /// One entry per layer application (ALBERT's share their group's module).
+    public var layers: [any EncoderLayer] { parts.layers }
+    /// Dense + tanh on the first token, when the model has one.
+    public var pooler: Linear? { parts.pooler }
 
     /// Builds a randomly initialised model (the family's initializer) under `path`.
     ///
@@ -37,7 +38,6 @@ public final class EncoderModel {
         prefix = path.segments.isEmpty ? "" : path.name + "."
         let count = min(max(layers ?? config.numHiddenLayers, 0), config.numHiddenLayers)
         parts = config.family.makeParts(path: path, layers: count, pooler: pooler && config.supportsPooler)
-        (embeddings, self.layers, self.pooler) = (parts.embeddings, parts.layers, parts.pooler)
     }
 
     /// Builds a randomly initialised model in a store of its own.

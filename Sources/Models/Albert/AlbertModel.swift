@@ -11,12 +11,9 @@ extension AlbertConfig: BertBasedFamilyConfig {
     public static let classNameStems = ["Albert": "albert"]
 
     public var traits: EncoderFamilyTraits {
-        EncoderFamilyTraits(
-            modelType: base.modelType, baseModelPrefix: "albert", classPrefix: "Albert", hiddenSize: base.hiddenSize,
-            numHiddenLayers: base.numHiddenLayers, vocabularySize: base.vocabSize, typeVocabularySize: base.typeVocabSize,
-            maxSequenceLength: base.maxPositionEmbeddings, initializerRange: base.initializerRange,
-            classifierDropout: classifierDropoutProb ?? base.hiddenDropoutProb, poolerWeight: "pooler.weight",
-            poolerHead: .encoderPooler)
+        // ALBERT's head dropout is classifier_dropout_prob, not BERT's classifier_dropout.
+        base.traits(baseModelPrefix: "albert", classPrefix: "Albert", classifierDropout: classifierDropoutProb ?? base.hiddenDropoutProb,
+                    poolerWeight: "pooler.weight", poolerHead: .encoderPooler)
     }
 
     /// Builds the groups the first `layers` applications run (each whole: its parameters are shared).

@@ -8,12 +8,19 @@ extension BertConfig: EncoderFamilyConfig {
     public static let classNameStems = ["Bert": "bert"]
 
     public var traits: EncoderFamilyTraits {
+        traits(baseModelPrefix: "bert", classPrefix: "Bert", poolerWeight: "pooler.dense.weight", poolerHead: .encoderPooler)
+    }
+
+    /// The traits of BERT and of the families that wrap its config (ALBERT, RoBERTa, ELECTRA):
+    /// sizes from this config, the rest from the family.
+    func traits(baseModelPrefix: String, classPrefix: String, maxSequenceLength: Int? = nil, classifierDropout: Double? = nil,
+                poolerWeight: String?, poolerHead: EncoderConfig.PoolerHead) -> EncoderFamilyTraits {
         EncoderFamilyTraits(
-            modelType: modelType, baseModelPrefix: "bert", classPrefix: "Bert", hiddenSize: hiddenSize,
+            modelType: modelType, baseModelPrefix: baseModelPrefix, classPrefix: classPrefix, hiddenSize: hiddenSize,
             numHiddenLayers: numHiddenLayers, vocabularySize: vocabSize, typeVocabularySize: typeVocabSize,
-            maxSequenceLength: maxPositionEmbeddings, initializerRange: initializerRange,
-            classifierDropout: classifierDropout ?? hiddenDropoutProb, poolerWeight: "pooler.dense.weight",
-            poolerHead: .encoderPooler)
+            maxSequenceLength: maxSequenceLength ?? maxPositionEmbeddings, initializerRange: initializerRange,
+            classifierDropout: classifierDropout ?? self.classifierDropout ?? hiddenDropoutProb, poolerWeight: poolerWeight,
+            poolerHead: poolerHead)
     }
 
     public func keepingLayers(_ layers: Int) -> BertConfig {

@@ -10,12 +10,7 @@ extension ElectraConfig: BertBasedFamilyConfig {
     public static let classNameStems = ["Electra": "electra"]
 
     public var traits: EncoderFamilyTraits {
-        EncoderFamilyTraits(
-            modelType: base.modelType, baseModelPrefix: "electra", classPrefix: "Electra", hiddenSize: base.hiddenSize,
-            numHiddenLayers: base.numHiddenLayers, vocabularySize: base.vocabSize, typeVocabularySize: base.typeVocabSize,
-            maxSequenceLength: base.maxPositionEmbeddings, initializerRange: base.initializerRange,
-            classifierDropout: base.classifierDropout ?? base.hiddenDropoutProb, poolerWeight: nil,
-            poolerHead: .classificationHead(.gelu))
+        base.traits(baseModelPrefix: "electra", classPrefix: "Electra", poolerWeight: nil, poolerHead: .classificationHead(.gelu))
     }
 
     public func makeParts(path: WeightPath, layers: Int, pooler: Bool) -> EncoderParts {

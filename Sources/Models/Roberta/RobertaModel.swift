@@ -10,12 +10,8 @@ extension RobertaConfig: BertBasedFamilyConfig {
 
     /// `RobertaForSequenceClassification` reads the first token through `classifier.dense` + tanh.
     public var traits: EncoderFamilyTraits {
-        EncoderFamilyTraits(
-            modelType: base.modelType, baseModelPrefix: "roberta", classPrefix: classPrefix, hiddenSize: base.hiddenSize,
-            numHiddenLayers: base.numHiddenLayers, vocabularySize: base.vocabSize, typeVocabularySize: base.typeVocabSize,
-            maxSequenceLength: maxSequenceLength, initializerRange: base.initializerRange,
-            classifierDropout: base.classifierDropout ?? base.hiddenDropoutProb, poolerWeight: "pooler.dense.weight",
-            poolerHead: .classificationHead(.tanh))
+        base.traits(baseModelPrefix: "roberta", classPrefix: classPrefix, maxSequenceLength: maxSequenceLength,
+                    poolerWeight: "pooler.dense.weight", poolerHead: .classificationHead(.tanh))
     }
 
     var classPrefix: String { base.modelType == "xlm-roberta" ? "XLMRoberta" : "Roberta" }
