@@ -25,4 +25,21 @@ public enum ConfigLimits {
             }
         }
     }
+
+    /// Checks that each present value is a probability in [0, 1); errors name `file` and the key.
+    public static func checkProbabilities(_ values: [(String, Double?)], file: URL?) throws(CheckpointError) {
+        for case let (key, value?) in values where !(value >= 0 && value < 1) {
+            throw CheckpointError(file: file, key: key, .invalidValue("must be a probability in [0, 1), found \(value)"))
+        }
+    }
+
+    /// Checks `initializer_range` (finite, not negative) and `pad_token_id` (a token id when present).
+    public static func checkInitialization(range: Double, padTokenId: Int?, vocabSize: Int, file: URL?) throws(CheckpointError) {
+        guard range >= 0, range.isFinite else {
+            throw CheckpointError(file: file, key: "initializer_range", .invalidValue("must be a non-negative number, found \(range)"))
+        }
+        if let padTokenId, !(0..<vocabSize).contains(padTokenId) {
+            throw CheckpointError(file: file, key: "pad_token_id", .invalidValue("\(padTokenId) is not a token id in 0..<\(vocabSize) (vocab_size)"))
+        }
+    }
 }

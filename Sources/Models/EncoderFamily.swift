@@ -19,8 +19,8 @@ public protocol EncoderFamilyConfig: Sendable, Equatable {
 
     /// Reads the config from `config.json` values; `model_type` is one of ``modelTypes``.
     init(json: JSONConfig) throws(CheckpointError)
-    /// Reads `config.json`.
-    init(contentsOf url: URL) throws(CheckpointError)
+    /// Checks the values the model code relies on; errors name `file` and the offending key.
+    func validate(file: URL?) throws(CheckpointError)
 
     /// The values the layers above the model read (heads, summaries, the command line).
     var traits: EncoderFamilyTraits { get }
@@ -34,12 +34,33 @@ public protocol EncoderFamilyConfig: Sendable, Equatable {
 
     /// The `config.json` object.
     func jsonObject() -> [String: JSONValue]
-    /// Writes `config.json`.
-    func write(to url: URL) throws(CheckpointError)
 
     /// Builds, under `path` and with the checkpoint's own names, the embeddings, the first `layers`
     /// layers and (when `pooler`, which is false for families without one) the pooler.
     func makeParts(path: WeightPath, layers: Int, pooler: Bool) -> EncoderParts
+}
+
+extension EncoderFamilyConfig {
+    /// Reads and validates a `config.json`.
+    public init(contentsOf url: URL) throws(CheckpointError) {
+        try self.init(json: JSONConfig(contentsOf: url))
+    }
+
+    /// Validates, then writes `config.json` atomically, laid out as transformers writes it
+    /// (2-space indent, sorted keys) so that `from_pretrained` reads it back.
+    public func write(to url: URL) throws(CheckpointError) {
+        try validate(file: url)
+        try AtomicFile.write(Data((JSONValue.object(jsonObject()).serialized(indent: 2) + "\n").utf8), to: url)
+    }
+
+    /// Fails unless `modelType` is one of ``modelTypes``; `name` is the family's name in the message.
+    func checkModelType(_ modelType: String, name: String, file: URL?) throws(CheckpointError) {
+        guard Self.modelTypes.contains(modelType) else {
+            let expected = Self.modelTypes.map { "\"\($0)\"" }.joined(separator: " or ")
+            throw CheckpointError(file: file, key: "model_type", .invalidValue(
+                "\"\(modelType)\" is not \(name) config (\(expected)); AutoModel chooses the class by model_type"))
+        }
+    }
 }
 
 /// What one family's configuration tells the layers above the model.
@@ -118,6 +139,15 @@ public protocol BertBasedFamilyConfig: EncoderFamilyConfig {
 }
 
 extension BertBasedFamilyConfig {
+    /// BERT's fields of `json`, with `defaults` for absent ones; `ownKeys`, the family's own
+    /// fields, are left out of the base's ``BertConfig/otherFields``.
+    static func readBase(_ json: JSONConfig, defaults: BertConfig, ownKeys: [String]) throws(CheckpointError) -> BertConfig {
+        let withDefaults = json.values.merging(defaults.jsonObject()) { fromFile, _ in fromFile }
+        var base = try BertConfig(json: JSONConfig(values: withDefaults, file: json.file, keyPrefix: json.keyPrefix))
+        for key in ownKeys { base.otherFields[key] = nil }
+        return base
+    }
+
     public func keepingLayers(_ layers: Int) -> Self {
         var c = self
         c.base.numHiddenLayers = layers

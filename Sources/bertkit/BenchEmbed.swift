@@ -12,19 +12,17 @@ struct EmbedBench: ParsableCommand {
     )
 
     @OptionGroup var bench: BenchOptions
-    @Option(help: "Timed repetitions inside this process (the driver keeps the best).") var repeats = 5
-    @Option(help: "A TSV with a header row and the text in its second column (SST-2's dev.tsv).") var data: String
+    @OptionGroup var input: BenchTexts
     @Option(help: "Sequences per batch.") var batchSize = 32
 
     func run() throws {
         try bench.apply()
-        guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
-        let texts = try Bench.readSST2(data).examples.map(\.text)
+        let texts = try input.read()
         var embedder = try SentenceEmbedder(model: bench.model, batchSize: batchSize)
         embedder.pooling = .mean
         let tokens = embedder.encode(texts).map(\.count)
         var dimension = 0
-        let seconds = try Bench.timings(repeats: repeats) {
+        let seconds = try Bench.timings(repeats: input.repeats) {
             dimension = try embedder.embed(texts).first?.count ?? 0
         }
         let best = seconds.min()!

@@ -94,6 +94,18 @@ enum Bench {
 }
 
 /// Options every side-by-side benchmark takes.
+/// A whole data file's texts, timed `repeats` times (the tokenize and embed figures).
+struct BenchTexts: ParsableArguments {
+    @Option(help: "A TSV with a header row, label then text (SST-2's train.tsv or dev.tsv).") var data: String
+    @Option(help: "Timed repetitions inside this process (the driver keeps the best).") var repeats = 5
+
+    /// The file's texts, in file order.
+    func read() throws -> [String] {
+        guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
+        return try Bench.readSST2(data).examples.map(\.text)
+    }
+}
+
 struct BenchOptions: ParsableArguments {
     @Option(help: "A model folder, or a Hugging Face id in the local cache.")
     var model: String = "sentence-transformers/all-MiniLM-L6-v2"

@@ -12,18 +12,16 @@ struct TokenizeBench: ParsableCommand {
     )
 
     @OptionGroup var bench: BenchOptions
-    @Option(help: "A TSV with a header row, label then text (SST-2's train.tsv).") var data: String
-    @Option(help: "Timed repetitions inside this process (the driver keeps the best).") var repeats = 5
+    @OptionGroup var input: BenchTexts
 
     func run() throws {
         try bench.apply()
-        guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
-        let texts = try Bench.readSST2(data).examples.map(\.text)
+        let texts = try input.read()
         var tokenizer = try Tokenizer.load(bench.model)
         tokenizer.truncation = nil
         tokenizer.padding = nil
         var tokens = 0
-        let seconds = Bench.timings(repeats: repeats) {
+        let seconds = Bench.timings(repeats: input.repeats) {
             tokens = tokenizer.encodeBatch(texts).reduce(0) { $0 + $1.count }
         }
         try Bench.emit(figure: "tokenize", [

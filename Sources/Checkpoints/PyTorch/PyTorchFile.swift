@@ -100,13 +100,7 @@ public struct PyTorchFile: WeightSource {
     public func readFloats(_ key: String, into buffer: UnsafeMutableBufferPointer<Float>) throws(CheckpointError) {
         guard let layout = tensors[key] else { throw missingTensorError(key) }
         let info = layout.info
-        guard info.dtype.isReadableAsFloat else {
-            throw CheckpointError(file: url, key: key, .notFloatingPoint(info.dtype))
-        }
-        guard buffer.count == info.elementCount else {
-            throw CheckpointError(file: url, key: key, .invalidValue(
-                "a buffer of \(buffer.count) floats cannot hold a tensor of shape \(info.shape) (\(info.elementCount) elements)"))
-        }
+        try info.checkReadable(into: buffer.count, key: key, file: url)
         guard info.elementCount > 0, let destination = buffer.baseAddress else { return }
         withStorage(layout) { storage in
             // Safe throughout: every element index the layout yields is below the storage's element
@@ -376,4 +370,13 @@ public struct PyTorchFile: WeightSource {
     static let conversionHint = "python -c \"import torch; from safetensors.torch import save_file;"
         + " sd = torch.load('pytorch_model.bin', map_location='cpu', weights_only=True);"
         + " save_file({k: v.contiguous().clone() for k, v in sd.items()}, 'model.safetensors', metadata={'format': 'pt'})\""
+}
+
+extension PyTorchFile: CheckpointFormatFile {
+    public static let singleFileName = "pytorch_model.bin"
+    public static let indexFileName = "pytorch_model.bin.index.json"
+
+    public static func explainMissingCheckpoint(in folder: URL) -> String {
+        "no \(singleFileName) or \(indexFileName) in this folder"
+    }
 }

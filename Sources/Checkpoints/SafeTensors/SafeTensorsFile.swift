@@ -67,13 +67,7 @@ public struct SafeTensorsFile: WeightSource {
 
     public func readFloats(_ key: String, into buffer: UnsafeMutableBufferPointer<Float>) throws(CheckpointError) {
         let info = try tensorInfo(key)
-        guard info.dtype.isReadableAsFloat else {
-            throw CheckpointError(file: url, key: key, .notFloatingPoint(info.dtype))
-        }
-        guard buffer.count == info.elementCount else {
-            throw CheckpointError(file: url, key: key, .invalidValue(
-                "a buffer of \(buffer.count) floats cannot hold a tensor of shape \(info.shape) (\(info.elementCount) elements)"))
-        }
+        try info.checkReadable(into: buffer.count, key: key, file: url)
         guard info.elementCount > 0, let destination = buffer.baseAddress else { return }
         let source = bytes(of: info)
         switch info.dtype {
@@ -147,5 +141,31 @@ public struct SafeTensorsFile: WeightSource {
         // Safe: dataStart + dataOffsets.upperBound <= file size, checked by SafeTensorsHeader; the
         // mapping lives as long as `self`, and callers use the result only within their call.
         UnsafeRawBufferPointer(rebasing: mapping.bytes[(dataStart + info.dataOffsets.lowerBound)..<(dataStart + info.dataOffsets.upperBound)])
+    }
+}
+
+extension SafeTensorsFile: CheckpointFormatFile {
+    public static let singleFileName = "model.safetensors"
+    public static let indexFileName = "model.safetensors.index.json"
+
+    /// Says what a folder without safetensors weights holds instead, and what to do.
+    public static func explainMissingCheckpoint(in folder: URL) -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var text = "no \(singleFileName) or \(indexFileName) in this folder"
+        let otherSafetensors = names.filter { $0.hasSuffix(".safetensors") }.sorted()
+        let pytorch = names.filter { $0 == "pytorch_model.bin" || $0 == "pytorch_model.bin.index.json" || $0.hasSuffix(".pt") || $0.hasSuffix(".pth") }.sorted()
+        let others = names.filter { $0 == "tf_model.h5" || $0 == "flax_model.msgpack" || $0.hasSuffix(".onnx") }.sorted()
+        if !otherSafetensors.isEmpty {
+            text += "; it has \(otherSafetensors.joined(separator: ", ")): open a file directly with SafeTensorsFile(url:)"
+        }
+        if !pytorch.isEmpty || !others.isEmpty {
+            text += "; it has \((pytorch + others).joined(separator: ", ")), which SafeTensorsCheckpoint cannot read"
+                + (pytorch.isEmpty ? "." : " (Checkpoint.open(_:) reads PyTorch checkpoints without running their code).")
+                + " Convert it once in this folder, where Python, torch and safetensors are installed:"
+                + " python -c \"import torch; from safetensors.torch import save_file;"
+                + " sd = torch.load('pytorch_model.bin', map_location='cpu');"
+                + " save_file({k: v.contiguous().clone() for k, v in sd.items()}, 'model.safetensors', metadata={'format': 'pt'})\""
+        }
+        return text
     }
 }

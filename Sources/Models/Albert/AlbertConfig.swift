@@ -38,18 +38,10 @@ public struct AlbertConfig: Sendable, Equatable {
         self.classifierDropoutProb = classifierDropoutProb
     }
 
-    /// Reads and validates a `config.json`.
-    public init(contentsOf url: URL) throws(CheckpointError) {
-        try self.init(json: JSONConfig(contentsOf: url))
-    }
-
     /// Reads and validates the fields of `json`, with transformers' ALBERT defaults for absent ones.
     public init(json: JSONConfig) throws(CheckpointError) {
-        let withDefaults = json.values.merging(Self.defaultBase.jsonObject()) { fromFile, _ in fromFile }
-        var base = try BertConfig(json: JSONConfig(values: withDefaults, file: json.file, keyPrefix: json.keyPrefix))
-        for key in Self.ownKeys { base.otherFields[key] = nil }
         self.init(
-            base: base,
+            base: try Self.readBase(json, defaults: Self.defaultBase, ownKeys: Self.ownKeys),
             embeddingSize: try json.int("embedding_size", default: 128),
             numHiddenGroups: try json.int("num_hidden_groups", default: 1),
             innerGroupNum: try json.int("inner_group_num", default: 1),
@@ -73,17 +65,10 @@ public struct AlbertConfig: Sendable, Equatable {
     /// Checks the values the model code relies on; errors name `file` and the offending key.
     public func validate(file: URL? = nil) throws(CheckpointError) {
         try base.validate(file: file)
-        func fail(_ key: String, _ text: String) -> CheckpointError {
-            CheckpointError(file: file, key: key, .invalidValue(text))
-        }
-        guard base.modelType == "albert" else {
-            throw fail("model_type", "\"\(base.modelType)\" is not an ALBERT config (\"albert\"); AutoModel chooses the class by model_type")
-        }
+        try checkModelType(base.modelType, name: "an ALBERT", file: file)
         try ConfigLimits.check([("embedding_size", embeddingSize), ("num_hidden_groups", numHiddenGroups),
                                 ("inner_group_num", innerGroupNum)], file: file)
-        if let p = classifierDropoutProb, !(p >= 0 && p < 1) {
-            throw fail("classifier_dropout_prob", "must be a probability in [0, 1), found \(p)")
-        }
+        try ConfigLimits.checkProbabilities([("classifier_dropout_prob", classifierDropoutProb)], file: file)
     }
 
     /// The config as a JSON object with transformers' field names.
@@ -95,12 +80,6 @@ public struct AlbertConfig: Sendable, Equatable {
         object["inner_group_num"] = .int(innerGroupNum)
         object["classifier_dropout_prob"] = classifierDropoutProb.map(JSONValue.double) ?? .null
         return object
-    }
-
-    /// Validates, then writes `config.json` atomically (2-space indent, sorted keys).
-    public func write(to url: URL) throws(CheckpointError) {
-        try validate(file: url)
-        try AtomicFile.write(Data((JSONValue.object(jsonObject()).serialized(indent: 2) + "\n").utf8), to: url)
     }
 
     private static let ownKeys = ["embedding_size", "num_hidden_groups", "inner_group_num", "classifier_dropout_prob"]

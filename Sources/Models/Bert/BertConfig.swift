@@ -87,11 +87,6 @@ public struct BertConfig: Sendable, Equatable {
         self.otherFields = otherFields
     }
 
-    /// Reads and validates a `config.json`.
-    public init(contentsOf url: URL) throws(CheckpointError) {
-        try self.init(json: JSONConfig(contentsOf: url))
-    }
-
     /// Reads and validates the fields of `json`, with transformers' defaults for absent ones.
     public init(json: JSONConfig) throws(CheckpointError) {
         let defaults = BertConfig()
@@ -145,22 +140,14 @@ public struct BertConfig: Sendable, Equatable {
         guard positionEmbeddingType == "absolute" else {
             throw fail("position_embedding_type", "unsupported position embedding type \"\(positionEmbeddingType)\"; only \"absolute\" is supported")
         }
-        let probabilities: [(String, Double?)] = [
+        try ConfigLimits.checkProbabilities([
             ("hidden_dropout_prob", hiddenDropoutProb), ("attention_probs_dropout_prob", attentionProbsDropoutProb),
             ("classifier_dropout", classifierDropout),
-        ]
-        for case let (key, value?) in probabilities where !(value >= 0 && value < 1) {
-            throw fail(key, "must be a probability in [0, 1), found \(value)")
-        }
+        ], file: file)
         guard layerNormEps > 0, layerNormEps.isFinite else {
             throw fail("layer_norm_eps", "must be a positive number, found \(layerNormEps)")
         }
-        guard initializerRange >= 0, initializerRange.isFinite else {
-            throw fail("initializer_range", "must be a non-negative number, found \(initializerRange)")
-        }
-        if let padTokenId, !(0..<vocabSize).contains(padTokenId) {
-            throw fail("pad_token_id", "\(padTokenId) is not a token id in 0..<\(vocabSize) (vocab_size)")
-        }
+        try ConfigLimits.checkInitialization(range: initializerRange, padTokenId: padTokenId, vocabSize: vocabSize, file: file)
     }
 
     /// The config as a JSON object with transformers' field names.
@@ -189,13 +176,6 @@ public struct BertConfig: Sendable, Equatable {
         object["classifier_dropout"] = classifierDropout.map(JSONValue.double) ?? .null
         object["problem_type"] = problemType.map(JSONValue.string)
         return object
-    }
-
-    /// Validates, then writes `config.json` atomically, laid out as transformers writes it
-    /// (2-space indent, sorted keys) so that `from_pretrained` reads it back.
-    public func write(to url: URL) throws(CheckpointError) {
-        try validate(file: url)
-        try AtomicFile.write(Data((JSONValue.object(jsonObject()).serialized(indent: 2) + "\n").utf8), to: url)
     }
 
     private static let modeledKeys: Set<String> = [

@@ -82,11 +82,6 @@ public struct DistilBertConfig: Sendable, Equatable {
         self.otherFields = otherFields
     }
 
-    /// Reads and validates a `config.json`.
-    public init(contentsOf url: URL) throws(CheckpointError) {
-        try self.init(json: JSONConfig(contentsOf: url))
-    }
-
     /// Reads and validates the fields of `json`, with transformers' defaults for absent ones.
     public init(json: JSONConfig) throws(CheckpointError) {
         let defaults = DistilBertConfig()
@@ -125,9 +120,7 @@ public struct DistilBertConfig: Sendable, Equatable {
         func fail(_ key: String, _ text: String) -> CheckpointError {
             CheckpointError(file: file, key: key, .invalidValue(text))
         }
-        guard modelType == "distilbert" else {
-            throw fail("model_type", "\"\(modelType)\" is not a DistilBERT config (\"distilbert\"); AutoModel chooses the class by model_type")
-        }
+        try checkModelType(modelType, name: "a DistilBERT", file: file)
         let positive: [(String, Int)] = [
             ("vocab_size", vocabSize), ("max_position_embeddings", maxPositionEmbeddings), ("n_layers", nLayers),
             ("n_heads", nHeads), ("dim", dim), ("hidden_dim", hiddenDim),
@@ -136,19 +129,11 @@ public struct DistilBertConfig: Sendable, Equatable {
         guard dim % nHeads == 0 else {
             throw fail("dim", "\(dim) is not a multiple of n_heads (\(nHeads))")
         }
-        let probabilities: [(String, Double)] = [
+        try ConfigLimits.checkProbabilities([
             ("dropout", dropout), ("attention_dropout", attentionDropout), ("qa_dropout", qaDropout),
             ("seq_classif_dropout", seqClassifDropout),
-        ]
-        for (key, value) in probabilities where !(value >= 0 && value < 1) {
-            throw fail(key, "must be a probability in [0, 1), found \(value)")
-        }
-        guard initializerRange >= 0, initializerRange.isFinite else {
-            throw fail("initializer_range", "must be a non-negative number, found \(initializerRange)")
-        }
-        if let padTokenId, !(0..<vocabSize).contains(padTokenId) {
-            throw fail("pad_token_id", "\(padTokenId) is not a token id in 0..<\(vocabSize) (vocab_size)")
-        }
+        ], file: file)
+        try ConfigLimits.checkInitialization(range: initializerRange, padTokenId: padTokenId, vocabSize: vocabSize, file: file)
     }
 
     /// The config as a JSON object with transformers' field names.
@@ -171,12 +156,6 @@ public struct DistilBertConfig: Sendable, Equatable {
         object["model_type"] = .string(modelType)
         object["architectures"] = architectures.map { .array($0.map(JSONValue.string)) }
         return object
-    }
-
-    /// Validates, then writes `config.json` atomically (2-space indent, sorted keys).
-    public func write(to url: URL) throws(CheckpointError) {
-        try validate(file: url)
-        try AtomicFile.write(Data((JSONValue.object(jsonObject()).serialized(indent: 2) + "\n").utf8), to: url)
     }
 
     private static let modeledKeys: Set<String> = [

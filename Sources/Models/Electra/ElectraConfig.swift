@@ -27,17 +27,10 @@ public struct ElectraConfig: Sendable, Equatable {
         self.embeddingSize = embeddingSize
     }
 
-    /// Reads and validates a `config.json`.
-    public init(contentsOf url: URL) throws(CheckpointError) {
-        try self.init(json: JSONConfig(contentsOf: url))
-    }
-
     /// Reads and validates the fields of `json`, with transformers' ELECTRA defaults for absent ones.
     public init(json: JSONConfig) throws(CheckpointError) {
-        let withDefaults = json.values.merging(Self.defaultBase.jsonObject()) { fromFile, _ in fromFile }
-        var base = try BertConfig(json: JSONConfig(values: withDefaults, file: json.file, keyPrefix: json.keyPrefix))
-        base.otherFields["embedding_size"] = nil
-        self.init(base: base, embeddingSize: try json.int("embedding_size", default: 128))
+        self.init(base: try Self.readBase(json, defaults: Self.defaultBase, ownKeys: ["embedding_size"]),
+                  embeddingSize: try json.int("embedding_size", default: 128))
         try validate(file: json.file)
     }
 
@@ -53,10 +46,7 @@ public struct ElectraConfig: Sendable, Equatable {
     /// Checks the values the model code relies on; errors name `file` and the offending key.
     public func validate(file: URL? = nil) throws(CheckpointError) {
         try base.validate(file: file)
-        guard base.modelType == "electra" else {
-            throw CheckpointError(file: file, key: "model_type", .invalidValue(
-                "\"\(base.modelType)\" is not an ELECTRA config (\"electra\"); AutoModel chooses the class by model_type"))
-        }
+        try checkModelType(base.modelType, name: "an ELECTRA", file: file)
         try ConfigLimits.check([("embedding_size", embeddingSize)], file: file)
     }
 
@@ -67,9 +57,4 @@ public struct ElectraConfig: Sendable, Equatable {
         return object
     }
 
-    /// Validates, then writes `config.json` atomically (2-space indent, sorted keys).
-    public func write(to url: URL) throws(CheckpointError) {
-        try validate(file: url)
-        try AtomicFile.write(Data((JSONValue.object(jsonObject()).serialized(indent: 2) + "\n").utf8), to: url)
-    }
 }

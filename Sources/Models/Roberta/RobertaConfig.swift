@@ -28,16 +28,10 @@ public struct RobertaConfig: Sendable, Equatable {
         self.base = base
     }
 
-    /// Reads and validates a `config.json`.
-    public init(contentsOf url: URL) throws(CheckpointError) {
-        try self.init(json: JSONConfig(contentsOf: url))
-    }
-
     /// Reads and validates the fields of `json`, with transformers' defaults for absent ones.
     public init(json: JSONConfig) throws(CheckpointError) {
-        let defaults = Self.defaultBase(modelType: try json.string("model_type", default: "roberta")).jsonObject()
-        let withDefaults = json.values.merging(defaults) { fromFile, _ in fromFile }
-        self.init(base: try BertConfig(json: JSONConfig(values: withDefaults, file: json.file, keyPrefix: json.keyPrefix)))
+        let defaults = Self.defaultBase(modelType: try json.string("model_type", default: "roberta"))
+        self.init(base: try Self.readBase(json, defaults: defaults, ownKeys: []))
         try validate(file: json.file)
     }
 
@@ -60,9 +54,7 @@ public struct RobertaConfig: Sendable, Equatable {
         func fail(_ key: String, _ text: String) -> CheckpointError {
             CheckpointError(file: file, key: key, .invalidValue(text))
         }
-        guard Self.modelTypes.contains(base.modelType) else {
-            throw fail("model_type", "\"\(base.modelType)\" is not a RoBERTa config (\(Self.modelTypes.map { "\"\($0)\"" }.joined(separator: " or "))); AutoModel chooses the class by model_type")
-        }
+        try checkModelType(base.modelType, name: "a RoBERTa", file: file)
         guard let pad = base.padTokenId else {
             throw fail("pad_token_id", "RoBERTa numbers positions after the padding token, so pad_token_id cannot be null")
         }
@@ -74,9 +66,4 @@ public struct RobertaConfig: Sendable, Equatable {
     /// The config as a JSON object with transformers' field names.
     public func jsonObject() -> [String: JSONValue] { base.jsonObject() }
 
-    /// Validates, then writes `config.json` atomically (2-space indent, sorted keys).
-    public func write(to url: URL) throws(CheckpointError) {
-        try validate(file: url)
-        try AtomicFile.write(Data((JSONValue.object(jsonObject()).serialized(indent: 2) + "\n").utf8), to: url)
-    }
 }

@@ -58,23 +58,19 @@ struct CharacterTables: Sendable {
 
     private init() {
         var flat = [UInt32](repeating: 0, count: 0x110000)
-        func mark(_ ranges: String, _ bits: CharacterClass) {
+        let classes: [(ranges: String, bits: CharacterClass)] = [
+            (UnicodeTables.cleanRemoved, .cleanRemoved), (UnicodeTables.cleanToSpace, .cleanToSpace),
+            (UnicodeTables.whitespace, .whitespace), (UnicodeTables.punctuation, .punctuation),
+            (UnicodeTables.chinese, .chinese), (UnicodeTables.nonspacingMarks, .nonspacingMark),
+            (UnicodeTables.combiningMarks, .combiningMark), (UnicodeTables.letters, .letter),
+            (UnicodeTables.numbers, .number), (UnicodeTables.regexSpaces, .regexSpace),
+            (UnicodeTables.wordCharacters, .word), (UnicodeTables.numeric, .numeric),
+        ]
+        for (ranges, bits) in classes {
             for (lo, hi) in Self.parseRanges(ranges) {
                 for v in lo...hi { flat[Int(v)] |= bits.rawValue }
             }
         }
-        mark(UnicodeTables.cleanRemoved, .cleanRemoved)
-        mark(UnicodeTables.cleanToSpace, .cleanToSpace)
-        mark(UnicodeTables.whitespace, .whitespace)
-        mark(UnicodeTables.punctuation, .punctuation)
-        mark(UnicodeTables.chinese, .chinese)
-        mark(UnicodeTables.nonspacingMarks, .nonspacingMark)
-        mark(UnicodeTables.combiningMarks, .combiningMark)
-        mark(UnicodeTables.letters, .letter)
-        mark(UnicodeTables.numbers, .number)
-        mark(UnicodeTables.regexSpaces, .regexSpace)
-        mark(UnicodeTables.wordCharacters, .word)
-        mark(UnicodeTables.numeric, .numeric)
         // `combiningClasses` is "class=ranges class=ranges …" where ranges may continue after spaces.
         var currentClass: UInt32 = 0
         for word in UnicodeTables.combiningClasses.split(whereSeparator: \.isWhitespace) {

@@ -65,34 +65,38 @@ struct Table: Sendable {
 
     // MARK: TSV
 
+    /// Adds one record of a delimited file: the first is the header, and every other must have as
+    /// many fields.
+    private mutating func addDelimited(_ fields: [String], line: Int, separator: String) throws(DataError) {
+        guard headerLine > 0 else {
+            columns = fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            headerLine = line
+            return
+        }
+        guard fields.count == columns.count else {
+            throw .malformedRow(file: file, line: line,
+                                expected: "\(columns.count) \(separator)-separated fields (\(columns.joined(separator: ", ")))",
+                                found: "\(fields.count)")
+        }
+        rows.append(Row(line: line, values: fields.map { .string($0) }))
+    }
+
     private static func readTSV(_ file: TextFile) throws(DataError) -> Table {
-        var columns: [String]?
-        var headerLine = 0
-        var rows: [Row] = []
+        var table = Table(file: file.name, columns: [], headerLine: 0, rows: [])
         let bytes = file.bytes
         try file.forEachLine { (line: Int, range: Range<Int>) throws(DataError) in
             if file.isBlank(range) { return }
             var fields: [String] = []
-            fields.reserveCapacity(columns?.count ?? 4)
+            fields.reserveCapacity(max(table.columns.count, 4))
             var start = range.lowerBound
             for i in range where bytes[i] == 0x09 {
                 fields.append(file.string(start..<i))
                 start = i + 1
             }
             fields.append(file.string(start..<range.upperBound))
-            guard let header = columns else {
-                columns = fields.map { $0.trimmingCharacters(in: .whitespaces) }
-                headerLine = line
-                return
-            }
-            guard fields.count == header.count else {
-                throw .malformedRow(file: file.name, line: line,
-                                    expected: "\(header.count) tab-separated fields (\(header.joined(separator: ", ")))",
-                                    found: "\(fields.count)")
-            }
-            rows.append(Row(line: line, values: fields.map { .string($0) }))
+            try table.addDelimited(fields, line: line, separator: "tab")
         }
-        return Table(file: file.name, columns: columns ?? [], headerLine: headerLine, rows: rows)
+        return table
     }
 
     // MARK: CSV (RFC 4180)
@@ -101,9 +105,7 @@ struct Table: Sendable {
         let bytes = file.bytes
         let n = bytes.count
         let quote: UInt8 = 0x22, comma: UInt8 = 0x2C, lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
-        var columns: [String]?
-        var headerLine = 0
-        var rows: [Row] = []
+        var table = Table(file: file.name, columns: [], headerLine: 0, rows: [])
         var line = 1
         var i = 0
 
@@ -162,19 +164,9 @@ struct Table: Sendable {
                 }
             }
             if fields.count == 1, fields[0].allSatisfy({ $0 == " " || $0 == "\t" }) { continue }  // blank line
-            guard let header = columns else {
-                columns = fields.map { $0.trimmingCharacters(in: .whitespaces) }
-                headerLine = recordLine
-                continue
-            }
-            guard fields.count == header.count else {
-                throw .malformedRow(file: file.name, line: recordLine,
-                                    expected: "\(header.count) comma-separated fields (\(header.joined(separator: ", ")))",
-                                    found: "\(fields.count)")
-            }
-            rows.append(Row(line: recordLine, values: fields.map { .string($0) }))
+            try table.addDelimited(fields, line: recordLine, separator: "comma")
         }
-        return Table(file: file.name, columns: columns ?? [], headerLine: headerLine, rows: rows)
+        return table
     }
 
     // MARK: JSON Lines

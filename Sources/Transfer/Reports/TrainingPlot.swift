@@ -228,19 +228,18 @@ struct SVGWriter {
         pairs.map { " \($0.key)=\"\(escape($0.value))\"" }.joined()
     }
 
+    private static let entities: [Unicode.Scalar: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&apos;"]
+
     static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default:
-                // XML 1.0 allows no control characters but tab and line breaks.
-                if c.value < 0x20 && c != "\t" && c != "\n" && c != "\r" { out += " " } else { out.unicodeScalars.append(c) }
+            if let entity = entities[c] {
+                out += entity
+            } else if c.value < 0x20 && c != "\t" && c != "\n" && c != "\r" {
+                out += " "  // XML 1.0 allows no control characters but tab and line breaks.
+            } else {
+                out.unicodeScalars.append(c)
             }
         }
         return out
