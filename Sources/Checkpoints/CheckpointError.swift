@@ -59,6 +59,11 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
     public var reason: Reason
 
     /// Creates an error about `file` and `key`.
+    /// A whole-file read that failed (``FileContents/read(_:)``): nothing there, or not a regular file.
+    public init(file: URL, _ error: FileReadError) {
+        self.init(file: file, error.isMissing ? .fileNotFound : .io(error.reason))
+    }
+
     public init(file: URL?, key: String? = nil, _ reason: Reason) {
         self.file = file
         self.key = key

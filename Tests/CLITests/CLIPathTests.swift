@@ -42,6 +42,23 @@ final class CLIPathTests: XCTestCase {
         assertFails(try CLI.run(["embed", "--model", "tiny", "--input", "tiny"], in: work), saying: "--input tiny is a folder")
     }
 
+    /// A folder or a named pipe where a whole file is read (training data, a model's config.json)
+    /// is an error naming it; the pipe is refused before a read that would wait for a writer.
+    func testFolderOrPipeWhereAFileIsReadIsNamed() throws {
+        try FileManager.default.createDirectory(at: work.appending(path: "folder.tsv"), withIntermediateDirectories: true)
+        XCTAssertEqual(mkfifo(work.appending(path: "pipe.tsv").path, 0o600), 0)
+        let quick = Tiny.quick.filter { $0 != "train.tsv" }
+        for (data, text) in [("folder.tsv", "folder.tsv: is a folder, not a file"), ("pipe.tsv", "pipe.tsv: is a named pipe (FIFO)")] {
+            let arguments = ["train"] + quick.map { $0 == "--train" ? "--train=\(data)" : $0 } + ["--output", "out"]
+            assertFails(try CLI.run(arguments, in: work), saying: text)
+        }
+        let config = work.appending(path: "tiny/config.json")
+        try FileManager.default.removeItem(at: config)
+        XCTAssertEqual(mkfifo(config.path, 0o600), 0)
+        assertFails(try CLI.run(["embed", "--model", "tiny"], input: "good film\n", in: work),
+                    saying: "config.json: is a named pipe (FIFO), not a regular file")
+    }
+
     /// A line over --max-line-bytes is refused at once, naming it; `/dev/zero` (one endless line)
     /// fails fast instead of growing.
     func testLongLinesAreRefused() throws {

@@ -23,12 +23,7 @@ public struct JSONConfig: Sendable {
     /// Reads and parses `url`, which must hold a JSON object.
     public init(contentsOf url: URL) throws(CheckpointError) {
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            let missing = !FileManager.default.fileExists(atPath: url.path)
-            throw CheckpointError(file: url, missing ? .fileNotFound : .io("cannot read: \(error.localizedDescription)"))
-        }
+        do { data = try FileContents.read(url) } catch { throw CheckpointError(file: url, error) }
         try self.init(data: data, file: url)
     }
 

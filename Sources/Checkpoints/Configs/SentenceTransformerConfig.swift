@@ -95,7 +95,7 @@ public struct SentenceTransformerConfig: Sendable, Equatable {
 
     private static func readModules(_ url: URL) throws(CheckpointError) -> [Module] {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw CheckpointError(file: url, .io("cannot read: \(error.localizedDescription)")) }
+        do { data = try FileContents.read(url) } catch { throw CheckpointError(file: url, error) }
         let root: JSONValue
         do { root = try JSONValue.parse(data) } catch {
             throw CheckpointError(file: url, .invalidJSON(line: error.line, column: error.column, error.message))

@@ -9,10 +9,7 @@ struct ShardIndex {
 
     init(contentsOf url: URL) throws(CheckpointError) {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            if !FileManager.default.fileExists(atPath: url.path) { throw CheckpointError(file: url, .fileNotFound) }
-            throw CheckpointError(file: url, .io("cannot read: \(error.localizedDescription)"))
-        }
+        do { data = try FileContents.read(url) } catch { throw CheckpointError(file: url, error) }
         let root: JSONValue
         do { root = try JSONValue.parse(data) } catch {
             throw CheckpointError(file: url, .invalidJSON(line: error.line, column: error.column, error.message))

@@ -18,7 +18,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     public var description: String {
         switch self {
         case let .unreadableFile(file, reason):
-            return "cannot read \(file): \(reason)"
+            return "\(file): \(reason)"
         case let .missingVocabulary(file):
             return "no vocabulary: \(file) does not exist (and there is no tokenizer.json beside it)"
         case let .malformedJSON(file, reason):

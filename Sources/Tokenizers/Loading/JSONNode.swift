@@ -25,11 +25,7 @@ struct JSONNode: Sendable {
     /// Reads and parses the file at `url`.
     init(contentsOf url: URL) throws(TokenizerError) {
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw .unreadableFile(file: url.path, reason: error.localizedDescription)
-        }
+        do { data = try FileContents.read(url) } catch { throw .unreadableFile(file: url.path, reason: error.reason) }
         try self.init(parsing: data, file: url.path)
     }
 

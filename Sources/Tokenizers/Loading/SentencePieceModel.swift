@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import BertKitJSON
 
 /// The parts of a SentencePiece `ModelProto` (`spiece.model`) a tokenizer needs, read from the protobuf wire format
 /// directly: pieces with score and type, the trainer's model type and unknown id, the normalizer's charsmap and
@@ -161,11 +162,7 @@ extension Tokenizer {
     ) throws(TokenizerError) {
         let file = url.path
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw .unreadableFile(file: file, reason: error.localizedDescription)
-        }
+        do { data = try FileContents.read(url) } catch { throw .unreadableFile(file: file, reason: error.reason) }
         let proto = try SentencePieceModel([UInt8](data), file: file)
         guard proto.modelType == 1 else {
             throw .unsupportedComponent(file: file, path: "ModelProto.trainer_spec.model_type",

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import BertKitJSON
 
 extension Tokenizer {
     /// Loads a `tokenizer.json` (the format of Hugging Face `tokenizers`).
@@ -73,11 +74,7 @@ extension Tokenizer {
         let file = vocabularyFile.path
         guard FileManager.default.fileExists(atPath: file) else { throw .missingVocabulary(file: file) }
         let data: Data
-        do {
-            data = try Data(contentsOf: vocabularyFile)
-        } catch {
-            throw .unreadableFile(file: file, reason: error.localizedDescription)
-        }
+        do { data = try FileContents.read(vocabularyFile) } catch { throw .unreadableFile(file: file, reason: error.reason) }
         let vocabulary = Self.readVocabulary(data)
         guard !vocabulary.isEmpty else {
             throw .invalidValue(file: file, path: "(lines)", expected: "one token a line", found: "an empty file")

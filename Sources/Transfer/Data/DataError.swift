@@ -59,7 +59,7 @@ public enum DataError: Error, Sendable, Equatable, CustomStringConvertible, Loca
     public var message: String {
         switch self {
         case .unreadable(_, let reason):
-            return "cannot read the file: \(reason)"
+            return reason
         case .unknownFormat(_, let found, let expected):
             let what = found.isEmpty ? "no extension" : "extension \"\(found)\""
             return "cannot tell the format from \(what); expected one of \(expected.joined(separator: ", ")), or name the format explicitly"

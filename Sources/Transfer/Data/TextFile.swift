@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 
 /// A text file read whole as UTF-8 bytes, with the name that error messages use.
@@ -23,12 +24,7 @@ struct TextFile: Sendable {
     static func read(_ url: URL) throws(DataError) -> TextFile {
         let name = displayName(url)
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            let exists = FileManager.default.fileExists(atPath: url.path)
-            throw .unreadable(file: name, reason: exists ? error.localizedDescription : "no such file")
-        }
+        do { data = try FileContents.read(url) } catch { throw .unreadable(file: name, reason: error.reason) }
         let file = TextFile(name: name, bytes: [UInt8](data))
         try file.validateUTF8()
         return file

@@ -161,8 +161,8 @@ extension TransferModel {
     /// Reads PEFT's `adapter_config.json` into ``LoRASettings``, refusing what BertKit does not run.
     static func readAdapterConfig(_ url: URL) throws -> LoRASettings {
         let data: Data
-        do { data = try Data(contentsOf: url) }
-        catch { throw TransferError.invalidModelFolder(url, "cannot read: \(error.localizedDescription)") }
+        do { data = try FileContents.read(url) }
+        catch { throw TransferError.invalidModelFolder(url, error.reason) }
         let json: JSONValue
         do { json = try JSONValue.parse(data) }
         catch { throw TransferError.invalidModelFolder(url, "not JSON: \(error)") }

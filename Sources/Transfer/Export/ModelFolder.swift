@@ -185,8 +185,8 @@ extension TransferModel {
     /// Reads and checks `bertkit.json`.
     static func readSettings(_ url: URL) throws -> SavedSettings {
         let data: Data
-        do { data = try Data(contentsOf: url) }
-        catch { throw TransferError.invalidModelFolder(url, "cannot read: \(error.localizedDescription)") }
+        do { data = try FileContents.read(url) }
+        catch { throw TransferError.invalidModelFolder(url, error.reason) }
         let settings: SavedSettings
         do { settings = try JSONDecoder().decode(SavedSettings.self, from: data) }
         catch {
