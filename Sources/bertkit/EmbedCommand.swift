@@ -50,12 +50,13 @@ struct EmbedCommand: ParsableCommand {
     func run() throws {
         try compute.apply()
         guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…65536, got \(batchSize)") }
+        let (base, adapterFolder) = try adapter.resolve(model: model.model, revision: model.revision)
         if let outputFile {
-            let folder = try ModelLocation.resolve(model.model, revision: model.revision)
-            try OutputGuard.check("--output", outputFile, against: [("--input", inputFile), ("--model", folder.path), ("--adapter", adapter.adapter)])
+            let folder = try ModelLocation.resolve(base, revision: model.revision)
+            try OutputGuard.check("--output", outputFile, against: [("--input", inputFile), ("--model", folder.path), ("--adapter", adapterFolder)])
         }
-        var embedder = try SentenceEmbedder(model: model.model, revision: model.revision, batchSize: batchSize)
-        if let folder = adapter.adapter { try embedder.attachAdapter(URL(fileURLWithPath: folder)) }
+        var embedder = try SentenceEmbedder(model: base, revision: model.revision, batchSize: batchSize)
+        if let adapterFolder { try embedder.attachAdapter(URL(fileURLWithPath: adapterFolder)) }
         if let maxLength {
             guard maxLength > 0 && maxLength <= embedder.model.maxPositionEmbeddings else {
                 throw ValidationError("--max-length must be in 1…\(embedder.model.maxPositionEmbeddings) (max_position_embeddings)")

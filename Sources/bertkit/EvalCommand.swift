@@ -18,8 +18,26 @@ func loadTrained(_ path: String, adapter: String? = nil) throws -> (TransferMode
 
 /// `--adapter`, shared by the commands that run a trained model.
 struct AdapterOptions: ParsableArguments {
-    @Option(help: "A LoRA adapter folder (PEFT format: from bertkit train --mode lora, or PEFT's save_pretrained); --model is then its base model.")
+    @Option(help: "A LoRA adapter folder (PEFT format: from bertkit train --mode lora, or PEFT's save_pretrained); --model is then its base model. An adapter folder given as --model alone runs on the base its adapter_config.json names.")
     var adapter: String?
+
+    /// The base model and the adapter to run: `--model` and `--adapter` as given (with a warning
+    /// when the adapter names another base), or, for an adapter folder given as `--model` alone,
+    /// the base its `base_model_name_or_path` names.
+    func resolve(model: String, revision: String? = nil) throws -> (model: String, adapter: String?) {
+        if let adapter {
+            let read = try LoRAAdapter(folder: URL(fileURLWithPath: adapter))
+            if let named = read.baseModelName, !read.isMadeFor(base: model, revision: revision) {
+                note("bertkit: warning: \(adapter) was made for \(named) (base_model_name_or_path in adapter_config.json), not \(model)")
+            }
+            return (model, adapter)
+        }
+        guard LoRAAdapter.isAdapterFolder(URL(fileURLWithPath: model)) else { return (model, nil) }
+        guard let base = try LoRAAdapter(folder: URL(fileURLWithPath: model)).baseModelName else {
+            throw ValidationError("\(model) is an adapter folder whose adapter_config.json names no base (base_model_name_or_path); give --model BASE --adapter \(model)")
+        }
+        return (base, model)
+    }
 }
 
 struct EvalCommand: ParsableCommand {
@@ -39,7 +57,8 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let (transfer, tokenizer, maxLength) = try loadTrained(model, adapter: adapter.adapter)
+        let (base, adapterFolder) = try adapter.resolve(model: model)
+        let (transfer, tokenizer, maxLength) = try loadTrained(base, adapter: adapterFolder)
         let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
         let dataset = try TaskData.read(URL(fileURLWithPath: data), task: transfer.head.task, columns: columns,
                                         labels: transfer.head.task == .regression ? nil : LabelSet(transfer.head.labels))
@@ -72,7 +91,8 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        let (transfer, tokenizer, maxLength) = try loadTrained(model, adapter: adapter.adapter)
+        let (base, adapterFolder) = try adapter.resolve(model: model)
+        let (transfer, tokenizer, maxLength) = try loadTrained(base, adapter: adapterFolder)
         let head = transfer.head
         let evaluator = Evaluator(model: transfer)
         // A few batches at a time: bounded memory, input order kept, each window flushed.

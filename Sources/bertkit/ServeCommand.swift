@@ -65,9 +65,10 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "bertkit.serve")
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
-        logger.info("loading", metadata: ["model": "\(modelOptions.model)"])
-        let model = try ServedModel(model: modelOptions.model, revision: modelOptions.revision,
-                                    adapter: adapter.adapter.map { URL(fileURLWithPath: $0) })
+        let (base, adapterFolder) = try adapter.resolve(model: modelOptions.model, revision: modelOptions.revision)
+        logger.info("loading", metadata: ["model": "\(base)", "adapter": "\(adapterFolder ?? "none")"])
+        let model = try ServedModel(model: base, revision: modelOptions.revision,
+                                    adapter: adapterFolder.map { URL(fileURLWithPath: $0) })
         let server = EmbeddingServer(model: model, settings: settings, metrics: metrics, logger: logger)
         try await server.run()
         logger.info("stopped")

@@ -58,6 +58,41 @@ final class CLILoRATests: XCTestCase {
         XCTAssertNotEqual(adapted.lines, plain.lines, "the adapters change the encoder's vectors")
     }
 
+    /// An adapter folder given as --model alone runs on the base its adapter_config.json names; a
+    /// base other than the named one runs with a warning when its shapes fit.
+    func testAdapterFolderAloneRunsOnTheBaseItNames() throws {
+        let train = try CLI.run(["train"] + Tiny.quick + ["--mode", "lora", "--output", "out"], in: work)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let texts = "the film was good\nthe food is very bad\n"
+        let explicit = try CLI.run(["predict", "--model", "tiny", "--adapter", "out", "--logits"], input: texts, in: work)
+        XCTAssertEqual(explicit.status, 0, explicit.stderr)
+        let alone = try CLI.run(["predict", "--model", "out", "--logits"], input: texts, in: work)
+        XCTAssertEqual(alone.status, 0, alone.stderr)
+        XCTAssertEqual(alone.lines, explicit.lines)
+        XCTAssertEqual(try CLI.run(["embed", "--model", "out"], input: texts, in: work).lines,
+                       try CLI.run(["embed", "--model", "tiny", "--adapter", "out"], input: texts, in: work).lines)
+
+        try FileManager.default.copyItem(at: work.appending(path: "tiny"), to: work.appending(path: "copy"))
+        let other = try CLI.run(["predict", "--model", "copy", "--adapter", "out", "--logits"], input: texts, in: work)
+        XCTAssertEqual(other.status, 0, other.stderr)
+        XCTAssertTrue(other.stderr.contains("bertkit: warning: out was made for tiny (base_model_name_or_path in adapter_config.json), not copy"), other.stderr)
+        XCTAssertEqual(other.lines, explicit.lines)
+
+        // Shapes that do not fit (here a rank the weights do not have) name the base the adapter wants.
+        let config = work.appending(path: "out/adapter_config.json")
+        var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: config)) as? [String: Any])
+        let saved = json
+        json["base_model_name_or_path"] = "elsewhere"
+        json["r"] = 3
+        try JSONSerialization.data(withJSONObject: json).write(to: config)
+        assertFails(try CLI.run(["predict", "--model", "tiny", "--adapter", "out"], input: texts, in: work),
+                    saying: "made for \"elsewhere\" (base_model_name_or_path), not tiny")
+        json = saved
+        json["base_model_name_or_path"] = nil
+        try JSONSerialization.data(withJSONObject: json).write(to: config)
+        assertFails(try CLI.run(["predict", "--model", "out"], input: texts, in: work), saying: "names no base (base_model_name_or_path)")
+    }
+
     func testBadLoRAInputIsAClearError() throws {
         let rank = try CLI.run(["train"] + Tiny.quick + ["--mode", "lora", "--lora-rank", "0", "--output", "out"], in: work)
         XCTAssertNotEqual(rank.status, 0)

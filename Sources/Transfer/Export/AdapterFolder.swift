@@ -112,6 +112,17 @@ extension TransferModel {
     ///   uses a PEFT feature BertKit does not run, a key names no parameter, or a shape differs.
     public static func load(base: String, revision: String? = nil, adapter folder: URL) throws -> (model: TransferModel, maxLength: Int) {
         let adapter = try LoRAAdapter(folder: folder)
+        do {
+            return try load(base: base, revision: revision, adapter: adapter)
+        } catch where !adapter.isMadeFor(base: base, revision: revision) {
+            // Shapes that do not fit most likely mean the wrong base: say which one the adapter wants.
+            throw TransferError.invalidModelFolder(folder.appending(path: adapterConfigFileName),
+                "made for \"\(adapter.baseModelName ?? "")\" (base_model_name_or_path), not \(base): \(error)")
+        }
+    }
+
+    private static func load(base: String, revision: String?, adapter: LoRAAdapter) throws -> (model: TransferModel, maxLength: Int) {
+        let folder = adapter.folder
         let baseFolder = try ModelLocation.resolve(base, revision: revision)
         let baseConfigURL = baseFolder.appending(path: "config.json")
         let config = try EncoderConfig(contentsOf: baseConfigURL)
@@ -214,6 +225,9 @@ public struct LoRAAdapter {
     public let settings: LoRASettings
     /// `bertkit.json`, when BertKit wrote the folder.
     public let bertkitSettings: TransferModel.SavedSettings?
+    /// `base_model_name_or_path` in `adapter_config.json`: the base the adapter was trained on, as
+    /// its trainer named it (an id or a path), when given.
+    public let baseModelName: String?
     let weights: SafeTensorsFile
     var weightsURL: URL { folder.appending(path: TransferModel.adapterWeightsFileName) }
 
@@ -224,6 +238,8 @@ public struct LoRAAdapter {
             throw TransferError.invalidModelFolder(configURL, "missing: an adapter folder holds adapter_config.json and adapter_model.safetensors (PEFT's format)")
         }
         settings = try TransferModel.readAdapterConfig(configURL)
+        let name = try JSONConfig(contentsOf: configURL).stringIfPresent("base_model_name_or_path")
+        baseModelName = name?.isEmpty == false ? name : nil
         let weightsURL = folder.appending(path: TransferModel.adapterWeightsFileName)
         weights = try SafeTensorsFile(url: weightsURL)
         let settingsURL = folder.appending(path: TransferModel.settingsFileName)
@@ -236,6 +252,23 @@ public struct LoRAAdapter {
         } else {
             bertkitSettings = nil
         }
+    }
+
+    /// Whether `base` is the model ``baseModelName`` names: the same text, or both resolve to the
+    /// same folder (a cached id and its snapshot path). True when the adapter names no base.
+    public func isMadeFor(base: String, revision: String? = nil) -> Bool {
+        guard let baseModelName, baseModelName != base else { return true }
+        guard let named = try? ModelLocation.resolve(baseModelName), let given = try? ModelLocation.resolve(base, revision: revision) else {
+            return false
+        }
+        return named.standardizedFileURL.resolvingSymlinksInPath() == given.standardizedFileURL.resolvingSymlinksInPath()
+    }
+
+    /// Whether `folder` is an adapter folder alone (PEFT's `adapter_config.json`, no `config.json`).
+    public static func isAdapterFolder(_ folder: URL) -> Bool {
+        let fm = FileManager.default
+        return fm.fileExists(atPath: folder.appending(path: TransferModel.adapterConfigFileName).path)
+            && !fm.fileExists(atPath: folder.appending(path: "config.json").path)
     }
 
     /// Where the tokenizer of a base model with this adapter folder is: the adapter folder when it
