@@ -36,5 +36,50 @@ extension LineReader {
     }
 }
 
+/// Under mpirun, stops every rank with one line (rank 0's) unless all run the same arguments on the
+/// same model files and the same data files: each rank fingerprints them (size and a 64-bit hash)
+/// before any work. Nothing without mpirun.
+func checkRanksAgree(_ ranks: Communicator, model: URL?, files: [(option: String, path: String?)]) throws {
+    guard ranks.size > 1 else { return }
+    var facts = [(name: "the arguments", value: CommandLine.arguments.dropFirst().joined(separator: " "))]
+    if let model { facts.append(("the model files", try fingerprint(folder: model))) }
+    for case let (option, path?) in files {
+        let url = URL(fileURLWithPath: path)
+        let regular = (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
+        facts.append(("\(option) \(path)", regular ? try fingerprint(files: [url]) : "not a regular file"))
+    }
+    try ranks.agree(on: facts)
+}
+
+/// The regular files of `folder` (and its subfolders), by relative name, size and content.
+private func fingerprint(folder: URL) throws -> String {
+    let root = folder.resolvingSymlinksInPath()
+    let names = (FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? []).sorted()
+    let files = names.map { root.appending(path: $0) }.filter {
+        (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
+    }
+    return "\(files.count) files, " + (try fingerprint(files: files, naming: names))
+}
+
+/// Total size and a 64-bit FNV-1a hash, over 8-byte words, of the files' contents (and names, when given).
+private func fingerprint(files: [URL], naming names: [String] = []) throws -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325, total = 0
+    func mix(_ bytes: UnsafeRawBufferPointer) {
+        var i = 0
+        while i + 8 <= bytes.count { hash = (hash ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x100_0000_01b3; i += 8 }
+        while i < bytes.count { hash = (hash ^ UInt64(bytes[i])) &* 0x100_0000_01b3; i += 1 }
+    }
+    for name in names { Array(name.utf8).withUnsafeBytes(mix) }
+    for file in files {
+        guard let handle = FileHandle(forReadingAtPath: file.path) else { throw ValidationError("\(file.path): cannot read") }
+        defer { try? handle.close() }
+        while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty {
+            total += chunk.count
+            chunk.withUnsafeBytes(mix)
+        }
+    }
+    return "\(total) bytes, hash \(String(hash, radix: 16))"
+}
+
 /// Ends MPI after a successful command, on every rank (nothing when MPI was never started).
 func finishDataParallel() { Communicator.finish() }

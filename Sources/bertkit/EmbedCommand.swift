@@ -67,6 +67,8 @@ struct EmbedCommand: ParsableCommand {
         embedder.layer = layer
         if let chosen = pooling?.pooling { embedder.pooling = chosen }
         let ranks = try Communicator.world()
+        try checkRanksAgree(ranks, model: try ModelLocation.resolve(base, revision: model.revision),
+                            files: [("--input", inputFile), ("--adapter folder", adapterFolder.map { $0 + "/adapter_model.safetensors" })])
         let reader = try LineReader(inputFile: inputFile, options: input, ranks: ranks)
         let embed = { (lines: [String]) throws -> String in
             var text = ""

@@ -43,6 +43,8 @@ extension BertKitCommand {
             try? StandardOutput.shared.finish()
             note("bertkit: error: \(error.message)")
             Foundation.exit(64)
+        } catch DistributedError.stoppedByRankZero {
+            Foundation.exit(1)   // rank 0 prints the one line
         } catch let error as CleanExit {
             exit(withError: error)
         } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {

@@ -132,6 +132,7 @@ struct TrainCommand: ParsableCommand {
         let outputURL = URL(fileURLWithPath: output)
         // Under mpirun every rank trains; rank 0 alone writes --output (checkpoints, model, reports).
         let ranks = try Communicator.world()
+        try checkRanksAgree(ranks, model: folder, files: [("--train", train), ("--dev", dev)])
         if ranks.isLeader { try prepareOutput(outputURL) }
         let tokenizer = try Tokenizer.load(directory: folder)
         let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)

@@ -180,5 +180,25 @@ final class CLIDataParallelTests: XCTestCase {
         XCTAssertEqual(ranks.status, 0, ranks.stderr)
         XCTAssertEqual(try Data(contentsOf: dir.appending(path: "ranks.jsonl")), reference, "2 ranks")
     }
-}
 
+    /// Ranks that run different arguments, or read files that differ under the same name (an MPMD
+    /// launch from two folders), stop before any work with rank 0's one line naming the difference.
+    func testRanksThatDisagreeStopWithOneLine() throws {
+        guard mpiEnabled else { return }
+        let dir = try Self.work()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let other = dir.appending(path: "other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try "good film\nbad food\n".write(to: dir.appending(path: "in.txt"), atomically: true, encoding: .utf8)
+        try "good film\nbad film\n".write(to: other.appending(path: "in.txt"), atomically: true, encoding: .utf8)
+        let model = dir.appending(path: "tiny").path
+        let launch = "exec timeout 120 mpirun --allow-run-as-root --oversubscribe "
+        let files = try CLI.shell(launch + "-np 1 -wdir \"$PWD\" \"$BERTKIT\" \"$@\" : -np 1 -wdir \"$PWD/other\" \"$BERTKIT\" \"$@\"",
+                                  arguments: ["embed", "--model", model, "--input", "in.txt", "--output", "out.jsonl"], in: dir)
+        assertFails(files, saying: "MPI: the ranks disagree on --input in.txt: rank 0 has 19 bytes")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appending(path: "out.jsonl").path))
+        let arguments = try CLI.shell(launch + "-np 1 \"$BERTKIT\" \"$@\" --batch-size 2 : -np 1 \"$BERTKIT\" \"$@\" --batch-size 3",
+                                      arguments: ["embed", "--model", model, "--input", "in.txt"], in: dir)
+        assertFails(arguments, saying: "MPI: the ranks disagree on the arguments: rank 0 has embed --model")
+    }
+}

@@ -161,6 +161,46 @@ public final class Communicator: @unchecked Sendable {   // MPI_THREAD_FUNNELED:
         return (0..<size).map { Array(all[Int(displacements[$0])..<Int(displacements[$0] + counts[$0])]) }
     }
 
+    /// Fails on every rank unless all ranks hold the same `facts` (names and values, in order): rank 0
+    /// throws ``DistributedError/disagree(_:)`` naming the first fact that differs and the ranks'
+    /// values, the others ``DistributedError/stoppedByRankZero`` (to exit without a line of their own).
+    public func agree(on facts: [(name: String, value: String)]) throws {
+        guard usesMPI, size > 1 else { return }
+        func encode(_ facts: [(name: String, value: String)]) -> [UInt8] {
+            Array(facts.map { $0.name + "\u{1F}" + $0.value }.joined(separator: "\u{1E}").utf8)
+        }
+        func decode(_ bytes: [UInt8]) -> [(name: String, value: String)] {
+            String(decoding: bytes, as: UTF8.self).split(separator: "\u{1E}", omittingEmptySubsequences: false).map { fact in
+                let parts = fact.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
+                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+            }
+        }
+        func shown(_ value: String) -> String { value.count > 160 ? String(value.prefix(160)) + "…" : value }
+        var verdict: [UInt8] = []
+        if let all = try gatherBytes(encode(facts)) {
+            let first = decode(all[0])
+            search: for r in 1..<size {
+                let theirs = decode(all[r])
+                for i in 0..<max(first.count, theirs.count) {
+                    let none = (name: "nothing", value: "")
+                    let a = i < first.count ? first[i] : none, b = i < theirs.count ? theirs[i] : none
+                    guard a.name != b.name || a.value != b.value else { continue }
+                    let name = a.name == b.name ? a.name : "\(a.name) / \(b.name)"
+                    verdict = Array(("the ranks disagree on \(name): rank 0 has \(shown(a.value)), rank \(r) has \(shown(b.value)); "
+                        + "every rank must run the same command on the same files").utf8)
+                    break search
+                }
+            }
+        }
+        var length = withUnsafeBytes(of: UInt64(verdict.count).littleEndian, Array.init)
+        try broadcast(&length)
+        let count = Int(length.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }.littleEndian)
+        guard count > 0 else { return }
+        var message = isLeader ? verdict : [UInt8](repeating: 0, count: count)
+        try broadcast(&message)
+        throw isLeader ? DistributedError.disagree(String(decoding: message, as: UTF8.self)) : DistributedError.stoppedByRankZero
+    }
+
     /// Every rank's floats, in rank order, on every rank.
     public func allGather(_ values: [Float]) throws -> [[Float]] {
         guard usesMPI, size > 1 else { return [values] }
@@ -321,11 +361,17 @@ public enum DistributedError: Error, CustomStringConvertible {
     case unavailable(String)
     /// An MPI call failed on this rank (often: another rank died).
     case failed(rank: Int, String)
+    /// The ranks run different commands or read different files (``Communicator/agree(on:)``).
+    case disagree(String)
+    /// Rank 0 found the ranks disagree and says so; this rank stops without a line of its own.
+    case stoppedByRankZero
 
     public var description: String {
         switch self {
         case .unavailable(let text): return "MPI: \(text)"
         case .failed(let rank, let text): return "MPI: rank \(rank): \(text) (did another rank die? mpirun names it)"
+        case .disagree(let text): return "MPI: \(text)"
+        case .stoppedByRankZero: return "MPI: stopped: rank 0 says why"
         }
     }
 }
