@@ -11,7 +11,7 @@ struct BenchCommand: ParsableCommand {
             docs/benchmarks.md; scripts/bench/run runs them next to scripts/bench/pytorch_bench.py.
             """,
         subcommands: [GemmBench.self, ForwardBench.self, EmbedBench.self, FinetuneBench.self, FrozenBench.self,
-                      TokenizeBench.self]
+                      TokenizeBench.self, EmbeddingTrainBench.self]
     )
 }
 

@@ -43,14 +43,18 @@ struct AdapterOptions: ParsableArguments {
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a trained model folder on labelled data; print the metrics as JSON.",
-        discussion: "  bertkit eval --model out/sentiment --data examples/sentiment/dev.tsv"
+        abstract: "Evaluate a trained model folder on labelled data, or an embedding model on a BEIR folder; print the metrics as JSON.",
+        discussion: """
+              bertkit eval --model out/sentiment --data examples/sentiment/dev.tsv
+              bertkit eval --task retrieval --model out/embedder --data squad-dev-beir
+            """
     )
 
     @Option(help: "A folder written by `bertkit train` (with --adapter: the base model, a folder or a cached id).") var model: String
     @OptionGroup var adapter: AdapterOptions
     @Option(help: "Labelled data in the training format.") var data: String
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var retrieval: RetrievalOptions
     @Option(help: "Text column name.") var textColumn: String?
     @Option(help: "Text-pair column name.") var pairColumn: String?
     @Option(help: "Label column name.") var labelColumn: String?
@@ -58,6 +62,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try compute.apply()
         let (base, adapterFolder) = try adapter.resolve(model: model)
+        if try retrieval.asksForRetrieval() { return try retrieval.run(model: base, adapter: adapterFolder, data: data) }
         let (transfer, tokenizer, maxLength) = try loadTrained(base, adapter: adapterFolder)
         let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
         let dataset = try TaskData.read(URL(fileURLWithPath: data), task: transfer.head.task, columns: columns,

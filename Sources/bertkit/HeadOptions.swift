@@ -25,9 +25,23 @@ extension Activation: ExpressibleByArgument {
     public static var allValueStrings: [String] { headActivations.map(\.rawValue) }
 }
 
+/// `--task`: a head's task, or `embedding` (`train` only: a sentence embedder, no head).
+enum TaskChoice: ExpressibleByArgument, Equatable {
+    case head(TaskKind)
+    case embedding
+
+    init?(argument: String) {
+        if argument == "embedding" { self = .embedding } else if let task = TaskKind(argument: argument) { self = .head(task) } else { return nil }
+    }
+    static var allValueStrings: [String] { TaskKind.allValueStrings + ["embedding"] }
+}
+
 /// The transfer mode and head, shared by `summary` and `train`.
 struct HeadOptions: ParsableArguments {
-    @Option(help: "classify, regress, multilabel or tag.") var task: TaskKind?
+    @Option(name: .customLong("task"), help: "classify, regress, multilabel, tag, or embedding (train: a sentence embedder from pairs).")
+    var taskChoice: TaskChoice?
+    /// The head's task; nil with no --task or with --task embedding.
+    var task: TaskKind? { if case .head(let task)? = taskChoice { task } else { nil } }
     @Option(help: "frozen (feature extraction), finetune, lora (LoRA adapters on a frozen encoder), layers:K (extract layers, fine-tuned) or layers:K:frozen.")
     var mode: String = "finetune"
     @Option(help: "LoRA: rank of the adapters.") var loraRank = 8
@@ -35,7 +49,9 @@ struct HeadOptions: ParsableArguments {
     @Option(help: "LoRA: dropout on the adapters' input.") var loraDropout = 0.1
     @Option(help: "LoRA: comma-separated names of the dense layers to adapt, matched as PEFT's target_modules (default: the attention query and value projections, e.g. query,value).")
     var loraTargets: String?
-    @Option(help: "Sequence pooling: cls, mean, max or pooler (BERT's dense+tanh on [CLS]).") var pooling: Pooling = .mean
+    @Option(name: .customLong("pooling"), help: "Sequence pooling: cls, mean, max or pooler (BERT's dense+tanh on [CLS]); default mean (embedding: the model's sentence-transformers pooling, else mean).")
+    var poolingChoice: Pooling?
+    var pooling: Pooling { poolingChoice ?? .mean }
     @Option(help: "Features: last, second-to-last, sum-last-4, concat-last-4 or layer:K.") var features: String = "last"
     @Option(help: "Add a hidden Dense layer of this size before the output layer.") var hidden: Int?
     @Option(help: "Activation of the hidden layer: relu, gelu, leaky_relu or tanh.") var activation: HiddenActivation = .relu

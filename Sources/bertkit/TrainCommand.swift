@@ -26,7 +26,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var head: HeadOptions
     @OptionGroup var compute: ComputeOptions
-    @Option(help: "Training data: .tsv/.csv/.jsonl (classification) or .conllu/CoNLL-2003 columns (tagging).") var train: String
+    @OptionGroup var embedding: EmbeddingOptions
+    @Option(help: "Training data: .tsv/.csv/.jsonl (classification; embedding: anchor, positive, optional negative columns) or .conllu/CoNLL-2003 columns (tagging).") var train: String
     @Option(help: "Dev data, evaluated during training; picks the best model.") var dev: String?
     @Option(help: "Output folder.") var output: String
     @Option(help: "Epochs.") var epochs = 3
@@ -115,7 +116,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel or tag") }
+        if head.taskChoice == .embedding { return try trainEmbeddings() }
+        guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel, tag or embedding") }
         var options = try trainingOptions(task: task)
         let mode = try head.transferMode()
         let lora = try head.loraSettings()

@@ -198,7 +198,7 @@ public struct ClassificationDataset: Sendable, Hashable {
 
     // MARK: Cells
 
-    private static func textValue(_ value: JSONValue, column: String, file: String, line: Int) throws(DataError) -> String {
+    static func textValue(_ value: JSONValue, column: String, file: String, line: Int) throws(DataError) -> String {
         switch value {
         case .string(let text):
             if text.allSatisfy(\.isWhitespace) { throw .emptyText(file: file, line: line, column: column) }
