@@ -32,32 +32,10 @@ public struct BEIRFolder {
     ///   queries or the corpus, a malformed judgement line; or no query with a relevant document.
     public init(_ folder: URL) throws(DataError) {
         self.folder = folder
-        var documentIDs: [String: Int] = [:]
-        var stream = try LineStream(folder.appending(path: "corpus.jsonl"))
-        while let next = try stream.next() {
-            let (line, text) = next
-            guard let document = try BEIRFolder.record(text, line: line, file: stream.name) else { continue }
-            if let first = documentIDs.updateValue(line, forKey: document.id) {
-                throw .malformedRow(file: stream.name, line: line, expected: "a new _id",
-                                    found: "\"\(document.id)\" again (first on line \(first))")
-            }
-        }
-        if documentIDs.isEmpty { throw .noExamples(file: stream.name) }
+        let documentIDs = try Self.readIDs(folder.appending(path: "corpus.jsonl"))
         documentCount = documentIDs.count
-
         var allQueries: [(id: String, text: String)] = []
-        var queryLines: [String: Int] = [:]
-        var queryStream = try LineStream(folder.appending(path: "queries.jsonl"))
-        while let next = try queryStream.next() {
-            let (line, text) = next
-            guard let query = try BEIRFolder.record(text, line: line, file: queryStream.name) else { continue }
-            if let first = queryLines.updateValue(line, forKey: query.id) {
-                throw .malformedRow(file: queryStream.name, line: line, expected: "a new _id",
-                                    found: "\"\(query.id)\" again (first on line \(first))")
-            }
-            allQueries.append((query.id, query.text))
-        }
-        if allQueries.isEmpty { throw .noExamples(file: queryStream.name) }
+        let queryLines = try Self.readIDs(folder.appending(path: "queries.jsonl")) { allQueries.append(($0, $1)) }
 
         var relevant: [String: Set<String>] = [:]
         var qrels = try LineStream(folder.appending(path: "qrels/test.tsv"))
@@ -97,6 +75,23 @@ public struct BEIRFolder {
             throw .noExamples(file: qrels.name + " (no query has a document with a score above 0)")
         }
         self.relevant = relevant
+    }
+
+    /// The line of each `_id` of a corpus or queries file, refusing a repeated id and a file without
+    /// records; `each` sees every record's id and text in order.
+    private static func readIDs(_ url: URL, each: (String, String) -> Void = { _, _ in }) throws(DataError) -> [String: Int] {
+        var lines: [String: Int] = [:]
+        var stream = try LineStream(url)
+        while let next = try stream.next() {
+            let (line, text) = next
+            guard let record = try record(text, line: line, file: stream.name) else { continue }
+            if let first = lines.updateValue(line, forKey: record.id) {
+                throw .malformedRow(file: stream.name, line: line, expected: "a new _id", found: "\"\(record.id)\" again (first on line \(first))")
+            }
+            each(record.id, record.text)
+        }
+        if lines.isEmpty { throw .noExamples(file: stream.name) }
+        return lines
     }
 
     /// Streams the corpus in order, `batchSize` documents at a time: ids and texts.
