@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var head: HeadOptions
     @OptionGroup var compute: ComputeOptions
-    @Option(help: "Training data: .tsv/.csv/.jsonl (classification) or .conllu/CoNLL-2003 columns (tagging).") var train: String
+    @Option(help: "Training data: .tsv/.csv/.jsonl (classification), .conllu/CoNLL-2003 columns (tagging), SQuAD .json or .jsonl (qa).") var train: String
     @Option(help: "Dev data, evaluated during training; picks the best model.") var dev: String?
     @Option(help: "Output folder.") var output: String
     @Option(help: "Epochs.") var epochs = 3
@@ -37,7 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Clip gradients to this global norm (0 turns clipping off).") var maxGradNorm = 1.0
     @Option(help: "Batches per optimizer step.") var gradientAccumulation = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Truncate inputs to this many tokens (default 128; 256 for tagging).") var maxLength: Int?
+    @Option(help: "Truncate inputs to this many tokens (default 128; 256 for tagging; 384 for qa, a window's length).") var maxLength: Int?
     @Option(help: "Evaluate every N steps (default: every epoch).") var evaluateEvery: Int?
     @Option(help: "Stop after N evaluations without improvement.") var earlyStopping: Int?
     @Option(help: "Dev metric that picks the best model (default: the task's primary metric).") var metric: String?
@@ -51,6 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CoNLL-U tag field: upos or xpos.") var tagField: String = "upos"
 
     @Flag(help: "Replace a finished model already in --output.") var overwrite = false
+    @Flag(help: "Question answering: leave out (and name) training questions whose answer is not in the context at its answer_start.") var skipBadExamples = false
     @Flag(help: "With --mode lora: also write the model with the adapters merged into its weights to OUTPUT/merged.") var merge = false
 
     /// The training options, checked before any work.
@@ -65,7 +66,7 @@ struct TrainCommand: ParsableCommand {
         options.maxGradNorm = maxGradNorm == 0 ? nil : maxGradNorm
         options.gradientAccumulation = gradientAccumulation
         options.seed = seed
-        options.maxLength = maxLength ?? (task == .tagging ? 256 : 128)
+        options.maxLength = maxLength ?? (task == .tagging ? 256 : task == .questionAnswering ? 384 : 128)
         options.evaluateEvery = evaluateEvery
         options.earlyStoppingPatience = earlyStopping
         options.metric = metric
@@ -115,11 +116,12 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try compute.apply()
-        guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel or tag") }
+        guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel, tag or qa") }
         var options = try trainingOptions(task: task)
         let mode = try head.transferMode()
         let lora = try head.loraSettings()
         if merge && mode != .lora { throw ValidationError("--merge needs --mode lora (it merges LoRA adapters)") }
+        if task == .questionAnswering { try WindowSettings(maxLength: options.maxLength, docStride: head.docStride).validate() }
         _ = try head.head(task: task, labels: [])
         let folder = try ModelLocation.resolve(model.model, revision: model.revision)
         let config = try EncoderConfig(contentsOf: folder.appending(path: "config.json"))
@@ -137,7 +139,8 @@ struct TrainCommand: ParsableCommand {
         let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
         let format: TaggingFormat? = tagField == "xpos" ? .xpos : nil
         let trainURL = URL(fileURLWithPath: train)
-        let trainData = try TaskData.read(trainURL, task: task, columns: columns, tagging: format)
+        let trainData = try TaskData.read(trainURL, task: task, columns: columns, tagging: format, skipBadExamples: skipBadExamples)
+        if ranks.isLeader { noteSkipped(trainData) }
         let labels = trainData.labels
         let devData = try dev.map { try TaskData.read(URL(fileURLWithPath: $0), task: task, columns: columns, tagging: format, labels: LabelSet(labels)) }
 
