@@ -17,7 +17,7 @@ final class AnswerRouteTests: XCTestCase {
         let tokenizer = try Tokenizer.load(directory: folder)
         let questions = [("what was good", "the film was good and the food was bad"), ("is the service nice", "the service is very nice")]
         let expected = try Evaluator(model: model).answer(questions.map { QuestionExample(id: $0.0, question: $0.0, context: $0.1) },
-                                                          tokenizer: tokenizer, settings: WindowSettings(maxLength: maxLength, docStride: 128))
+                                                          tokenizer: tokenizer, settings: WindowSettings(maxLength: maxLength, docStride: model.head.docStride!))
         try await server.application().test(.router) { client in
             let one = try await client.post("/answer", #"{"inputs": {"question": "what was good", "context": "the film was good and the food was bad"}}"#)
             XCTAssertEqual(one.status, .ok, one.text)

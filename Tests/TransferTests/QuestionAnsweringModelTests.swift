@@ -37,6 +37,7 @@ final class QuestionAnsweringModelTests: XCTestCase {
         let (model, _) = try TransferModel.load(Self.fixtures.appending(path: "bert"))
         XCTAssertEqual(model.head.task, .questionAnswering)
         XCTAssertEqual(model.classifier.weight.name, "qa_outputs.weight")
+        XCTAssertEqual(model.head.docStride, 21, "a third of the model's 64 positions: run_qa's 128 would not fit")
         let cases = try cases()
         for (c, got) in zip(cases, try logits(model, cases)) {
             XCTAssertLessThan(maxAbsDifference(got.start, c.start_logits), 1e-5)

@@ -247,8 +247,11 @@ extension TransferModel {
     static func transformersSettings(_ config: EncoderConfig, file: URL) throws -> SavedSettings {
         // A question-answering head has no labels (transformers writes no id2label for it).
         if try JSONConfig(contentsOf: file).stringsIfPresent("architectures")?.first?.hasSuffix("ForQuestionAnswering") == true {
-            return SavedSettings(head: HeadSettings(task: .questionAnswering, labels: []), mode: .fineTuning,
-                                 freeze: FreezeSpec(), maxLength: min(384, config.maxSequenceLength))
+            // run_qa's 384 and 128, or a third of a shorter model's positions.
+            let maxLength = min(384, config.maxSequenceLength)
+            var head = HeadSettings(task: .questionAnswering, labels: [])
+            head.docStride = min(128, maxLength / 3)
+            return SavedSettings(head: head, mode: .fineTuning, freeze: FreezeSpec(), maxLength: maxLength)
         }
         let (labels, architecture, problemType) = try config.savedLabels(file: file)
         let task: TaskKind
