@@ -30,7 +30,7 @@ public final class EmbeddingServer: Sendable {
     }
 
     /// The route names metrics use; any other path counts as "other".
-    static let routes: Set<String> = ["/v1/embeddings", "/embed", "/predict", "/tokenize", "/health", "/info", "/metrics"]
+    static let routes: Set<String> = ["/v1/embeddings", "/embed", "/predict", "/answer", "/tokenize", "/health", "/info", "/metrics"]
 
     public init(model: ServedModel, settings: ServeSettings, metrics: ServerMetrics = ServerMetrics(),
                 logger: Logger = Logger(label: "bertkit.serve")) {
@@ -51,6 +51,7 @@ public final class EmbeddingServer: Sendable {
         router.post("/v1/embeddings") { request, _ in try await self.openAIEmbeddings(request) }
         router.post("/embed") { request, _ in try await self.embed(request) }
         router.post("/predict") { request, _ in try await self.predict(request) }
+        router.post("/answer") { request, _ in try await self.answer(request) }
         router.post("/tokenize") { request, _ in try await self.tokenize(request) }
         router.get("/health") { _, _ in Self.json("{\"status\":\"ok\"}") }
         router.get("/info") { _, _ in Self.json(self.info) }

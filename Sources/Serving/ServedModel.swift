@@ -6,6 +6,8 @@ import Synchronization
 public enum WorkKind: Int, Sendable {
     case embed = 0
     case predict = 1
+    /// Question answering: start and end logits of every token of a window.
+    case answer = 2
 }
 
 /// One item's answer from the worker.
@@ -40,6 +42,8 @@ public final class ServedModel: Sendable {
     /// The classifier's tokenizer and max length (its folder's own).
     public let classifierTokenizer: Tokenizer?
     public let classifierMaxLength: Int?
+    /// A question-answering head's doc stride (how `/answer` cuts contexts into windows); nil for other heads.
+    public let docStride: Int?
 
     /// The encoder and the classifier (reference types), behind a lock the one worker never waits for.
     private let models: Mutex<(embedder: SentenceEmbedder, classifier: TransferModel?)>
@@ -87,6 +91,7 @@ public final class ServedModel: Sendable {
         t.padding = nil
         tokenizer = t
         vocabularySize = embedder.model.store.parameters.first { $0.name.hasSuffix("word_embeddings.weight") }?.shape[0] ?? Int(Int32.max)
+        docStride = classifier.flatMap { $0.head.task == .questionAnswering ? $0.head.docStride ?? 128 : nil }
         models = Mutex((embedder, classifier))
     }
 
@@ -95,10 +100,10 @@ public final class ServedModel: Sendable {
         if FileManager.default.fileExists(atPath: folder.appending(path: TransferModel.settingsFileName).path) { return true }
         guard let data = try? Data(contentsOf: folder.appending(path: "config.json")),
               let architectures = (try? JSONValue.parse(data))?.objectValue?["architectures"]?.arrayValue else { return false }
-        return architectures.contains { $0.stringValue?.hasSuffix("ForSequenceClassification") == true }
+        return architectures.contains { $0.stringValue.map { $0.hasSuffix("ForSequenceClassification") || $0.hasSuffix("ForQuestionAnswering") } == true }
     }
 
-    public var canPredict: Bool { classifierTokenizer != nil && task != .tagging }
+    public var canPredict: Bool { classifierTokenizer != nil && !(task?.isPerToken ?? false) }
 
     /// Runs one batch (the worker thread only). Classification runs it in length-sorted pieces
     /// of at most `maxBatchTokens` padded tokens, as embedding does in pieces of `batchSize`.
@@ -107,7 +112,7 @@ public final class ServedModel: Sendable {
             switch kind {
             case .embed:
                 return try models.embedder.embed(encodings: items).map { .vector($0) }
-            case .predict:
+            case .predict, .answer:
                 guard let classifier = models.classifier, let classifierTokenizer else { return [] }
                 let data = PreparedData.unlabelled(encodings: items, padId: classifierTokenizer.padTokenId ?? 0)
                 let longest = items.map(\.count).max() ?? 1

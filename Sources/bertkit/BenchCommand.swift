@@ -7,11 +7,11 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks (never run in CI): GEMM overhead, and BertKit's side of scripts/bench/run.",
         discussion: """
-            forward, embed, finetune, frozen and tokenize each print one JSON line for one figure of
+            forward, embed, finetune, frozen, tokenize and qa each print one JSON line for one figure of
             docs/benchmarks.md; scripts/bench/run runs them next to scripts/bench/pytorch_bench.py.
             """,
         subcommands: [GemmBench.self, ForwardBench.self, EmbedBench.self, FinetuneBench.self, FrozenBench.self,
-                      TokenizeBench.self, EmbeddingTrainBench.self]
+                      TokenizeBench.self, EmbeddingTrainBench.self, QuestionAnsweringBench.self]
     )
 }
 

@@ -58,17 +58,21 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Text column name.") var textColumn: String?
     @Option(help: "Text-pair column name.") var pairColumn: String?
     @Option(help: "Label column name.") var labelColumn: String?
+    @OptionGroup var answers: AnswerOptions
 
     func run() throws {
         try compute.apply()
         let (base, adapterFolder) = try adapter.resolve(model: model)
         if try retrieval.asksForRetrieval() { return try retrieval.run(model: base, adapter: adapterFolder, data: data) }
+        let answerSettings = try answers.settings()
         let (transfer, tokenizer, maxLength) = try loadTrained(base, adapter: adapterFolder)
         let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
         let dataset = try TaskData.read(URL(fileURLWithPath: data), task: transfer.head.task, columns: columns,
                                         labels: transfer.head.task == .regression ? nil : LabelSet(transfer.head.labels))
         let prepared = try dataset.prepared(head: transfer.head, tokenizer: tokenizer, maxLength: maxLength)
-        let metrics = try Evaluator(model: transfer).metrics(prepared)
+        var evaluator = Evaluator(model: transfer)
+        evaluator.answerSettings = answerSettings
+        let metrics = try evaluator.metrics(prepared)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try encoder.encode(metrics), as: UTF8.self))
@@ -82,7 +86,9 @@ struct PredictCommand: ParsableCommand {
         discussion: """
             Classification: {"label": …, "probabilities": {label: p, …}}. Multi-label: {"labels": […], …}.
             Regression: {"value": …}. Tagging (each line is a sentence, words split on spaces):
-            {"words": […], "tags": […]}. --logits adds the raw outputs.
+            {"words": […], "tags": […]}. --logits adds the raw outputs. Question answering (each line
+            {"question": …, "context": …}): {"answer": …, "score": …, "start": …, "end": …}, character
+            offsets into the context.
 
               echo "what a wonderful film" | bertkit predict --model out/sentiment
             """
@@ -93,15 +99,20 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "Also write the raw logits.") var logits = false
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var input: InputOptions
+    @OptionGroup var answers: AnswerOptions
 
     func run() throws {
         try compute.apply()
         let (base, adapterFolder) = try adapter.resolve(model: model)
+        let answerSettings = try answers.settings()
         let (transfer, tokenizer, maxLength) = try loadTrained(base, adapter: adapterFolder)
         let head = transfer.head
         let evaluator = Evaluator(model: transfer)
         // A few batches at a time: bounded memory, input order kept, each window flushed.
         var reader = LineReader(options: input)
+        if head.task == .questionAnswering {
+            return try predictAnswers(transfer, tokenizer: tokenizer, maxLength: maxLength, answers: answerSettings, reader: &reader)
+        }
         let out = StandardOutput.shared
         while let lines = try reader.nextWindow(maxLines: 128) {
             if head.task == .tagging {

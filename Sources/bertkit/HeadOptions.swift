@@ -9,10 +9,11 @@ extension TaskKind: ExpressibleByArgument {
         case "regress", "regression": self = .regression
         case "multilabel", "multi-label", "multi_label": self = .multiLabel
         case "tag", "tagging": self = .tagging
+        case "qa", "question-answering", "question_answering": self = .questionAnswering
         default: return nil
         }
     }
-    public static var allValueStrings: [String] { ["classify", "regress", "multilabel", "tag"] }
+    public static var allValueStrings: [String] { ["classify", "regress", "multilabel", "tag", "qa"] }
 }
 
 extension Pooling: ExpressibleByArgument {}
@@ -38,7 +39,7 @@ enum TaskChoice: ExpressibleByArgument, Equatable {
 
 /// The transfer mode and head, shared by `summary` and `train`.
 struct HeadOptions: ParsableArguments {
-    @Option(name: .customLong("task"), help: "classify, regress, multilabel, tag, or embedding (train: a sentence embedder from pairs).")
+    @Option(name: .customLong("task"), help: "classify, regress, multilabel, tag, qa (extractive question answering, SQuAD), or embedding (train: a sentence embedder from pairs).")
     var taskChoice: TaskChoice?
     /// The head's task; nil with no --task or with --task embedding.
     var task: TaskKind? { if case .head(let task)? = taskChoice { task } else { nil } }
@@ -59,6 +60,7 @@ struct HeadOptions: ParsableArguments {
     @Option(help: "Freeze the embeddings and the lowest N encoder layers.") var freezeLayers: Int?
     @Option(help: "Freeze parameters whose name starts with this prefix (repeatable), e.g. bert.encoder.layer.0.")
     var freeze: [String] = []
+    @Option(help: "Question answering: tokens shared by consecutive windows of a context longer than --max-length.") var docStride = 128
 
     func transferMode() throws -> TransferMode { try TransferMode(parsing: mode) }
 
@@ -73,7 +75,9 @@ struct HeadOptions: ParsableArguments {
     func freezeSpec() -> FreezeSpec { FreezeSpec(lowestLayers: freezeLayers, prefixes: freeze) }
 
     func head(task: TaskKind, labels: [String]) throws -> HeadSettings {
-        HeadSettings(task: task, labels: labels, pooling: pooling, dropout: dropout, hiddenSize: hidden,
-                     hiddenActivation: activation, features: try FeatureSource(parsing: features))
+        var settings = HeadSettings(task: task, labels: labels, pooling: pooling, dropout: dropout, hiddenSize: hidden,
+                                    hiddenActivation: activation, features: try FeatureSource(parsing: features))
+        if task == .questionAnswering { settings.docStride = docStride }
+        return settings
     }
 }

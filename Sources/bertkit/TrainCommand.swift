@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var head: HeadOptions
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var embedding: EmbeddingOptions
-    @Option(help: "Training data: .tsv/.csv/.jsonl (classification; embedding: anchor, positive, optional negative columns) or .conllu/CoNLL-2003 columns (tagging).") var train: String
+    @Option(help: "Training data: .tsv/.csv/.jsonl (classification; embedding: anchor, positive, optional negative columns), .conllu/CoNLL-2003 columns (tagging), SQuAD .json or .jsonl (qa).") var train: String
     @Option(help: "Dev data, evaluated during training; picks the best model.") var dev: String?
     @Option(help: "Output folder.") var output: String
     @Option(help: "Epochs.") var epochs = 3
@@ -38,7 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Clip gradients to this global norm (0 turns clipping off).") var maxGradNorm = 1.0
     @Option(help: "Batches per optimizer step.") var gradientAccumulation = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Truncate inputs to this many tokens (default 128; 256 for tagging).") var maxLength: Int?
+    @Option(help: "Truncate inputs to this many tokens (default 128; 256 for tagging; 384 for qa, a window's length).") var maxLength: Int?
     @Option(help: "Evaluate every N steps (default: every epoch).") var evaluateEvery: Int?
     @Option(help: "Stop after N evaluations without improvement.") var earlyStopping: Int?
     @Option(help: "Dev metric that picks the best model (default: the task's primary metric).") var metric: String?
@@ -52,6 +52,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CoNLL-U tag field: upos or xpos.") var tagField: String = "upos"
 
     @Flag(help: "Replace a finished model already in --output.") var overwrite = false
+    @Flag(help: "Question answering: leave out (and name) training questions whose answer is not in the context at its answer_start.") var skipBadExamples = false
     @Flag(help: "With --mode lora: also write the model with the adapters merged into its weights to OUTPUT/merged.") var merge = false
 
     /// The training options, checked before any work.
@@ -66,7 +67,7 @@ struct TrainCommand: ParsableCommand {
         options.maxGradNorm = maxGradNorm == 0 ? nil : maxGradNorm
         options.gradientAccumulation = gradientAccumulation
         options.seed = seed
-        options.maxLength = maxLength ?? (task == .tagging ? 256 : 128)
+        options.maxLength = maxLength ?? (task == .tagging ? 256 : task == .questionAnswering ? 384 : 128)
         options.evaluateEvery = evaluateEvery
         options.earlyStoppingPatience = earlyStopping
         options.metric = metric
@@ -117,11 +118,12 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try compute.apply()
         if head.taskChoice == .embedding { return try trainEmbeddings() }
-        guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel, tag or embedding") }
+        guard let task = head.task else { throw ValidationError("--task is required: classify, regress, multilabel, tag, qa or embedding") }
         var options = try trainingOptions(task: task)
         let mode = try head.transferMode()
         let lora = try head.loraSettings()
         if merge && mode != .lora { throw ValidationError("--merge needs --mode lora (it merges LoRA adapters)") }
+        if task == .questionAnswering { try WindowSettings(maxLength: options.maxLength, docStride: head.docStride).validate() }
         _ = try head.head(task: task, labels: [])
         let folder = try ModelLocation.resolve(model.model, revision: model.revision)
         let config = try EncoderConfig(contentsOf: folder.appending(path: "config.json"))
@@ -140,7 +142,8 @@ struct TrainCommand: ParsableCommand {
         let columns = ClassificationColumns(text: textColumn, pair: pairColumn, label: labelColumn)
         let format: TaggingFormat? = tagField == "xpos" ? .xpos : nil
         let trainURL = URL(fileURLWithPath: train)
-        let trainData = try TaskData.read(trainURL, task: task, columns: columns, tagging: format)
+        let trainData = try TaskData.read(trainURL, task: task, columns: columns, tagging: format, skipBadExamples: skipBadExamples)
+        if ranks.isLeader { noteSkipped(trainData) }
         let labels = trainData.labels
         let devData = try dev.map { try TaskData.read(URL(fileURLWithPath: $0), task: task, columns: columns, tagging: format, labels: LabelSet(labels)) }
 

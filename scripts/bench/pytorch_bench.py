@@ -5,7 +5,7 @@ Run by scripts/bench/run, which alternates it with BertKit; by hand, for example
 
     python3 scripts/bench/pytorch_bench.py embed --impl sentence-transformers --data ../shared/data/sst2/dev.tsv
 
-Subcommands mirror BertKit's: info, forward, embed, finetune, frozen, tokenize. Every one takes
+Subcommands mirror BertKit's: info, forward, embed, finetune, frozen, tokenize, qa. Every one takes
 --model and --threads (torch.set_num_threads; set OMP_NUM_THREADS/MKL_NUM_THREADS/RAYON_NUM_THREADS in
 the environment before starting Python, as the driver does). Needs torch, transformers,
 sentence-transformers and tokenizers: pip install torch transformers sentence-transformers
@@ -378,6 +378,53 @@ def cmd_finetune(args):
     })
 
 
+def cmd_qa(args):
+    """Question answering: AutoModelForQuestionAnswering on the same batches of SQuAD windows as `bertkit bench qa`."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, get_linear_schedule_with_warmup
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+    from qa_transformers import prepare_train_features, read_squad
+
+    setup(args)
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    windows = prepare_train_features(read_squad(args.data), tokenizer, args.max_length, args.doc_stride)
+    total = args.warmup + args.steps
+    chosen = permutation(len(windows), args.seed)[: total * args.batch_size]
+    model = AutoModelForQuestionAnswering.from_pretrained(args.model)
+    model.train()
+    optimizer = adamw(model, args.lr)
+    schedule = get_linear_schedule_with_warmup(optimizer, math.ceil(0.1 * total), total)
+    step_seconds, losses, lengths = [], [], []
+    for step in range(total):
+        batch = [windows[i] for i in chosen[step * args.batch_size:(step + 1) * args.batch_size]]
+        ids, mask, _ = pad_batch([w["input_ids"] for w in batch], tokenizer.pad_token_id)
+        types = torch.zeros_like(ids)
+        for i, w in enumerate(batch):
+            types[i, : len(w["token_type_ids"])] = torch.tensor(w["token_type_ids"])
+        start = time.perf_counter()
+        out = model(input_ids=ids, attention_mask=mask, token_type_ids=types,
+                    start_positions=torch.tensor([w["start_positions"] for w in batch]),
+                    end_positions=torch.tensor([w["end_positions"] for w in batch]))
+        losses.append(float(out.loss))
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        seconds = time.perf_counter() - start
+        if step >= args.warmup:
+            step_seconds.append(seconds)
+            lengths.append([len(w["input_ids"]) for w in batch])
+    timed = sum(step_seconds)
+    emit("qa", "pytorch", {
+        "batch_size": args.batch_size, "warmup_steps": args.warmup, "steps": args.steps, "seed": args.seed, "windows": len(windows),
+        "padded_tokens": sum(len(b) * max(b) for b in lengths), "tokens": sum(map(sum, lengths)),
+        "seconds": round(timed, 3), "windows_per_s": round(args.steps * args.batch_size / timed, 2),
+        "first_loss": round(losses[0], 4), "last_loss": round(losses[-1], 4),
+    })
+
+
 def cmd_frozen(args):
     """Figure 4: frozen encoder (eval mode, no grad), only the head trains; the encoder runs every step."""
     import torch
@@ -531,6 +578,14 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--layers", type=int, default=None, help="keep only the lowest K encoder layers")
+
+    p = command("qa", cmd_qa, data=True)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--max-length", type=int, default=384)
+    p.add_argument("--doc-stride", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     args.func(args)

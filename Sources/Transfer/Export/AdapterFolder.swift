@@ -41,7 +41,13 @@ extension TransferModel {
     }
 
     /// PEFT's `task_type` for this head.
-    var peftTaskType: String { head.task == .tagging ? "TOKEN_CLS" : "SEQ_CLS" }
+    var peftTaskType: String {
+        switch head.task {
+        case .tagging: return "TOKEN_CLS"
+        case .questionAnswering: return "QUESTION_ANS"
+        default: return "SEQ_CLS"
+        }
+    }
 
     /// Writes the adapters and the head as a PEFT adapter folder. Each file is replaced
     /// atomically and `bertkit.json` goes first out and last in, as in ``save(to:tokenizerFrom:maxLength:)``.

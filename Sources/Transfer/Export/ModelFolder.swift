@@ -55,7 +55,11 @@ extension TransferModel {
 
     /// The transformers class this model saves as (`RobertaForSequenceClassification`, …).
     public var architecture: String {
-        config.classPrefix + (head.task == .tagging ? "ForTokenClassification" : "ForSequenceClassification")
+        switch head.task {
+        case .tagging: return config.classPrefix + "ForTokenClassification"
+        case .questionAnswering: return config.classPrefix + "ForQuestionAnswering"
+        default: return config.classPrefix + "ForSequenceClassification"
+        }
     }
 
     /// transformers' `problem_type` for this head.
@@ -64,7 +68,7 @@ extension TransferModel {
         case .classification: return "single_label_classification"
         case .regression: return "regression"
         case .multiLabel: return "multi_label_classification"
-        case .tagging: return nil
+        case .tagging, .questionAnswering: return nil
         }
     }
 
@@ -241,6 +245,14 @@ extension TransferModel {
 
     /// Settings for a plain transformers task folder: its architecture decides the head.
     static func transformersSettings(_ config: EncoderConfig, file: URL) throws -> SavedSettings {
+        // A question-answering head has no labels (transformers writes no id2label for it).
+        if try JSONConfig(contentsOf: file).stringsIfPresent("architectures")?.first?.hasSuffix("ForQuestionAnswering") == true {
+            // run_qa's 384 and 128, or a third of a shorter model's positions.
+            let maxLength = min(384, config.maxSequenceLength)
+            var head = HeadSettings(task: .questionAnswering, labels: [])
+            head.docStride = min(128, maxLength / 3)
+            return SavedSettings(head: head, mode: .fineTuning, freeze: FreezeSpec(), maxLength: maxLength)
+        }
         let (labels, architecture, problemType) = try config.savedLabels(file: file)
         let task: TaskKind
         switch (architecture.hasSuffix("ForTokenClassification"), architecture.hasSuffix("ForSequenceClassification"), problemType) {
@@ -250,7 +262,7 @@ extension TransferModel {
         case (_, true, _): task = .classification
         default:
             throw TransferError.invalidModelFolder(file, "architecture \"\(architecture)\" has no task head here; "
-                + "expected …ForSequenceClassification or …ForTokenClassification (or a \(settingsFileName))")
+                + "expected …ForSequenceClassification, …ForTokenClassification or …ForQuestionAnswering (or a \(settingsFileName))")
         }
         return SavedSettings(head: HeadSettings(task: task, labels: labels, pooling: .pooler), mode: .fineTuning,
                              freeze: FreezeSpec(), maxLength: 512)

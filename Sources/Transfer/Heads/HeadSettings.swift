@@ -12,6 +12,11 @@ public enum TaskKind: String, Sendable, Codable, CaseIterable {
     case multiLabel = "multi_label"
     /// One label per word (POS, NER): the first sub-word of each word carries it.
     case tagging
+    /// Extractive question answering (SQuAD): a start and an end logit per token.
+    case questionAnswering = "question_answering"
+
+    /// Whether the head gives outputs per token (tagging, question answering), not per text.
+    public var isPerToken: Bool { self == .tagging || self == .questionAnswering }
 }
 
 /// How a sequence head turns token vectors into one vector: the former name of ``Pooling``, kept
@@ -39,25 +44,28 @@ public struct HeadSettings: Sendable, Equatable, Codable {
     public var leakySlope: Double
     /// Which hidden states feed the head.
     public var features: FeatureSource
+    /// Question answering: tokens shared by consecutive windows of a long context (`--doc-stride`).
+    public var docStride: Int?
 
     public init(task: TaskKind, labels: [String], pooling: Pooling = .mean, dropout: Double? = nil,
                 hiddenSize: Int? = nil, hiddenActivation: HiddenActivation = .relu, leakySlope: Double = 0.01,
                 features: FeatureSource = .last) {
         self.task = task
-        self.labels = task == .regression ? ["value"] : labels
+        self.labels = task == .regression ? ["value"] : task == .questionAnswering ? ["start", "end"] : labels
         self.pooling = pooling
         self.dropout = dropout
         self.hiddenSize = hiddenSize
         self.hiddenActivation = hiddenActivation
         self.leakySlope = leakySlope
         self.features = features
+        if task == .questionAnswering { docStride = 128 }
     }
 
     /// The number of outputs.
     public var outputs: Int { task == .regression ? 1 : labels.count }
 
     /// Whether the encoder needs its pooler.
-    public var usesPooler: Bool { task != .tagging && pooling == .pooler }
+    public var usesPooler: Bool { !task.isPerToken && pooling == .pooler }
 
     /// Checks the settings against an encoder with `layers` layers.
     public func validate(layers: Int) throws(TransferError) {
@@ -72,6 +80,9 @@ public struct HeadSettings: Sendable, Equatable, Codable {
         }
         if !Activation.headActivations.contains(hiddenActivation) {
             throw .invalidSetting("a head's hidden activation is one of \(Activation.headActivations.map(\.rawValue).joined(separator: ", ")), got \(hiddenActivation.rawValue)")
+        }
+        if task == .questionAnswering && hiddenSize != nil {
+            throw .invalidSetting("a question-answering head is transformers' qa_outputs, one Dense layer: drop --hidden")
         }
         if let hiddenSize, hiddenSize <= 0 { throw .invalidSetting("hidden layer size must be positive, got \(hiddenSize)") }
         if let dropout, !(0..<1).contains(dropout) { throw .invalidSetting("dropout must be in [0, 1), got \(dropout)") }

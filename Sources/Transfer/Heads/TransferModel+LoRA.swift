@@ -37,7 +37,7 @@ extension TransferModel {
             adapter.b.trainable = true
         }
         // The head trains fully: with pooler pooling, the encoder's pooler is part of it.
-        if head.task != .tagging && head.pooling == .pooler && readsEncoderPooler {
+        if !head.task.isPerToken && head.pooling == .pooler && readsEncoderPooler {
             store.setTrainable(true, under: encoderPrefix + "pooler.")
         }
     }

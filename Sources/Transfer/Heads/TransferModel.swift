@@ -75,7 +75,7 @@ public final class TransferModel {
         let root = store.root
         var readsPooler = false, activation = head.hiddenActivation
         var hiddenLayer: (path: WeightPath, size: Int)? = head.hiddenSize.map { (root["pre_classifier"], $0) }
-        var outputPath = root["classifier"]
+        var outputPath = root[head.task == .questionAnswering ? "qa_outputs" : "classifier"]
         if head.usesPooler {
             switch kept.poolerHead {
             case .encoderPooler: readsPooler = true
@@ -100,7 +100,8 @@ public final class TransferModel {
             preClassifier = nil
         }
         classifier = Linear(outputPath, inFeatures: width, outFeatures: head.outputs, std: std)
-        dropout = Dropout(probability: Float(head.dropout ?? kept.classifierDropout))
+        // transformers' …ForQuestionAnswering has no dropout before qa_outputs.
+        dropout = Dropout(probability: Float(head.dropout ?? (head.task == .questionAnswering ? 0 : kept.classifierDropout)))
         applyTrainability()
     }
 
@@ -159,7 +160,7 @@ public final class TransferModel {
         case .concatLastFour: hidden = Tensor.concat(indices.map { output.hiddenStates![$0] }, axis: 2)
         default: hidden = output.hiddenStates![indices[0]]
         }
-        if head.task == .tagging { return hidden }
+        if head.task.isPerToken { return hidden }
         return context.run { head.pooling(hidden, mask: input.maskTensor, poolerOutput: readsEncoderPooler ? output.poolerOutput : nil) }
     }
 
@@ -190,6 +191,10 @@ public final class TransferModel {
             return logits.mseLoss(targets: values)
         case .multiHot(let values):
             return logits.binaryCrossEntropyWithLogits(targets: values)
+        case .spans(let positions):
+            // [batch, seq, 2] → [batch · 2, seq]: rows start₀, end₀, start₁, …; their mean is
+            // (start loss + end loss) / 2, as transformers' …ForQuestionAnswering computes it.
+            return logits.permuted([0, 2, 1]).reshaped([-1, logits.shape[1]]).crossEntropy(targets: positions)
         }
     }
 }
@@ -202,4 +207,6 @@ public enum Targets {
     case values(Tensor)
     /// Multi-label 0/1 targets `[batch, labels]`.
     case multiHot(Tensor)
+    /// Question answering: per example its answer's start then end token, `[batch · 2]`.
+    case spans(IDTensor)
 }

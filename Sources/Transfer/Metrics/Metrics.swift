@@ -29,6 +29,8 @@ public enum Metrics: Sendable, Hashable, Codable {
     case regression(RegressionMetrics)
     /// Token classification (tagging).
     case tagging(TaggingMetrics)
+    /// Extractive question answering (SQuAD's exact match and F1).
+    case questionAnswering(QuestionAnsweringMetrics)
 
     /// The task's name in JSON: `classification`, `multi_label`, `regression`, `tagging`.
     public var task: String {
@@ -37,6 +39,7 @@ public enum Metrics: Sendable, Hashable, Codable {
         case .multiLabel: return "multi_label"
         case .regression: return "regression"
         case .tagging: return "tagging"
+        case .questionAnswering: return "question_answering"
         }
     }
 
@@ -47,6 +50,7 @@ public enum Metrics: Sendable, Hashable, Codable {
         case .multiLabel(let m): return m.count
         case .regression(let m): return m.count
         case .tagging(let m): return m.tokenCount
+        case .questionAnswering(let m): return m.count
         }
     }
 
@@ -82,6 +86,8 @@ public enum Metrics: Sendable, Hashable, Codable {
             values += [MetricValue(name: "token_accuracy", value: m.tokenAccuracy),
                        MetricValue(name: "macro_f1", value: m.macro.f1)]
             return values
+        case .questionAnswering(let m):
+            return [MetricValue(name: "f1", value: m.f1), MetricValue(name: "exact_match", value: m.exactMatch)]
         }
     }
 
@@ -93,6 +99,7 @@ public enum Metrics: Sendable, Hashable, Codable {
         case .multiLabel: return ["micro_f1", "exact_match", "micro_precision", "micro_recall", "macro_f1", "hamming_loss"]
         case .regression: return ["pearson", "spearman", "mse", "mae"]
         case .tagging: return ["span_f1", "span_precision", "span_recall", "token_accuracy", "macro_f1"]
+        case .questionAnswering: return ["f1", "exact_match"]
         }
     }
 
@@ -127,6 +134,8 @@ public enum Metrics: Sendable, Hashable, Codable {
         case .tagging(let m):
             if let s = m.spans { parts.append(scoresTable("entity", s.perType)) }
             parts.append(scoresTable("tag", m.perTag))
+        case .questionAnswering:
+            break
         }
         return parts.joined(separator: "\n")
     }
@@ -141,6 +150,7 @@ public enum Metrics: Sendable, Hashable, Codable {
         case .multiLabel(let m): try m.encode(to: encoder)
         case .regression(let m): try m.encode(to: encoder)
         case .tagging(let m): try m.encode(to: encoder)
+        case .questionAnswering(let m): try m.encode(to: encoder)
         }
         var container = encoder.container(keyedBy: TaskKey.self)
         try container.encode(task, forKey: .task)
@@ -153,6 +163,7 @@ public enum Metrics: Sendable, Hashable, Codable {
         case "multi_label": self = .multiLabel(try MultiLabelMetrics(from: decoder))
         case "regression": self = .regression(try RegressionMetrics(from: decoder))
         case "tagging": self = .tagging(try TaggingMetrics(from: decoder))
+        case "question_answering": self = .questionAnswering(try QuestionAnsweringMetrics(from: decoder))
         case let other:
             throw DecodingError.dataCorruptedError(
                 forKey: .task, in: container,

@@ -68,7 +68,7 @@ public struct ModelSummary: Sendable, CustomStringConvertible {
     /// An encoder with its task head.
     public init(model: TransferModel) {
         let head = model.head
-        let tagging = head.task == .tagging
+        let tagging = head.task.isPerToken
         title = model.architecture + " (mode: \(model.mode))"
         rows = ModelSummary.encoderRows(model.encoder)
         var width = head.features.width(hidden: model.config.hiddenSize)

@@ -6,6 +6,8 @@ import Tensor
 public struct Evaluator {
     public let model: TransferModel
     public var batchSize = 64
+    /// How question-answering outputs become answers.
+    public var answerSettings = AnswerSettings()
     /// The ranks evaluating together: each runs every `size`-th batch (the batches one process
     /// makes, so the same outputs), and all of them get every output. One process by default.
     var ranks = Communicator.single
@@ -52,6 +54,8 @@ public struct Evaluator {
                     result[i] = data.wordStarts[i].map { start in
                         start.map { t in Array(logits[((b * seq + t) * n)..<((b * seq + t + 1) * n)]) }
                     }
+                } else if model.head.task == .questionAnswering {
+                    result[i] = (0..<data.encodings[i].count).map { t in Array(logits[((b * seq + t) * n)..<((b * seq + t + 1) * n)]) }
                 } else {
                     result[i] = [Array(logits[(b * n)..<((b + 1) * n)])]
                 }
@@ -88,6 +92,10 @@ public struct Evaluator {
                 })
             }
             return .tagging(TaggingMetrics(predicted: predicted, gold: goldTags))
+        case .spans:
+            guard let questions = data.questions else { throw TransferError.training("question-answering data has no windows") }
+            let predicted = answers(questions, outputs: outputs).map(\.text)
+            return .questionAnswering(QuestionAnsweringMetrics(predicted: predicted, gold: questions.examples.map { $0.answers.map(\.text) }))
         case .none:
             throw TransferError.training("cannot score data without labels")
         }

@@ -15,6 +15,8 @@ final class FeatureCache {
     var rowWords: [[Int]] = []
     let data: PreparedData
     let tagging: Bool
+    /// Question answering keeps every token's vector (rows per example: its tokens).
+    let perToken: Bool
 
     /// `progress` gets the number of examples done after each batch. With several ranks, each computes
     /// every `ranks.size`-th batch; ``gather(over:)`` then gives every rank all of them.
@@ -22,6 +24,7 @@ final class FeatureCache {
          progress: ((Int) -> Void)? = nil) throws(ModelError) {
         self.data = data
         tagging = model.head.task == .tagging
+        perToken = model.head.task == .questionAnswering
         width = model.head.features.width(hidden: model.config.hiddenSize)
         rows = Array(repeating: [], count: data.count)
         rowWords = Array(repeating: [], count: data.count)
@@ -39,6 +42,8 @@ final class FeatureCache {
                     }
                     rows[i] = flat
                     rowWords[i] = words
+                } else if perToken {
+                    rows[i] = Array(values[(b * seq * width)..<((b * seq + data.encodings[i].count) * width)])
                 } else {
                     rows[i] = Array(values[(b * width)..<((b + 1) * width)])
                 }
@@ -64,6 +69,16 @@ final class FeatureCache {
             let features = Tensor(shape: [targets.count, width], scalars: flat)
             return model.loss(logits: model.logits(features: features, context: context),
                               targets: .classes(IDTensor(shape: [targets.count], ids: targets)))
+        }
+        if perToken {
+            // A batch padded with zeros, as the encoder's skipped padding gives them.
+            let length = indices.map { rows[$0].count / width }.max() ?? 0
+            var flat: [Float] = []
+            flat.reserveCapacity(indices.count * length * width)
+            for i in indices { flat += rows[i] + [Float](repeating: 0, count: length * width - rows[i].count) }
+            guard let targets = data.batchTargets(indices, length: length) else { throw TransferError.training("training data has no labels") }
+            let features = Tensor(shape: [indices.count, length, width], scalars: flat)
+            return model.loss(logits: model.logits(features: features, context: context), targets: targets)
         }
         let features = Tensor(shape: [indices.count, width], scalars: indices.flatMap { rows[$0] })
         guard let targets = data.batchTargets(indices, length: 0) else { throw TransferError.training("training data has no labels") }

@@ -28,6 +28,9 @@ extension Evaluator {
                 return Prediction(logits: rows, labels: [], probabilities: [], value: rows[0]![0])
             case .tagging:
                 return Prediction(logits: rows, labels: rows.map { $0.map { names[argmax($0)] } ?? "_" }, probabilities: [])
+            case .questionAnswering:
+                // Per token of the window: start and end logits (answers: ``Evaluator/answers(_:)``).
+                return Prediction(logits: rows, labels: [], probabilities: [])
             }
         }
     }

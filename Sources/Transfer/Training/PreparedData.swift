@@ -16,6 +16,8 @@ public struct PreparedData: Sendable {
     public var goldWordTags: [[String?]]? = nil
     /// The tokenizer's padding id, which batches pad with (masked out either way; RoBERTa's is 1).
     public var padId: Int32 = 0
+    /// For question answering: what each window comes from, to read answers from its outputs.
+    public var questions: QuestionWindows? = nil
 
     public var count: Int { encodings.count }
 
@@ -37,6 +39,7 @@ public struct PreparedData: Sendable {
         case .values(let values): for v in values { mix(UInt64(v.bitPattern)) }
         case .multiHot(let rows): for row in rows { for v in row { mix(UInt64(v.bitPattern)) } }
         case .tags(let rows): for row in rows { for id in row { mix(UInt64(truncatingIfNeeded: id)) } }
+        case .spans(let starts, let ends): for id in starts + ends { mix(UInt64(truncatingIfNeeded: id)) }
         case .none: mix(0)
         }
         return String(hash, radix: 16)
@@ -50,6 +53,8 @@ public enum PreparedTargets: Sendable {
     case multiHot([[Float]])
     /// Per example, per token: the tag id on a word's first sub-word, −100 elsewhere.
     case tags([[Int32]])
+    /// Question answering, per window: the answer's first and last token (0 and 0: not in the window).
+    case spans(starts: [Int32], ends: [Int32])
     /// Unlabelled data (prediction).
     case none
 }
@@ -72,6 +77,7 @@ extension PreparedData {
         case .regression: targets = .values(dataset.regressionTargets())
         case .multiLabel: targets = .multiHot(try dataset.multiHotTargets(in: labels))
         case .tagging: throw TransferError.invalidSetting("a tagging head needs tagging data (CoNLL-U or CoNLL-2003), not \(dataset.source)")
+        case .questionAnswering: throw TransferError.invalidSetting("a question-answering head needs questions (SQuAD JSON or JSON Lines), not \(dataset.source)")
         }
         return PreparedData(encodings: encodings, targets: targets, wordStarts: [], padId: t.padTokenId ?? 0)
     }
@@ -146,12 +152,12 @@ extension PreparedData {
     }
 
     /// A padded batch of the examples at `indices`.
-    func input(_ indices: [Int]) -> EncoderInput {
+    public func input(_ indices: [Int]) -> EncoderInput {
         EncoderInput(sequences: indices.map { encodings[$0].ids }, typeIds: indices.map { encodings[$0].typeIds }, padId: padId)
     }
 
     /// The targets of the examples at `indices`, shaped for a batch padded to `length` tokens.
-    func batchTargets(_ indices: [Int], length: Int) -> Targets? {
+    public func batchTargets(_ indices: [Int], length: Int) -> Targets? {
         switch targets {
         case .classes(let ids): return .classes(IDTensor(shape: [indices.count], ids: indices.map { ids[$0] }))
         case .values(let values): return .values(Tensor(shape: [indices.count, 1], scalars: indices.map { values[$0] }))
@@ -161,6 +167,8 @@ extension PreparedData {
             var ids: [Int32] = []
             for i in indices { ids += rows[i] + Array(repeating: -100, count: length - rows[i].count) }
             return .classes(IDTensor(shape: [indices.count * length], ids: ids))
+        case .spans(let starts, let ends):
+            return .spans(IDTensor(shape: [indices.count * 2], ids: indices.flatMap { [starts[$0], ends[$0]] }))
         case .none: return nil
         }
     }

@@ -6,13 +6,16 @@ import Tokenizers
 public enum TaskData: Sendable {
     case sequences(ClassificationDataset)
     case tagging(TaggingDataset)
+    case questions(QuestionDataset)
 
     /// Reads `url` for `task`. Evaluation data passes the model's `labels`, so that an unknown
     /// label is an error naming the file and line.
     public static func read(_ url: URL, task: TaskKind, columns: ClassificationColumns = .automatic,
                             tagging format: TaggingFormat? = nil, multiLabelSeparator: String = "|",
-                            labels: LabelSet? = nil) throws -> TaskData {
+                            labels: LabelSet? = nil, skipBadExamples: Bool = false) throws -> TaskData {
         switch task {
+        case .questionAnswering:
+            return .questions(try QuestionDataset.read(url, skipBadAnswers: skipBadExamples))
         case .tagging:
             return .tagging(try TaggingDataset.read(url, format: format, tags: labels))
         case .classification:
@@ -31,6 +34,7 @@ public enum TaskData: Sendable {
         switch self {
         case .sequences(let d): return d.count
         case .tagging(let d): return d.count
+        case .questions(let d): return d.count
         }
     }
 
@@ -39,6 +43,7 @@ public enum TaskData: Sendable {
         switch self {
         case .sequences(let d): return d.labelSet().labels
         case .tagging(let d): return d.tagSet().labels
+        case .questions: return ["start", "end"]
         }
     }
 
@@ -47,6 +52,12 @@ public enum TaskData: Sendable {
         switch self {
         case .sequences(let d): return try PreparedData.sequences(d, head: head, tokenizer: tokenizer, maxLength: maxLength)
         case .tagging(let d): return try PreparedData.tagging(d, head: head, tokenizer: tokenizer, maxLength: maxLength)
+        case .questions(let d):
+            guard head.task == .questionAnswering else {
+                throw TransferError.invalidSetting("\(d.source) holds questions; a \(head.task.rawValue) head cannot train on them")
+            }
+            return try PreparedData.questions(d.examples, source: d.source, tokenizer: tokenizer,
+                                              settings: WindowSettings(maxLength: maxLength, docStride: head.docStride ?? 128), labelled: true)
         }
     }
 }

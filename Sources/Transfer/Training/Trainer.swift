@@ -246,6 +246,7 @@ public final class Trainer {
         case .regression: return "mse"
         case .multiLabel: return "micro_f1"
         case .tagging: return "token_accuracy"
+        case .questionAnswering: return "f1"
         }
     }
 
