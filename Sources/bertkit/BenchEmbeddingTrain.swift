@@ -16,36 +16,33 @@ struct EmbeddingTrainBench: ParsableCommand {
     )
 
     @OptionGroup var bench: BenchOptions
-    @Option(help: "Pairs as JSON Lines or TSV (anchor, positive), e.g. from scripts/data/squad_to_beir.py --pairs.") var data: String
-    @Option(help: "Pairs per batch.") var batchSize = 32
-    @Option(help: "Untimed steps first.") var warmup = 3
-    @Option(help: "Timed steps.") var steps = 30
+    @OptionGroup var loop: BenchLoop
     @Option(help: "Keep only the lowest K encoder layers (extract layers), all fine-tuned.") var layers: Int?
-    @Option(help: "Seed of the batch order and dropout.") var seed: UInt64 = 0
 
     func run() throws {
         try bench.apply()
-        guard steps > 0 && warmup >= 0 && batchSize >= 2 else { throw ValidationError("--steps must be positive and --batch-size at least 2") }
+        let (data, batchSize) = (loop.data, loop.batchSize ?? 32)
+        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2") }
         let all = try PairDataset.read(URL(fileURLWithPath: data))
-        guard all.count >= (warmup + steps) * batchSize else {
-            throw ValidationError("\(data) has \(all.count) pairs; \(warmup + steps) batches of \(batchSize) need \((warmup + steps) * batchSize)")
+        guard all.count >= (loop.warmup + loop.steps) * batchSize else {
+            throw ValidationError("\(data) has \(all.count) pairs; \(loop.warmup + loop.steps) batches of \(batchSize) need \((loop.warmup + loop.steps) * batchSize)")
         }
         let folder = try ModelLocation.resolve(bench.model)
         let tokenizer = try Tokenizer.load(directory: folder)
         let mode: TransferMode = layers.map { .extractLayers($0, frozen: false) } ?? .fineTuning
         let model = try EmbeddingModel(pretrained: folder, mode: mode)
         var options = TrainingOptions()
-        (options.epochs, options.batchSize, options.seed) = (1, batchSize, seed)
-        options.learningRate = EmbeddingTrainer.defaultLearningRate
+        (options.epochs, options.batchSize, options.seed) = (1, batchSize, loop.seed)
+        options.learningRate = loop.lr ?? EmbeddingTrainer.defaultLearningRate
         let trainer = EmbeddingTrainer(model: model, options: options, loss: MultipleNegativesRankingLoss(scale: 20))
-        if warmup > 0 {
-            _ = try trainer.fit(PairDataset(pairs: Array(all.pairs.prefix(warmup * batchSize))), tokenizer: tokenizer)
+        if loop.warmup > 0 {
+            _ = try trainer.fit(PairDataset(pairs: Array(all.pairs.prefix(loop.warmup * batchSize))), tokenizer: tokenizer)
         }
-        let timed = PairDataset(pairs: Array(all.pairs[(warmup * batchSize)..<((warmup + steps) * batchSize)]))
+        let timed = PairDataset(pairs: Array(all.pairs[(loop.warmup * batchSize)..<((loop.warmup + loop.steps) * batchSize)]))
         var result: EmbeddingTrainer.Result?
         let seconds = try Bench.time { result = try trainer.fit(timed, tokenizer: tokenizer) }
         try Bench.emit(figure: "embedding-train", [
-            "batch_size": batchSize, "warmup_steps": warmup, "steps": result!.steps, "pairs": result!.pairs,
+            "batch_size": batchSize, "warmup_steps": loop.warmup, "steps": result!.steps, "pairs": result!.pairs,
             "layers": model.encoder.layerCount, "max_length": model.maxLength,
             "trainable_parameters": model.trainableParameters.reduce(0) { $0 + $1.count },
             "seconds": Bench.rounded(seconds, 3),

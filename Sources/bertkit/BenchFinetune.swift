@@ -17,67 +17,41 @@ struct FinetuneBench: ParsableCommand {
     )
 
     @OptionGroup var bench: BenchOptions
-    @Option(help: "A TSV with a header row, label then text (SST-2's train.tsv).") var data: String
-    @Option(help: "Sequences per batch.") var batchSize = 32
-    @Option(help: "Untimed steps first.") var warmup = 5
-    @Option(help: "Timed steps.") var steps = 60
-    @Option(help: "Peak learning rate.") var lr = 5e-5
+    @OptionGroup var loop: BenchLoop
     @Option(help: "Truncate inputs to this many tokens.") var maxLength = 128
-    @Option(help: "Seed of the batch order (shared with pytorch_bench.py), the head and dropout.") var seed: UInt64 = 0
     @Option(help: "Keep only the lowest K encoder layers (extract layers), all fine-tuned.") var layers: Int?
 
     func run() throws {
         try bench.apply()
-        guard steps > 0 && warmup >= 0 && batchSize > 0 else { throw ValidationError("--steps and --batch-size must be positive") }
+        let (data, batchSize) = (loop.data, loop.batchSize ?? 32)
         let dataset = try Bench.readSST2(data)
         let labels = LabelSet(dataset.labelSet().labels)
         let ids = try dataset.labelIDs(in: labels)
-        let total = warmup + steps
-        let chosen = Array(Bench.permutation(count: dataset.count, seed: seed).prefix(total * batchSize))
-        guard chosen.count == total * batchSize else {
-            throw ValidationError("\(data) has \(dataset.count) examples; \(total) batches of \(batchSize) need \(total * batchSize)")
-        }
+        let batches = try loop.batches(of: dataset.count, batchSize: batchSize, what: "\(data) has")
         var tokenizer = try Tokenizer.load(bench.model)
         tokenizer.truncation = Truncation(maxLength: maxLength)
         tokenizer.padding = nil
-        let encodings = tokenizer.encodeBatch(chosen.map { dataset.examples[$0].text })
+        let encodings = tokenizer.encodeBatch(batches.joined().map { dataset.examples[$0].text })
 
         let head = HeadSettings(task: .classification, labels: labels.labels, pooling: .mean)
         let mode: TransferMode = layers.map { .extractLayers($0, frozen: false) } ?? .fineTuning
-        let model = try TransferModel.pretrained(bench.model, head: head, mode: mode, seed: seed)
-        let warmupSteps = Int((Double(total) * 0.1).rounded(.up))
-        let optimizer = AdamW(model.store.parameters.filter(\.trainable),
-                              schedule: .linear(peak: lr, warmupSteps: warmupSteps, totalSteps: total), weightDecay: 0.01)
-
-        var stepSeconds: [Double] = [], losses: [Double] = [], batches: [[Int]] = []
-        for step in 0..<total {
-            let range = (step * batchSize)..<((step + 1) * batchSize)
-            let batch = Array(encodings[range])
+        let model = try TransferModel.pretrained(bench.model, head: head, mode: mode, seed: loop.seed)
+        let (stepSeconds, losses, lengths) = try loop.train(model, lr: loop.lr ?? 5e-5, steps: batches.count) { step in
+            let batch = Array(encodings[(step * batchSize)..<((step + 1) * batchSize)])
             let input = EncoderInput(sequences: batch.map(\.ids), typeIds: batch.map(\.typeIds))
-            let targets = Targets.classes(IDTensor(shape: [batchSize], ids: range.map { Int32(ids[chosen[$0]]) }))
-            let seconds = try Bench.time {
-                let context = ForwardContext.training(RandomStream(seed: UInt64(step)))
-                let loss = model.loss(logits: try model.logits(input, context: context), targets: targets)
-                losses.append(Double(loss.item))
-                loss.backward()
-                // As the trainer does: clipping applied by AdamW as it reads each gradient.
-                optimizer.step(gradientScale: clipCoefficient(norm: optimizer.gradientNorm(), maxNorm: 1))
-            }
-            if step >= warmup {
-                stepSeconds.append(seconds)
-                batches.append(batch.map(\.count))
-            }
+            let targets = Targets.classes(IDTensor(shape: [batchSize], ids: batches[step].map { Int32(ids[$0]) }))
+            return (input, targets, batch.map(\.count))
         }
         let timed = stepSeconds.reduce(0, +)
         try Bench.emit(figure: "finetune", [
-            "batch_size": batchSize, "warmup_steps": warmup, "steps": steps, "seed": Int(seed),
+            "batch_size": batchSize, "warmup_steps": loop.warmup, "steps": loop.steps, "seed": Int(loop.seed),
             "layers": model.encoder.layerCount,
             "trainable_parameters": model.store.parameters.filter(\.trainable).reduce(0) { $0 + $1.count },
-            "padded_tokens": Bench.paddedTokens(batches),
-            "tokens": batches.joined().reduce(0, +),
+            "padded_tokens": Bench.paddedTokens(lengths),
+            "tokens": lengths.joined().reduce(0, +),
             "seconds": Bench.rounded(timed, 3),
             "step_seconds_median": Bench.rounded(stepSeconds.sorted()[stepSeconds.count / 2], 4),
-            "examples_per_s": Bench.rounded(Double(steps * batchSize) / timed, 2),
+            "examples_per_s": Bench.rounded(Double(loop.steps * batchSize) / timed, 2),
             "first_loss": Bench.rounded(losses.first ?? .nan, 4), "last_loss": Bench.rounded(losses.last ?? .nan, 4),
         ])
     }

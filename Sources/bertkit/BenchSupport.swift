@@ -106,6 +106,63 @@ struct BenchTexts: ParsableArguments {
     }
 }
 
+/// The training figures' data and loop (finetune, qa, embedding-train): untimed warm-up steps,
+/// then timed ones, on batches chosen by a seed pytorch_bench.py shares. scripts/bench/run passes
+/// each figure's counts.
+struct BenchLoop: ParsableArguments {
+    @Option(help: "The training data: SST-2's train.tsv (finetune), a SQuAD JSON file such as train.json (qa), or (anchor, positive) pairs as JSON Lines or TSV from scripts/data/squad_to_beir.py --pairs (embedding-train).")
+    var data: String
+    @Option(help: "Examples per batch (default: 32 sequences or pairs; 16 windows for qa).") var batchSize: Int?
+    @Option(help: "Peak learning rate (default: 5e-5; 2e-5 for embedding-train).") var lr: Double?
+    @Option(help: "Untimed steps first.") var warmup = 3
+    @Option(help: "Timed steps.") var steps = 30
+    @Option(help: "Seed of the batch order (shared with pytorch_bench.py), the head and dropout.") var seed: UInt64 = 0
+
+    func validate() throws {
+        guard steps > 0, warmup >= 0 else { throw ValidationError("--steps must be positive and --warmup not negative") }
+    }
+
+    var total: Int { warmup + steps }
+
+    /// The example indices of each batch, in the shared permutation of `count` examples; `what`
+    /// names the examples in the error when there are too few (`"train.tsv has"`).
+    func batches(of count: Int, batchSize: Int, what: String) throws -> [[Int]] {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        let chosen = Array(Bench.permutation(count: count, seed: seed).prefix(total * batchSize))
+        guard chosen.count == total * batchSize else {
+            throw ValidationError("\(what) \(count); \(total) batches of \(batchSize) need \(total * batchSize)")
+        }
+        return (0..<total).map { Array(chosen[($0 * batchSize)..<(($0 + 1) * batchSize)]) }
+    }
+
+    /// The trainer's step on each batch: the loss with dropout on, backward, clipping at 1, AdamW
+    /// with weight decay 0.01 and a linear schedule (10% warm-up). `batch` gives step `i`'s input,
+    /// targets and sequence lengths; the result holds the timed steps' seconds and lengths.
+    func train(_ model: TransferModel, lr: Double, steps count: Int,
+               batch: (Int) -> (input: EncoderInput, targets: Targets, lengths: [Int])) throws -> (seconds: [Double], losses: [Double], lengths: [[Int]]) {
+        let warmupSteps = Int((Double(count) * 0.1).rounded(.up))
+        let optimizer = AdamW(model.store.parameters.filter(\.trainable),
+                              schedule: .linear(peak: lr, warmupSteps: warmupSteps, totalSteps: count), weightDecay: 0.01)
+        var seconds: [Double] = [], losses: [Double] = [], lengths: [[Int]] = []
+        for step in 0..<count {
+            let (input, targets, batchLengths) = batch(step)
+            let time = try Bench.time {
+                let context = ForwardContext.training(RandomStream(seed: UInt64(step)))
+                let loss = model.loss(logits: try model.logits(input, context: context), targets: targets)
+                losses.append(Double(loss.item))
+                loss.backward()
+                // As the trainer does: clipping applied by AdamW as it reads each gradient.
+                optimizer.step(gradientScale: clipCoefficient(norm: optimizer.gradientNorm(), maxNorm: 1))
+            }
+            if step >= warmup {
+                seconds.append(time)
+                lengths.append(batchLengths)
+            }
+        }
+        return (seconds, losses, lengths)
+    }
+}
+
 struct BenchOptions: ParsableArguments {
     @Option(help: "A model folder, or a Hugging Face id in the local cache.")
     var model: String = "sentence-transformers/all-MiniLM-L6-v2"
