@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
             batching: .init(maxBatchTokens: maxBatchTokens, maxWait: .milliseconds(maxWaitMs), capacity: maxQueue),
             connections: .init(idleTimeout: try Self.seconds(idleTimeout, "--idle-timeout"),
                                headerTimeout: try Self.seconds(headerTimeout, "--header-timeout"),
-                               bodyTimeout: try Self.seconds(bodyTimeout, "--body-timeout"), maxConnections: maxConnections),
+                               bodyTimeout: try Self.seconds(bodyTimeout, "--body-timeout"), maxConnections: Self.connectionLimit(maxConnections)),
             shutdownTimeout: try Self.seconds(shutdownTimeout, "--shutdown-timeout"))
         do { try settings.validate() } catch let error as ServeSettingsError { throw ValidationError(error.description) }
         LoggingSystem.bootstrap { label in
@@ -63,6 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "bertkit.serve")
+        if settings.connections.maxConnections < maxConnections {
+            logger.notice("--max-connections \(maxConnections) lowered to \(settings.connections.maxConnections): the open-file limit (ulimit -n) is \(settings.connections.maxConnections + Self.reservedDescriptors)")
+        }
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
         let (base, adapterFolder) = try adapter.resolve(model: modelOptions.model, revision: modelOptions.revision)
@@ -72,6 +75,18 @@ struct ServeCommand: AsyncParsableCommand {
         let server = EmbeddingServer(model: model, settings: settings, metrics: metrics, logger: logger)
         try await server.run()
         logger.info("stopped")
+    }
+
+    /// Descriptors kept for what is not a client connection: the listener, the model's files, logs.
+    static let reservedDescriptors = 32
+
+    /// `asked`, lowered to what the open-file limit leaves after ``reservedDescriptors``. Past that
+    /// limit a new connection cannot be accepted at all and waits in the kernel's queue (behind
+    /// `/health` too); within it, the cap closes the longest-idle connection to make room.
+    static func connectionLimit(_ asked: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(1 << 30) else { return asked }  // unlimited, or as good as
+        return min(asked, max(2, Int(limit.rlim_cur) - reservedDescriptors))
     }
 
     /// A finite, positive number of seconds (up to a day) as a duration.

@@ -91,6 +91,19 @@ final class CLIServeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(silent.filter { $0.readToEnd(within: 0.2).closed }.count, 12)
     }
 
+    /// Under `ulimit -n 96` the cap is lowered to what the limit leaves, so silent connections
+    /// past it close the longest-idle one instead of waiting in the kernel's queue ahead of `/health`.
+    func testConnectionCapFollowsTheOpenFileLimit() throws {
+        let server = try Server(work, [], fileLimit: 96)
+        defer { server.stop() }
+        XCTAssertTrue(server.stderr.contains("--max-connections 1024 lowered to 64: the open-file limit (ulimit -n) is 96"), server.stderr)
+        let silent = try (0..<150).map { _ in try Connection(port: server.port) }
+        let start = Date()
+        XCTAssertTrue(try server.health())
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+        XCTAssertGreaterThanOrEqual(silent.filter { $0.readToEnd(within: 0.2).closed }.count, 50)
+    }
+
     /// SIGTERM while a client holds a half-sent body: the server waits --shutdown-timeout, closes
     /// it, logs it and exits 0.
     func testShutdownTimeoutClosesAHalfSentBody() throws {
@@ -123,11 +136,18 @@ final class Server {
     let port: Int
     private let errors: URL
 
-    init(_ work: URL, _ options: [String] = []) throws {
+    /// With `fileLimit`, the server runs under `ulimit -n fileLimit`.
+    init(_ work: URL, _ options: [String] = [], fileLimit: Int? = nil) throws {
         errors = work.appending(path: "serve-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        process.executableURL = try CLI.binary()
-        process.arguments = ["serve", "--model", "tiny", "--port", "0", "--threads", "1"] + options
+        let arguments = ["serve", "--model", "tiny", "--port", "0", "--threads", "1"] + options
+        if let fileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(fileLimit) && exec \"$0\" \"$@\"", try CLI.binary().path] + arguments
+        } else {
+            process.executableURL = try CLI.binary()
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = work
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
