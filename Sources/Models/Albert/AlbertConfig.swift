@@ -31,11 +31,8 @@ public struct AlbertConfig: Sendable, Equatable {
     /// A config with transformers' defaults, changed by the arguments given.
     public init(base: BertConfig = AlbertConfig.defaultBase, embeddingSize: Int = 128, numHiddenGroups: Int = 1,
                 innerGroupNum: Int = 1, classifierDropoutProb: Double? = 0.1) {
-        self.base = base
-        self.embeddingSize = embeddingSize
-        self.numHiddenGroups = numHiddenGroups
-        self.innerGroupNum = innerGroupNum
-        self.classifierDropoutProb = classifierDropoutProb
+        (self.base, self.embeddingSize, self.numHiddenGroups) = (base, embeddingSize, numHiddenGroups)
+        (self.innerGroupNum, self.classifierDropoutProb) = (innerGroupNum, classifierDropoutProb)
     }
 
     /// Reads and validates the fields of `json`, with transformers' ALBERT defaults for absent ones.
