@@ -534,6 +534,16 @@ def cmd_embedding_train(args):
         "pairs_per_s": round((len(examples) - split) / seconds, 2), "torch": torch.__version__})
 
 
+
+def training_loop(p, batch_size, warmup, steps):
+    """The options every training figure shares with `bertkit bench`'s BenchLoop: batch size,
+    untimed warm-up steps, timed steps and the seed of the shared batch order."""
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--warmup", type=int, default=warmup)
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--seed", type=int, default=0)
+    return p
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -557,13 +567,9 @@ def main():
     p.add_argument("--impl", choices=["transformers", "sentence-transformers", "st-bf16", "ort-int8"], default="transformers")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=256)
-    p = command("finetune", cmd_finetune, data=True)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--steps", type=int, default=60)
+    p = training_loop(command("finetune", cmd_finetune, data=True), batch_size=32, warmup=5, steps=60)
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--layers", type=int, default=None, help="keep only the lowest K encoder layers")
     p = command("frozen", cmd_frozen, data=True)
     p.add_argument("--examples", type=int, default=4096)
@@ -573,20 +579,12 @@ def main():
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
     command("tokenize", cmd_tokenize, data=True, repeats=5)
-    p = command("embedding-train", cmd_embedding_train, data=True)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--steps", type=int, default=30)
+    p = training_loop(command("embedding-train", cmd_embedding_train, data=True), batch_size=32, warmup=3, steps=30)
     p.add_argument("--layers", type=int, default=None, help="keep only the lowest K encoder layers")
-
-    p = command("qa", cmd_qa, data=True)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--steps", type=int, default=20)
+    p = training_loop(command("qa", cmd_qa, data=True), batch_size=16, warmup=3, steps=20)
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--max-length", type=int, default=384)
     p.add_argument("--doc-stride", type=int, default=128)
-    p.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     args.func(args)
 
