@@ -90,11 +90,8 @@ final class QuestionAnsweringModelTests: XCTestCase {
     }
 
     func testTrainsAndAnswersInEveryMode() throws {
-        let tokenizer = try Tokenizer.load(directory: TinyTask.folder())
-        let data = try QuestionDataset.read(TestPaths.packageRoot.appending(path: "Tests/TransferTests/Fixtures/qa/tiny-squad.json"))
-        var head = HeadSettings(task: .questionAnswering, labels: [])
-        head.docStride = 4
-        let prepared = try TaskData.questions(data).prepared(head: head, tokenizer: tokenizer, maxLength: 16)
+        let (data, head, prepared) = try tinySquad()
+        var checked = 0
         for mode in [TransferMode.featureExtraction, .fineTuning, .extractLayers(1, frozen: false), .lora] {
             let model = try TransferModel.pretrained(try TinyTask.folder().path, head: head, mode: mode, seed: 1)
             var options = TrainingOptions()
@@ -109,21 +106,21 @@ final class QuestionAnsweringModelTests: XCTestCase {
             XCTAssertEqual(m.count, 4)
             let answers = try Evaluator(model: model).answers(prepared)
             XCTAssertEqual(answers.count, 4)
+            checked += answers.filter { !$0.text.isEmpty }.count
             for (answer, example) in zip(answers, data.examples) where !answer.text.isEmpty {
                 let context = Array(example.context.unicodeScalars)
                 XCTAssertEqual(answer.text, String(String.UnicodeScalarView(context[answer.start..<answer.end])), "answers are the context's characters")
             }
         }
+        // Frozen and LoRA give only empty answers on this tiny model (no span among the n-best):
+        // the character check above must still have run on the modes that answer.
+        XCTAssertGreaterThan(checked, 0, "every answer was empty, so no answer's characters were checked")
     }
 
     /// With a frozen encoder the features are computed once: the loss through the cache is the loss
     /// through the whole model.
     func testFeatureCacheGivesTheSameLoss() throws {
-        let tokenizer = try Tokenizer.load(directory: TinyTask.folder())
-        let data = try QuestionDataset.read(TestPaths.packageRoot.appending(path: "Tests/TransferTests/Fixtures/qa/tiny-squad.json"))
-        var head = HeadSettings(task: .questionAnswering, labels: [])
-        head.docStride = 4
-        let prepared = try TaskData.questions(data).prepared(head: head, tokenizer: tokenizer, maxLength: 16)
+        let (data, head, prepared) = try tinySquad()
         let model = try TransferModel.pretrained(try TinyTask.folder().path, head: head, mode: .featureExtraction, seed: 1)
         let cache = try FeatureCache(model: model, data: prepared)
         let trainer = Trainer(model: model, options: TrainingOptions())
@@ -131,5 +128,14 @@ final class QuestionAnsweringModelTests: XCTestCase {
         let cached = try cache.loss(model: model, indices: indices, context: .inference).item
         let full = try trainer.batchLoss(prepared, indices, .inference).item
         XCTAssertEqual(cached, full, accuracy: 1e-5)
+    }
+
+    /// The tiny SQuAD fixture in windows of 16 tokens with a stride of 4, for the tiny model.
+    func tinySquad() throws -> (data: QuestionDataset, head: HeadSettings, prepared: PreparedData) {
+        let tokenizer = try Tokenizer.load(directory: TinyTask.folder())
+        let data = try QuestionDataset.read(TestPaths.packageRoot.appending(path: "Tests/TransferTests/Fixtures/qa/tiny-squad.json"))
+        var head = HeadSettings(task: .questionAnswering, labels: [])
+        head.docStride = 4
+        return (data, head, try TaskData.questions(data).prepared(head: head, tokenizer: tokenizer, maxLength: 16))
     }
 }
