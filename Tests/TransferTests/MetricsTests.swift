@@ -30,6 +30,35 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(m.weighted.f1, 0.4, accuracy: 1e-12)
     }
 
+    func testConfusionJSONIsTheWholeMatrixForFewLabelsAndTheCellsThatOccurForMany() throws {
+        let few = ConfusionMatrix(gold: [0, 0, 2], predicted: [0, 1, 2], labels: ["a", "b", "c"])
+        let fewJSON = try JSONSerialization.jsonObject(with: JSONEncoder().encode(few)) as? [String: Any]
+        XCTAssertEqual(fewJSON?["counts"] as? [[Int]], [[1, 1, 0], [0, 0, 0], [0, 0, 1]])
+        XCTAssertNil(fewJSON?["cells"])
+        XCTAssertEqual(try JSONDecoder().decode(ConfusionMatrix.self, from: JSONEncoder().encode(few)), few)
+
+        // 10,000 labels: three examples store three cells, and the JSON lists only those.
+        let labels = (0..<10_000).map { "label\($0)" }
+        let many = ConfusionMatrix(gold: [9_999, 5, 5], predicted: [9_999, 7, 7], labels: labels)
+        let data = try JSONEncoder().encode(many)
+        XCTAssertLessThan(data.count, 200_000)
+        let manyJSON = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        XCTAssertNil(manyJSON?["counts"])
+        XCTAssertEqual(manyJSON?["cells"] as? [[Int]], [[5, 7, 2], [9_999, 9_999, 1]])
+        XCTAssertEqual(try JSONDecoder().decode(ConfusionMatrix.self, from: data), many)
+        XCTAssertEqual(many.count(gold: 5, predicted: 7), 2)
+        XCTAssertEqual(many.correct, 1)
+        XCTAssertEqual(many.total, 3)
+        let scores = many.scores()
+        XCTAssertEqual(scores[7].predicted, 2)      // 7: predicted twice, never gold
+        XCTAssertEqual(scores[7].precision, 0)
+        XCTAssertEqual(scores[5].support, 2)        // 5: gold twice, never predicted
+        XCTAssertEqual(scores[9_999].f1, 1)
+
+        let corrupt = #"{"labels": ["a", "b"], "cells": [[0, 2, 1]]}"#
+        XCTAssertThrowsError(try JSONDecoder().decode(ConfusionMatrix.self, from: Data(corrupt.utf8)))
+    }
+
     func testMacroLeavesOutClassesNeitherGoldNorPredicted() {
         let m = ClassificationMetrics(predicted: ["x", "y", "y"], gold: ["x", "x", "y"], labels: LabelSet(["x", "y", "z"]))
         // x: P 1, R 1/2, F1 2/3; y: P 1/2, R 1, F1 2/3; z absent on both sides: listed, not averaged.
