@@ -225,15 +225,23 @@ public struct Tokenizer: Sendable {
         if !addedVocabulary.raw.isEmpty {
             for match in addedVocabulary.raw.matches(in: scalars[...]) {
                 if start < match.range.lowerBound {
-                    appendNormalized(scalars[start..<match.range.lowerBound], to: &pretokenized)
+                    var piece = NormalizedString(scalars[start..<match.range.lowerBound], originalStart: start)
+                    appendNormalized(&piece, to: &pretokenized)
                 }
                 pretokenized.append(NormalizedString(scalars[match.range], originalStart: match.range.lowerBound),
                                     addedTokenId: match.id)
                 start = match.range.upperBound
             }
         }
-        if start < scalars.count {
-            appendNormalized(scalars[start...], to: &pretokenized)
+        if start == 0 {
+            // The whole text: its scalars are taken, not copied, and the local reference is dropped so that the
+            // normalizer edits them in place (a long line costs its scalars once).
+            var whole = NormalizedString(scalars: scalars, originalStart: 0)
+            scalars = []
+            appendNormalized(&whole, to: &pretokenized)
+        } else if start < scalars.count {
+            var piece = NormalizedString(scalars[start...], originalStart: start)
+            appendNormalized(&piece, to: &pretokenized)
         }
 
         // 2. Words.
@@ -241,7 +249,7 @@ public struct Tokenizer: Sendable {
 
         // 3. Tokens; word ids count the splits, added tokens included.
         var encoding = Encoding()
-        encoding.reserveCapacity(pretokenized.scalars.count / 3 + 4)
+        encoding.reserveCapacity(min(pretokenized.scalars.count / 3 + 4, 1 << 12))
         var modelTokens = [ModelToken]()
         for (wordId, split) in pretokenized.splits.enumerated() {
             if let id = split.addedTokenId {
@@ -263,8 +271,7 @@ public struct Tokenizer: Sendable {
     }
 
     /// Normalizes one piece of raw text and appends it, cut at normalized added tokens.
-    private func appendNormalized(_ piece: ArraySlice<Unicode.Scalar>, to pretokenized: inout PreTokenizedString) {
-        var normalized = NormalizedString(piece, originalStart: piece.startIndex)
+    private func appendNormalized(_ normalized: inout NormalizedString, to pretokenized: inout PreTokenizedString) {
         normalizer?.normalize(&normalized)
         guard !addedVocabulary.normalized.isEmpty else {
             pretokenized.append(normalized)

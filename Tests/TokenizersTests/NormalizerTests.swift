@@ -25,6 +25,28 @@ final class NormalizerTests: XCTestCase {
         XCTAssertEqual(t.originalRange(of: 1..<3), 1..<2)
     }
 
+    func testTextNormalizationLeavesInPlaceStoresNoRanges() {
+        // A long line costs its scalars: ASCII that BERT's normalizer only lowercases keeps its alignments as
+        // the rule "scalar i came from i", and so does a slice or a removal at the end.
+        var s = NormalizedString(String(repeating: "Ab c", count: 10_000))
+        BertNormalizer().normalize(&s)
+        XCTAssertTrue(s.alignments.isIdentity)
+        XCTAssertEqual(s.alignments[39_999], 39_999..<40_000)
+        XCTAssertTrue(s.slice(4..<8).alignments.isIdentity)
+        XCTAssertEqual(s.slice(4..<8).alignments, [4..<5, 5..<6, 6..<7, 7..<8])
+        // The first edit that breaks the rule stores ranges, with the same values.
+        var t = NormalizedString("a\u{0}b")
+        BertNormalizer().normalize(&t)
+        XCTAssertFalse(t.alignments.isIdentity)
+        XCTAssertEqual(t.alignments, [0..<1, 2..<3])
+        var u = Alignments(identityFrom: 5, count: 3)
+        u.append(8..<9)
+        XCTAssertTrue(u.isIdentity)
+        u.append(8..<9)
+        XCTAssertFalse(u.isIdentity)
+        XCTAssertEqual(u, [5..<6, 6..<7, 7..<8, 8..<9, 8..<9])
+    }
+
     func testCanonicalReorderingOfMarks() {
         var s = NormalizedString("a\u{301}\u{316}")  // acute (230) before grave below (220)
         s.nfd()

@@ -10,7 +10,7 @@ public struct NormalizedString: Sendable, Equatable {
     /// The normalized scalars.
     public private(set) var scalars: [Unicode.Scalar]
     /// For each normalized scalar, the range of original scalars it came from.
-    public private(set) var alignments: [Range<Int>]
+    public private(set) var alignments: Alignments
     /// The range of original scalars this string was made from.
     public let originalRange: Range<Int>
 
@@ -20,13 +20,17 @@ public struct NormalizedString: Sendable, Equatable {
     ///   - scalars: original scalars.
     ///   - originalStart: the index of `scalars.first` in the whole input, so alignments are input-wide.
     public init<C: Collection<Unicode.Scalar>>(_ scalars: C, originalStart: Int = 0) {
-        self.scalars = Array(scalars)
-        let count = self.scalars.count
-        self.alignments = (0..<count).map { (originalStart + $0)..<(originalStart + $0 + 1) }
-        self.originalRange = originalStart..<(originalStart + count)
+        self.init(scalars: Array(scalars), originalStart: originalStart)
     }
 
-    init(scalars: [Unicode.Scalar], alignments: [Range<Int>], originalRange: Range<Int>) {
+    /// A string not yet normalized, taking `scalars` as they are (no copy while they are not edited).
+    public init(scalars: [Unicode.Scalar], originalStart: Int) {
+        self.scalars = scalars
+        self.alignments = Alignments(identityFrom: originalStart, count: scalars.count)
+        self.originalRange = originalStart..<(originalStart + scalars.count)
+    }
+
+    init(scalars: [Unicode.Scalar], alignments: Alignments, originalRange: Range<Int>) {
         self.scalars = scalars
         self.alignments = alignments
         self.originalRange = originalRange
@@ -34,7 +38,7 @@ public struct NormalizedString: Sendable, Equatable {
 
     /// The normalized scalars `range`, with their alignments.
     public func slice(_ range: Range<Int>) -> NormalizedString {
-        NormalizedString(scalars: Array(scalars[range]), alignments: Array(alignments[range]),
+        NormalizedString(scalars: Array(scalars[range]), alignments: alignments.slice(range),
                          originalRange: originalRange(of: range))
     }
 
@@ -85,7 +89,7 @@ public struct NormalizedString: Sendable, Equatable {
     /// replaces the next scalar and removes the `n` after it. `initialOffset` scalars are removed at the start.
     public mutating func transform<S: Sequence<(Unicode.Scalar, Int)>>(_ changes: S, initialOffset: Int = 0) {
         var newScalars = [Unicode.Scalar]()
-        var newAlignments = [Range<Int>]()
+        var newAlignments = Alignments()
         newScalars.reserveCapacity(scalars.count)
         newAlignments.reserveCapacity(scalars.count)
         var position = initialOffset
@@ -277,7 +281,7 @@ public struct NormalizedString: Sendable, Equatable {
     mutating func replace(_ ranges: [Range<Int>], with content: [Unicode.Scalar]) {
         guard !ranges.isEmpty else { return }
         var newScalars = [Unicode.Scalar]()
-        var newAlignments = [Range<Int>]()
+        var newAlignments = Alignments()
         newScalars.reserveCapacity(scalars.count)
         newAlignments.reserveCapacity(scalars.count)
         var last = 0
@@ -303,6 +307,6 @@ public struct NormalizedString: Sendable, Equatable {
     mutating func keep(_ range: Range<Int>) {
         guard range != scalars.indices else { return }
         scalars = Array(scalars[range])
-        alignments = Array(alignments[range])
+        alignments = alignments.slice(range)
     }
 }

@@ -25,7 +25,7 @@ public struct PreTokenizedString: Sendable {
     /// The normalized scalars of all splits, in order.
     public internal(set) var scalars: [Unicode.Scalar]
     /// For each scalar, its range in the original text.
-    public internal(set) var alignments: [Range<Int>]
+    public internal(set) var alignments: Alignments
     /// The splits, in order. Splits are never empty.
     public var splits: [Split]
 
@@ -83,7 +83,7 @@ public struct PreTokenizedString: Sendable {
     /// of the edited scalars, in order. Empty ranges are dropped. Slower than ``refineSplits(_:)``, which only cuts.
     public mutating func splitAndEdit(_ body: (inout NormalizedString, inout [Range<Int>]) -> Void) {
         var newScalars = [Unicode.Scalar]()
-        var newAlignments = [Range<Int>]()
+        var newAlignments = Alignments()
         var newSplits = [Split]()
         newScalars.reserveCapacity(scalars.count + 8)
         newAlignments.reserveCapacity(scalars.count + 8)
@@ -99,7 +99,7 @@ public struct PreTokenizedString: Sendable {
                 continue
             }
             let end = alignments[split.range.upperBound - 1].upperBound
-            var piece = NormalizedString(scalars: Array(scalars[split.range]), alignments: Array(alignments[split.range]),
+            var piece = NormalizedString(scalars: Array(scalars[split.range]), alignments: alignments.slice(split.range),
                                          originalRange: split.originalStart..<max(split.originalStart, end))
             ranges.removeAll(keepingCapacity: true)
             body(&piece, &ranges)
