@@ -511,6 +511,7 @@ def cmd_embedding_train(args):
         sys.exit(f"{args.data} has {len(rows)} pairs; {need} needed")
     examples = [InputExample(texts=[r["anchor"], r["positive"]]) for r in rows[:need]]
     model = SentenceTransformer(args.model, device="cpu")
+    model.max_seq_length = args.max_length
     if args.layers:
         model[0].auto_model.encoder.layer = model[0].auto_model.encoder.layer[: args.layers]
         model[0].auto_model.config.num_hidden_layers = args.layers
@@ -581,6 +582,8 @@ def main():
     command("tokenize", cmd_tokenize, data=True, repeats=5)
     p = training_loop(command("embedding-train", cmd_embedding_train, data=True), batch_size=32, warmup=3, steps=30)
     p.add_argument("--layers", type=int, default=None, help="keep only the lowest K encoder layers")
+    p.add_argument("--max-length", type=int, default=256,
+                   help="truncation (the model's sentence_bert_config.json says 256; sentence-transformers 6.3 reads 512)")
     p = training_loop(command("qa", cmd_qa, data=True), batch_size=16, warmup=3, steps=20)
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--max-length", type=int, default=384)

@@ -75,6 +75,9 @@ def main():
     parser.add_argument("--scale", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=0.1, help="warmup as a fraction of the steps")
     parser.add_argument("--max-steps", type=int, help="train only this many steps")
+    parser.add_argument("--max-length", type=int, default=256,
+                        help="truncation, as BertKit's (the model's sentence_bert_config.json says 256; "
+                             "sentence-transformers 6.3 reads 512 from the tokenizer instead)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", help="save the trained model here")
@@ -88,11 +91,12 @@ def main():
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     model = SentenceTransformer(args.model, device="cpu")
+    model.max_seq_length = args.max_length
     if args.layers:
         bert = model[0].auto_model
         bert.encoder.layer = bert.encoder.layer[: args.layers]
         bert.config.num_hidden_layers = args.layers
-    result = {"model": args.model, "layers": args.layers, "torch": torch.__version__, "threads": args.threads}
+    result = {"model": args.model, "layers": args.layers, "max_length": model.max_seq_length, "torch": torch.__version__, "threads": args.threads}
     beir = read_beir(args.beir) if args.beir else None
     if beir:
         result["before"] = evaluate(model, beir, args.batch_size)
