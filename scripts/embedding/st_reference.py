@@ -23,6 +23,11 @@ import random
 import sys
 import time
 
+# Offline: the model comes from the local Hugging Face cache (without this, each file the hub is asked for
+# is retried five times, minutes in all, before the cached copy is used).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 
 def read_jsonl(path):
     with open(path, encoding="utf-8") as f:

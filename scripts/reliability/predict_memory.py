@@ -4,8 +4,8 @@
 
     scripts/reliability/predict_memory.py --bertkit .build/release/bertkit --model out/sentiment --texts 2048
 
-Starts the server on a free port, sends one /predict of TEXTS texts of about WORDS words each (each truncated to the
-model's limit, so every text is a full 128-token or longer sequence), checks that every text got its answer, and
+Starts the server on a free port, sends one /predict of TEXTS texts (TEI's batch form, `[[text], ...]`) of WORDS
+one-token words each ("truncate": true cuts them to the model's limit), checks that every text got its answer, and
 prints the server's peak resident memory (VmHWM from /proc) before and after the request.
 """
 import argparse
@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 
@@ -38,7 +39,7 @@ def main():
     parser.add_argument("--bertkit", required=True)
     parser.add_argument("--model", required=True, help="a classification model folder")
     parser.add_argument("--texts", type=int, default=2048)
-    parser.add_argument("--words", type=int, default=200)
+    parser.add_argument("--words", type=int, default=130, help="words per text (each a single token here)")
     parser.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="more serve options")
     args = parser.parse_args()
 
@@ -58,11 +59,14 @@ def main():
         words = "the a film movie was great terrible and it of story acting plot but not very good bad".split()
         rng = random.Random(0)
         texts = [" ".join(rng.choice(words) for _ in range(args.words)) for _ in range(args.texts)]
-        body = json.dumps({"inputs": texts, "truncate": True}).encode()
+        body = json.dumps({"inputs": [[t] for t in texts], "truncate": True}).encode()
         start = time.time()
         request = urllib.request.Request(f"http://127.0.0.1:{port}/predict", data=body,
                                          headers={"Content-Type": "application/json"})
-        answer = json.loads(urllib.request.urlopen(request, timeout=3600).read())
+        try:
+            answer = json.loads(urllib.request.urlopen(request, timeout=3600).read())
+        except urllib.error.HTTPError as e:
+            sys.exit(f"/predict answered {e.code}: {e.read().decode(errors='replace')}")
         seconds = time.time() - start
         after = vm_hwm(server.pid)
         assert len(answer) == args.texts, f"{len(answer)} answers for {args.texts} texts"
