@@ -52,6 +52,18 @@ final class CLIPathTests: XCTestCase {
             let arguments = ["train"] + quick.map { $0 == "--train" ? "--train=\(data)" : $0 } + ["--output", "out"]
             assertFails(try CLI.run(arguments, in: work), saying: text)
         }
+
+        // Weights are memory-mapped, not read: a pipe there must be refused without waiting for a writer
+        // (`timeout` keeps the old hang finite).
+        let fifoModel = work.appending(path: "fifo-model")
+        try FileManager.default.copyItem(at: work.appending(path: "tiny"), to: fifoModel)
+        let weights = fifoModel.appending(path: "model.safetensors")
+        try FileManager.default.removeItem(at: weights)
+        XCTAssertEqual(mkfifo(weights.path, 0o600), 0)
+        let piped = try CLI.shell("exec timeout 60 \"$BERTKIT\" \"$@\" < \"$BERTKIT_INPUT\"",
+                                  arguments: ["embed", "--model", fifoModel.path], input: Data("good film\n".utf8), in: work)
+        assertFails(piped, saying: "model.safetensors: is a named pipe (FIFO), not a regular file")
+
         let config = work.appending(path: "tiny/config.json")
         try FileManager.default.removeItem(at: config)
         XCTAssertEqual(mkfifo(config.path, 0o600), 0)

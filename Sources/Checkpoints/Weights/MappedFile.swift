@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BertKitJSON
 import Foundation
 
 /// A whole file mapped read-only into memory, unmapped when the last reference goes away.
@@ -20,7 +21,9 @@ final class MappedFile: @unchecked Sendable {
 
     init(url: URL) throws(CheckpointError) {
         self.url = url
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a named pipe for reading would wait for a writer; this way it opens at once
+        // and fstat below refuses it. (For a regular file the flag changes nothing, and mmap ignores it.)
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             let code = errno
             throw CheckpointError(file: url, code == ENOENT ? .fileNotFound : .io("cannot open: \(String(cString: strerror(code)))"))
@@ -31,8 +34,8 @@ final class MappedFile: @unchecked Sendable {
         guard fstat(fd, &status) == 0 else {
             throw CheckpointError(file: url, .io("cannot stat: \(String(cString: strerror(errno)))"))
         }
-        guard (status.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckpointError(file: url, .io("not a regular file"))
+        if let reason = FileContents.notRegular(mode: status.st_mode) {
+            throw CheckpointError(file: url, .io(reason))
         }
         let size = Int(status.st_size)
         if size == 0 {
