@@ -354,15 +354,8 @@ def cmd_finetune(args):
         sl = slice(step * args.batch_size, (step + 1) * args.batch_size)
         ids, mask, types = pad_batch(encodings[sl], tokenizer.pad_token_id)
         targets = torch.tensor([labels[i] for i in chosen[sl]])
-        start = time.perf_counter()
-        loss = torch.nn.functional.cross_entropy(model.head(model.features(ids, mask, types)), targets)
-        losses.append(float(loss))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        seconds = time.perf_counter() - start
+        seconds = timed_step(model, optimizer, schedule, losses,
+                             lambda: torch.nn.functional.cross_entropy(model.head(model.features(ids, mask, types)), targets))
         if step >= args.warmup:
             step_seconds.append(seconds)
             lengths.append([len(e) for e in encodings[sl]])
@@ -402,17 +395,11 @@ def cmd_qa(args):
         types = torch.zeros_like(ids)
         for i, w in enumerate(batch):
             types[i, : len(w["token_type_ids"])] = torch.tensor(w["token_type_ids"])
-        start = time.perf_counter()
-        out = model(input_ids=ids, attention_mask=mask, token_type_ids=types,
-                    start_positions=torch.tensor([w["start_positions"] for w in batch]),
-                    end_positions=torch.tensor([w["end_positions"] for w in batch]))
-        losses.append(float(out.loss))
-        out.loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
-        seconds = time.perf_counter() - start
+        starts = torch.tensor([w["start_positions"] for w in batch])
+        ends = torch.tensor([w["end_positions"] for w in batch])
+        seconds = timed_step(model, optimizer, schedule, losses,
+                             lambda: model(input_ids=ids, attention_mask=mask, token_type_ids=types,
+                                           start_positions=starts, end_positions=ends).loss)
         if step >= args.warmup:
             step_seconds.append(seconds)
             lengths.append([len(w["input_ids"]) for w in batch])
@@ -534,6 +521,22 @@ def cmd_embedding_train(args):
         "layers": len(model[0].auto_model.encoder.layer), "max_length": model.max_seq_length, "seconds": round(seconds, 3),
         "pairs_per_s": round((len(examples) - split) / seconds, 2), "torch": torch.__version__})
 
+
+
+def timed_step(model, optimizer, schedule, losses, loss_of_batch):
+    """One optimizer step as both training figures take it (forward, backward, clipping at 1, AdamW, schedule),
+    timed; the loss is appended to `losses`. Returns the seconds."""
+    import torch
+
+    start = time.perf_counter()
+    loss = loss_of_batch()
+    losses.append(float(loss))
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    schedule.step()
+    optimizer.zero_grad(set_to_none=True)
+    return time.perf_counter() - start
 
 
 def training_loop(p, batch_size, warmup, steps):

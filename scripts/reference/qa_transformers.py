@@ -46,11 +46,16 @@ def read_squad(path, limit=None):
     return out[:limit] if limit else out
 
 
+def tokenize_windows(examples, tokenizer, max_length, doc_stride):
+    """run_qa's tokenization: (question, context) pairs cut into windows of the context, with offsets."""
+    questions = [e["question"].lstrip() for e in examples]
+    return tokenizer(questions, [e["context"] for e in examples], truncation="only_second", max_length=max_length,
+                     stride=doc_stride, return_overflowing_tokens=True, return_offsets_mapping=True)
+
+
 def prepare_train_features(examples, tokenizer, max_length, doc_stride):
     """run_qa's prepare_train_features (no padding: batches pad to their longest)."""
-    questions = [e["question"].lstrip() for e in examples]
-    enc = tokenizer(questions, [e["context"] for e in examples], truncation="only_second", max_length=max_length,
-                    stride=doc_stride, return_overflowing_tokens=True, return_offsets_mapping=True)
+    enc = tokenize_windows(examples, tokenizer, max_length, doc_stride)
     sample_mapping = enc.pop("overflow_to_sample_mapping")
     features = []
     for i, offsets in enumerate(enc["offset_mapping"]):
@@ -83,9 +88,7 @@ def prepare_train_features(examples, tokenizer, max_length, doc_stride):
 
 def prepare_validation_features(examples, tokenizer, max_length, doc_stride):
     """run_qa's prepare_validation_features: offsets kept for context tokens only."""
-    questions = [e["question"].lstrip() for e in examples]
-    enc = tokenizer(questions, [e["context"] for e in examples], truncation="only_second", max_length=max_length,
-                    stride=doc_stride, return_overflowing_tokens=True, return_offsets_mapping=True)
+    enc = tokenize_windows(examples, tokenizer, max_length, doc_stride)
     sample_mapping = enc.pop("overflow_to_sample_mapping")
     features = []
     for i in range(len(enc["input_ids"])):
