@@ -12,18 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-int bertkit_attention_head_avx2(const float *q, const float *k, const float *v, size_t ld, size_t length,
-                                size_t head_dim, float scale, const float *mask, float *probabilities,
-                                float *context, size_t ldc);
-
-// The kernel asks which instruction set runs; this harness is for AVX2 CPUs.
-int bertkit_internal_isa(void) { return 1; }
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
+#include "harness.h"
+#include "isa.h"
 
 int main(int argc, char **argv) {
     size_t length = argc > 1 ? (size_t)atoi(argv[1]) : 128, head_dim = 32, heads = 12, hidden = 384, ld = 3 * hidden;

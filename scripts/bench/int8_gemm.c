@@ -13,18 +13,16 @@
 #include <stdlib.h>
 #include <time.h>
 
-size_t bertkit_madd16_packed_count(size_t n, size_t k);
-void bertkit_madd16_pack(const int8_t *w, size_t n, size_t k, int16_t *out);
-int bertkit_gemm_u8s8_madd16(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const int16_t *packed,
-                             int32_t *c, size_t ldc);
+#include "CKernels.h"
+#include "harness.h"
 
-// The kernel asks which instruction set runs; this harness is for AVX2 CPUs.
-int bertkit_internal_isa(void) { return 1; }
+static uint64_t seed = 88172645463325252ull;
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
+static uint64_t next(void) {   // xorshift64
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
 }
 
 int main(int argc, char **argv) {
@@ -32,7 +30,6 @@ int main(int argc, char **argv) {
     // (n, k): the fused query/key/value product, attention output, intermediate, output.
     const size_t shapes[4][2] = {{1152, 384}, {384, 384}, {1536, 384}, {384, 1536}};
     const char *names[4] = {"qkv", "attention-output", "intermediate", "output"};
-    uint64_t seed = 88172645463325252ull;
     double total_ops = 0, total_seconds = 0;
     for (int s = 0; s < 4; s++) {
         size_t n = shapes[s][0], k = shapes[s][1];
@@ -40,8 +37,8 @@ int main(int argc, char **argv) {
         int8_t *w = malloc(n * k);
         int16_t *packed = malloc(bertkit_madd16_packed_count(n, k) * sizeof(int16_t));
         int32_t *c = malloc(m * n * sizeof(int32_t));
-        for (size_t i = 0; i < m * k; i++) { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; a[i] = (uint8_t)seed; }
-        for (size_t i = 0; i < n * k; i++) { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; w[i] = (int8_t)(seed % 255 - 127); }
+        for (size_t i = 0; i < m * k; i++) a[i] = (uint8_t)next();
+        for (size_t i = 0; i < n * k; i++) w[i] = (int8_t)(next() % 255 - 127);
         bertkit_madd16_pack(w, n, k, packed);
         double best = 1e30;
         for (int r = 0; r < 50; r++) {
