@@ -108,12 +108,16 @@ final class BatchQueueTests: XCTestCase {
 
     /// Shutdown refuses new work but finishes every request already queued.
     func testShutdownDrainsQueuedWork() async throws {
+        // The worker holds each batch until the gate opens, so that all ten requests are taken
+        // (queued, or in the batch being run) before the shutdown, however slowly the tasks start.
+        let log = Log(), gate = DispatchSemaphore(value: 0)
         let queue = BatchQueue<Int, Int>(limits: .init(maxBatchTokens: 2, maxWait: .milliseconds(1), capacity: 100)) { items, _ in
-            Thread.sleep(forTimeInterval: 0.02)
+            log.batches.withLock { $0.append(items) }
+            gate.wait()
             return items.map { $0 + 1 }
         }
         let tasks = (0..<10).map { i in Task { try await queue.submit([i], tokens: 1) } }
-        while queue.depth < 6 { try await Task.sleep(for: .milliseconds(2)) }
+        while queue.depth + log.batches.withLock({ $0.joined().count }) < 10 { try await Task.sleep(for: .milliseconds(2)) }
         queue.shutdown()
         do {
             _ = try await queue.submit([99], tokens: 1)
@@ -121,6 +125,7 @@ final class BatchQueueTests: XCTestCase {
         } catch let error as BatchQueueError {
             XCTAssertEqual(error, .shuttingDown)
         }
+        for _ in 0..<10 { gate.signal() }
         for (i, t) in tasks.enumerated() {
             let result = try await t.value
             XCTAssertEqual(result, [i + 1])
