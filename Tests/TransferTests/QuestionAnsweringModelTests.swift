@@ -15,6 +15,10 @@ final class QuestionAnsweringModelTests: XCTestCase {
         var token_type_ids: [Int32]
         var start_logits: [Float]
         var end_logits: [Float]
+        /// The answer span the case is trained on, and transformers' training loss of the case alone.
+        var start_position: Int32
+        var end_position: Int32
+        var loss: Float
     }
 
     func cases() throws -> [Case] {
@@ -69,24 +73,29 @@ final class QuestionAnsweringModelTests: XCTestCase {
         }
     }
 
-    func testLossIsTheMeanOfStartAndEndCrossEntropies() throws {
+    /// The loss of a padded batch is the mean of its windows' start and end cross-entropies, each
+    /// a softmax over the window's own tokens: the mean of transformers' losses of each case alone.
+    func testLossIsTheMeanOfEachWindowsStartAndEndCrossEntropies() throws {
         let (model, _) = try TransferModel.load(Self.fixtures.appending(path: "bert"))
         let cases = try cases()
+        XCTAssertGreaterThan(Set(cases.map(\.input_ids.count)).count, 1, "the batch must hold padding")
         let input = EncoderInput(sequences: cases.map(\.input_ids), typeIds: cases.map(\.token_type_ids), padId: 0)
         let logits = try model.logits(input, context: .inference)
-        let targets: [(Int, Int)] = [(5, 6), (0, 0), (4, 5)]
-        let loss = model.loss(logits: logits, targets: .spans(IDTensor(shape: [6], ids: targets.flatMap { [Int32($0.0), Int32($0.1)] }))).item
-        // By hand: softmax over each example's padded row, as transformers does over its padded batch.
+        let targets = Targets.spans(IDTensor(shape: [2 * cases.count], ids: cases.flatMap { [$0.start_position, $0.end_position] }),
+                                    lengths: cases.map(\.input_ids.count))
+        let loss = model.loss(logits: logits, targets: targets).item
+        XCTAssertEqual(loss, cases.map(\.loss).reduce(0, +) / Float(cases.count), accuracy: 1e-5)
+        // By hand, from the logits: padding (whatever its logits) is in no window's softmax.
         let seq = input.sequenceLength, v = logits.scalars
         var total = 0.0
-        for (b, (s, e)) in targets.enumerated() {
-            for (k, target) in [(0, s), (1, e)] {
-                let row = (0..<seq).map { Double(v[(b * seq + $0) * 2 + k]) }
+        for (b, c) in cases.enumerated() {
+            for (k, target) in [(0, Int(c.start_position)), (1, Int(c.end_position))] {
+                let row = (0..<c.input_ids.count).map { Double(v[(b * seq + $0) * 2 + k]) }
                 let m = row.max()!
                 total += -(row[target] - m - Foundation.log(row.map { Foundation.exp($0 - m) }.reduce(0, +)))
             }
         }
-        XCTAssertEqual(Double(loss), total / 6, accuracy: 1e-5)
+        XCTAssertEqual(Double(loss), total / Double(2 * cases.count), accuracy: 1e-5)
     }
 
     func testTrainsAndAnswersInEveryMode() throws {

@@ -168,7 +168,8 @@ extension PreparedData {
             for i in indices { ids += rows[i] + Array(repeating: -100, count: length - rows[i].count) }
             return .classes(IDTensor(shape: [indices.count * length], ids: ids))
         case .spans(let starts, let ends):
-            return .spans(IDTensor(shape: [indices.count * 2], ids: indices.flatMap { [starts[$0], ends[$0]] }))
+            return .spans(IDTensor(shape: [indices.count * 2], ids: indices.flatMap { [starts[$0], ends[$0]] }),
+                          lengths: indices.map { encodings[$0].count })
         case .none: return nil
         }
     }
