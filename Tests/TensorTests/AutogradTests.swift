@@ -83,6 +83,10 @@ final class AutogradTests: XCTestCase {
         // Cross-entropy ignores ignore-index targets.
         let ce = Tensor(shape: [2, 2], scalars: [0, 0, 5, -5]).crossEntropy(targets: IDTensor(shape: [2], ids: [1, -100]))
         XCTAssertEqual(ce.item, 0.6931472, accuracy: 1e-6)  // log 2
+        // A masked class is out of the softmax however large its logit; one mask row serves two rows.
+        let masked = Tensor(shape: [2, 3], scalars: [0, 0, 100, 0, 0, 100])
+            .crossEntropy(targets: IDTensor(shape: [2], ids: [0, 1]), mask: Tensor(shape: [1, 3], scalars: [0, 0, -.greatestFiniteMagnitude]))
+        XCTAssertEqual(masked.item, 0.6931472, accuracy: 1e-6)  // log 2
     }
 
     func testDropoutIsIdentityInEvalAndRepeatableInTraining() {

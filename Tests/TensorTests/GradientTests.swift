@@ -92,6 +92,8 @@ final class GradientTests: XCTestCase {
         let logits = Tensor.random([4, 3], seed: 14, in: -2...2, requiresGrad: true)
         let ids = IDTensor(shape: [4], ids: [2, -100, 0, 1])
         assertGradients([logits], "cross entropy") { $0[0].crossEntropy(targets: ids) }
+        let mask = Tensor(shape: [2, 3], scalars: [0, -.greatestFiniteMagnitude, 0, 0, 0, 0])
+        assertGradients([logits], "masked cross entropy") { $0[0].crossEntropy(targets: IDTensor(shape: [4], ids: [2, -100, 0, 1]), mask: mask) }
         let targets = Tensor.random([4, 3], seed: 15, in: 0...1)
         assertGradients([logits], "mse") { $0[0].mseLoss(targets: targets) }
         assertGradients([logits], "bce") { $0[0].binaryCrossEntropyWithLogits(targets: targets) }

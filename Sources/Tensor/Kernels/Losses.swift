@@ -5,12 +5,21 @@ import Foundation
 extension Tensor {
     /// Cross-entropy of `self` (logits `[N, C]`) against class ids (`N` of them), averaged over
     /// the targets that are not `ignoreIndex`. With no such target the loss is 0.
-    public func crossEntropy(targets: IDTensor, ignoreIndex: Int32 = -100) -> Tensor {
+    ///
+    /// `mask`, when given, is additive, as attention's: `[N / r, C]`, each of its rows added to r
+    /// consecutive rows of logits before the softmax (0 keeps a class, the most negative Float
+    /// leaves it out of that row's softmax, and out of its gradient).
+    public func crossEntropy(targets: IDTensor, ignoreIndex: Int32 = -100, mask: Tensor? = nil) -> Tensor {
         precondition(rank == 2 && targets.ids.count == shape[0],
                      "crossEntropy: logits \(shape) for \(targets.ids.count) targets")
         let (n, c) = (shape[0], shape[1])
+        if let mask {
+            precondition(mask.rank == 2 && mask.shape[1] == c && mask.shape[0] > 0 && n % mask.shape[0] == 0,
+                         "crossEntropy: mask \(mask.shape) for logits \(shape)")
+        }
         let probs = Tensor.uninitialized(shape)
-        Kernels.softmaxForward(x: storage.pointer, mask: nil, rowsPerMaskRow: 1, y: probs.storage.pointer, rows: n, cols: c)
+        Kernels.softmaxForward(x: storage.pointer, mask: mask?.storage.pointer, rowsPerMaskRow: mask.map { n / $0.shape[0] } ?? 1,
+                               y: probs.storage.pointer, rows: n, cols: c)
         let p = probs.storage.pointer
         var total: Double = 0, valid = 0
         for (i, t) in targets.ids.enumerated() where t != ignoreIndex {

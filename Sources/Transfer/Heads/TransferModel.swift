@@ -195,17 +195,14 @@ public final class TransferModel {
             // [batch, seq, 2] → [batch · 2, seq]: rows start₀, end₀, start₁, …; their mean is
             // (start loss + end loss) / 2, as transformers' …ForQuestionAnswering computes it.
             let seq = logits.shape[1]
-            let rows = logits.permuted([0, 2, 1]).reshaped([-1, seq])
-            precondition(lengths.count * 2 == rows.shape[0] && lengths.allSatisfy { (1...seq).contains($0) },
+            precondition(lengths.count == logits.shape[0] && lengths.allSatisfy { (1...seq).contains($0) },
                          "span targets' window lengths \(lengths) for logits \(logits.shape)")
-            guard lengths.contains(where: { $0 < seq }) else { return rows.crossEntropy(targets: positions) }
-            // Each window's softmax runs over its own tokens. (transformers' runs over the padded
-            // batch, padding's logits included; see ``Targets/spans(_:lengths:)``.)
-            let padding = lengths.flatMap { n in
-                let row = Array(repeating: Float(0), count: n) + Array(repeating: -Float.greatestFiniteMagnitude, count: seq - n)
-                return row + row
-            }
-            return (rows + Tensor(shape: rows.shape, scalars: padding)).crossEntropy(targets: positions)
+            // Each window's softmax runs over its own tokens: one mask row per window, for its start
+            // and end rows. (transformers' runs over the padded batch; see ``Targets/spans(_:lengths:)``.)
+            let mask = lengths.contains { $0 < seq } ? Tensor(shape: [lengths.count, seq], scalars: lengths.flatMap { n in
+                (0..<seq).map { $0 < n ? 0 : -Float.greatestFiniteMagnitude }
+            }) : nil
+            return logits.permuted([0, 2, 1]).reshaped([-1, seq]).crossEntropy(targets: positions, mask: mask)
         }
     }
 }
@@ -223,8 +220,9 @@ public enum Targets {
     ///
     /// Padding never competes for the answer: a window's loss is the same however long the batch
     /// is padded. transformers' cross-entropy runs over every position of the padded batch, with
-    /// the logits the encoder gives padding; computing those would cost BertKit about half its
-    /// training speed (the encoder skips padding), and leaving padding at the output layer's bias
-    /// instead, as BertKit once did, scored 5.4 F1 points lower on SQuAD (docs/accuracy.md).
+    /// the logits the encoder gives padding; computing those would run the encoder, which skips
+    /// padding, on 1.7× the tokens in SQuAD's batches (docs/benchmarks.md, figure 9), and leaving
+    /// padding at the output layer's bias, as BertKit once did, scored 5.4 F1 points lower on
+    /// SQuAD (docs/accuracy.md).
     case spans(IDTensor, lengths: [Int])
 }
