@@ -33,14 +33,38 @@ void bertkit_madd16_pack(const int8_t *w, size_t n, size_t k, int16_t *out) {
                 }
 }
 
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#define HAS_AVX2_KERNELS 1
+#endif
+
+#ifdef HAS_AVX2_KERNELS
+// The first pairs of a row as words, 8 at a time (16 bytes zero-extended to 16 bits); returns how
+// many it wrote. Its own function: the target attribute must not reach the scalar loop below, which
+// the compiler would vectorize with AVX2 for CPUs without it.
+__attribute__((target("avx2")))
+static size_t widen_pairs_avx2(const uint8_t *row, size_t pairs, uint32_t *out) {
+    size_t p = 0;
+    for (; p + 8 <= pairs; p += 8)
+        _mm256_storeu_si256((__m256i *)(out + p), _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(row + 2 * p))));
+    return p;
+}
+#endif
+
 // Rows r0..<r0+ROWS of a as (a[k], a[k+1]) words, rows past m as zeros.
-static void widen_rows(const uint8_t *a, size_t lda, size_t m, size_t r0, size_t k, uint32_t *words) {
+static void widen_rows(const uint8_t *a, size_t lda, size_t m, size_t r0, size_t k, uint32_t *words, int avx2) {
     size_t pairs = (k + 1) / 2;
     for (size_t i = 0; i < ROWS; i++) {
         uint32_t *out = words + i * pairs;
         if (r0 + i >= m) { memset(out, 0, pairs * sizeof *out); continue; }
         const uint8_t *row = a + (r0 + i) * lda;
-        for (size_t p = 0; p < k / 2; p++) out[p] = (uint32_t)row[2 * p] | ((uint32_t)row[2 * p + 1] << 16);
+        size_t p = 0;
+#ifdef HAS_AVX2_KERNELS
+        if (avx2) p = widen_pairs_avx2(row, k / 2, out);
+#else
+        (void)avx2;
+#endif
+        for (; p < k / 2; p++) out[p] = (uint32_t)row[2 * p] | ((uint32_t)row[2 * p + 1] << 16);
         if (k % 2) out[pairs - 1] = row[k - 1];
     }
 }
@@ -78,9 +102,7 @@ static void gemm_baseline(size_t m, size_t n, size_t k, const uint32_t *words, s
     }
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-
+#ifdef HAS_AVX2_KERNELS
 __attribute__((target("avx2,fma")))
 static void gemm_avx2(size_t m, size_t n, size_t k, const uint32_t *words, size_t r0, const int16_t *packed,
                       int32_t *c, size_t ldc) {
@@ -98,12 +120,20 @@ static void gemm_avx2(size_t m, size_t n, size_t k, const uint32_t *words, size_
                 acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(x, w1));
             }
         }
+        int32_t *out = c + r0 * ldc + b * COLS;
+        if (rows == ROWS && n - b * COLS >= COLS) {   // a whole block: straight to c
+            for (int i = 0; i < ROWS; i++) {
+                _mm256_storeu_si256((__m256i *)(out + i * ldc), acc[i][0]);
+                _mm256_storeu_si256((__m256i *)(out + i * ldc + 8), acc[i][1]);
+            }
+            continue;
+        }
         int32_t sums[ROWS][COLS];
         for (int i = 0; i < ROWS; i++) {
             _mm256_storeu_si256((__m256i *)sums[i], acc[i][0]);
             _mm256_storeu_si256((__m256i *)(sums[i] + 8), acc[i][1]);
         }
-        store_block(sums, rows, n - b * COLS < COLS ? n - b * COLS : COLS, c + r0 * ldc + b * COLS, ldc);
+        store_block(sums, rows, n - b * COLS < COLS ? n - b * COLS : COLS, out, ldc);
     }
 }
 #endif
@@ -113,10 +143,11 @@ int bertkit_gemm_u8s8_madd16(size_t m, size_t n, size_t k, const uint8_t *a, siz
     size_t pairs = (k + 1) / 2;
     uint32_t *words = words_for(ROWS * (pairs ? pairs : 1));
     if (!words) return 1;
+    int avx2 = bertkit_internal_isa() >= 1;
     for (size_t r0 = 0; r0 < m; r0 += ROWS) {
-        widen_rows(a, lda, m, r0, k, words);
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-        if (bertkit_internal_isa() >= 1) {
+        widen_rows(a, lda, m, r0, k, words, avx2);
+#ifdef HAS_AVX2_KERNELS
+        if (avx2) {
             gemm_avx2(m, n, k, words, r0, packed, c, ldc);
             continue;
         }

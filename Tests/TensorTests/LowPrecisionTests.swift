@@ -106,7 +106,7 @@ final class LowPrecisionTests: XCTestCase {
     /// The int8 kernel for CPUs without VNNI is exact where u8·s8 pairs summed in 16 bits overflow
     /// (255·127·2 > 32767), in each build, with remainders in rows, columns and k.
     func testMadd16ProductIsExactWhereSixteenBitPairsOverflow() {
-        for (m, n, k) in [(1, 1, 1), (7, 17, 33), (13, 40, 384), (6, 16, 2)] {
+        for (m, n, k) in [(1, 1, 1), (7, 17, 33), (13, 40, 384), (6, 16, 2), (6, 32, 50)] {
             var a = [UInt8](repeating: 0, count: m * k), w = [Int8](repeating: 0, count: n * k)
             var seed: UInt64 = 1
             func next() -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) }
