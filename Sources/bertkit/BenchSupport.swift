@@ -166,7 +166,7 @@ struct BenchLoop: ParsableArguments {
 struct BenchOptions: ParsableArguments {
     @Option(help: "A model folder, or a Hugging Face id in the local cache.")
     var model: String = "sentence-transformers/all-MiniLM-L6-v2"
-    @Option(help: "Threads for matrix products and element-wise kernels (default: BERTKIT_THREADS, else every core this process may run on; under mpirun, a share of them per rank).")
+    @Option(help: threadsHelp("Threads for matrix products and element-wise kernels"))
     var threads: Int?
     @Option(help: "Dense layers' number format: fp32, bf16 or int8 (int8: inference figures only).")
     var precision: Precision = .fp32

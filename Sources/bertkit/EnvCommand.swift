@@ -17,7 +17,7 @@ struct EnvCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Threads to measure with (default: BERTKIT_THREADS, else every core this process may run on; under mpirun, a share of them per rank).") var threads: Int?
+    @Option(help: threadsHelp("Threads to measure with")) var threads: Int?
     @Flag(help: "Skip the measurement (about a second).") var noMeasure = false
     @Flag(help: "One JSON object instead of text.") var json = false
 

@@ -11,9 +11,14 @@ func useThreads(_ threads: Int?) throws {
     Threads.set(threads)
 }
 
+/// `--threads`'s help: what it sets, then where the default comes from (`Threads.count`).
+func threadsHelp(_ what: String) -> ArgumentHelp {
+    "\(what) (default: BERTKIT_THREADS, else every core this process may run on; under mpirun, a share of them per rank)."
+}
+
 /// Options every command that computes takes.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: "Threads for matrix products and element-wise kernels (default: BERTKIT_THREADS, else every core this process may run on; under mpirun, a share of them per rank).")
+    @Option(help: threadsHelp("Threads for matrix products and element-wise kernels"))
     var threads: Int?
 
     @Option(help: ArgumentHelp(
