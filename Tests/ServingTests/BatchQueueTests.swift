@@ -88,9 +88,9 @@ final class BatchQueueTests: XCTestCase {
         }
         defer { queue.shutdown() }
         let first = Task { try await queue.submit([0], tokens: 1) }
-        while !started.value.load(ordering: .sequentiallyConsistent) { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("the first batch starts") { started.value.load(ordering: .sequentiallyConsistent) }
         let waiting = Task { try await queue.submit([1, 2], tokens: 2) }
-        while queue.depth < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("two requests queued, depth \(queue.depth)") { queue.depth >= 2 }
         let start = ContinuousClock.now
         do {
             _ = try await queue.submit([3], tokens: 1)
@@ -117,7 +117,9 @@ final class BatchQueueTests: XCTestCase {
             return items.map { $0 + 1 }
         }
         let tasks = (0..<10).map { i in Task { try await queue.submit([i], tokens: 1) } }
-        while queue.depth + log.batches.withLock({ $0.joined().count }) < 10 { try await Task.sleep(for: .milliseconds(2)) }
+        defer { for _ in 0..<10 { gate.signal() } }   // never leave the worker held, even when the wait fails
+        let taken = { queue.depth + log.batches.withLock { $0.joined().count } }
+        try await waitUntil("all ten requests taken, \(taken()) were") { taken() == 10 }
         queue.shutdown()
         do {
             _ = try await queue.submit([99], tokens: 1)

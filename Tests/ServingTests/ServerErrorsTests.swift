@@ -137,7 +137,7 @@ final class ServerErrorsTests: XCTestCase {
         let server = try ServingFixtures.server(try ServingFixtures.embedder(), settings: settings)
         try await server.application().test(.router) { client in
             async let first = client.post("/embed", #"{"inputs": "the film was good"}"#)
-            while server.queue.depth == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            try await waitUntil("the first request queued") { server.queue.depth > 0 }
             let start = ContinuousClock.now
             let refused = try await client.post("/v1/embeddings", #"{"input": "bad"}"#)
             XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(500))

@@ -79,3 +79,16 @@ func openAIVectors(_ response: TestResponse) -> [[Float]] {
         }
     }
 }
+
+/// Polls `condition` every 5 ms until it holds. After `timeout` it throws, so a queue that never
+/// reaches the state fails its test instead of hanging the suite.
+func waitUntil(_ what: @autoclosure () -> String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            struct TimedOut: Error, CustomStringConvertible { let description: String }
+            throw TimedOut(description: "not within \(timeout): \(what())")
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
