@@ -18,7 +18,8 @@
 
 #include "harness.h"
 
-// acc0…acc11 are ymm0…ymm11; W is ymm12, ymm13; A's word is ymm14; ymm15 is a product.
+// acc0…acc11 are ymm0…ymm11; W is ymm12, ymm13; A's word is ymm14; ymm15 is a product. The values
+// are whatever the registers hold: these instructions take the same time for any operands.
 __asm__(
     ".text\n"
     ".macro pair a0, a1, broadcast, add\n"
